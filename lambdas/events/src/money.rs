@@ -24,6 +24,19 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal
     <Decimal as Deserialize>::deserialize(deserializer).map(|d| d.normalize())
 }
 
+/// The amount in the currency's minor units (cents for USD, yen for JPY), as payment gateways
+/// take it; `None` for an unknown currency or an amount finer than its minor unit.
+pub fn to_minor_units(amount: Decimal, currency: &str) -> Option<i64> {
+    let exponent = iso_currency::Currency::from_code(currency)?
+        .exponent()
+        .unwrap_or(0);
+    let scaled = amount * Decimal::from(10_i64.pow(u32::from(exponent)));
+    if !scaled.fract().is_zero() {
+        return None;
+    }
+    i64::try_from(scaled.trunc()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use rust_decimal::Decimal;
@@ -45,6 +58,15 @@ mod tests {
             p.amount * Decimal::from(3),
             Decimal::from_str("0.3").unwrap()
         );
+    }
+
+    #[test]
+    fn minor_units_follow_the_currency() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(super::to_minor_units(d("599.99"), "USD"), Some(59_999));
+        assert_eq!(super::to_minor_units(d("1200"), "JPY"), Some(1200));
+        assert_eq!(super::to_minor_units(d("1.5"), "JPY"), None);
+        assert_eq!(super::to_minor_units(d("1"), "XXQ"), None);
     }
 
     #[test]

@@ -1,0 +1,352 @@
+//! The pipeline every consumer runs an event through.
+//!
+//! decode the envelope → check the version and detail-type → claim `(consumer, eventId)` →
+//! run the handler → publish what it emits → record completion; log a `LogRecord` at the start
+//! and at the outcome. Any error releases the claim and fails the invocation, so Lambda's async
+//! retries and then the on-failure destination (the consumer's DLQ) take over. A replay of a
+//! completed event is a logged no-op.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use ecomm_events::{ContractError, DomainEvent, EventEnvelope, EventSummary, Metadata, Outcome};
+use serde_json::{Value, json};
+use thiserror::Error;
+use tracing::Instrument;
+
+use crate::ids::derived_event_id;
+use crate::ports::{Claim, Clock, EventPublisher, IdempotencyStore, PortError, PublishError};
+
+/// How long a claim locks an event: longer than the function timeout, so a slow attempt is not
+/// run twice, short enough that a crashed attempt is retried soon.
+pub const IN_PROGRESS_LOCK: Duration = Duration::minutes(2);
+/// How long a completed event is remembered: longer than a DLQ keeps a message (14 days at
+/// most), so a redrive of anything still in a DLQ is always recognised as a replay.
+pub const COMPLETED_RETENTION: Duration = Duration::days(15);
+
+/// What is known about the current invocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// Lambda's request id.
+    pub request_id: String,
+    /// Which async attempt this is (1 = first), when the runtime knows; Lambda does not say.
+    pub attempt: Option<u32>,
+}
+
+/// Why a consumer failed an event. Every variant fails the invocation.
+#[derive(Debug, Error)]
+pub enum ConsumerError {
+    /// The event does not fit the contract: poison, it will fail every retry.
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    /// The rule routed an event this consumer does not handle.
+    #[error("{consumer} does not handle {detail_type} events")]
+    UnexpectedDetailType {
+        /// This consumer.
+        consumer: &'static str,
+        /// What arrived.
+        detail_type: String,
+    },
+    /// Another invocation is processing the same event right now.
+    #[error("event {event_id} is being processed by another invocation until {locked_until}")]
+    InProgress {
+        /// The event.
+        event_id: String,
+        /// When that invocation's lock expires.
+        locked_until: DateTime<Utc>,
+    },
+    /// A dependency failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+    /// The bus did not accept an emitted event.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl ConsumerError {
+    /// The `errorType` Lambda reports, and so what the DLQ shows.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Contract(e) => e.code(),
+            Self::UnexpectedDetailType { .. } => "UnexpectedDetailType",
+            Self::InProgress { .. } => "EventInProgress",
+            Self::Port(PortError::Unavailable { .. }) => "DependencyUnavailable",
+            Self::Port(PortError::Refused { .. }) => "DependencyRefused",
+            Self::Publish(_) => "PublishFailed",
+        }
+    }
+
+    /// Whether a retry cannot succeed (a poison message).
+    pub fn is_poison(&self) -> bool {
+        matches!(self, Self::Contract(_) | Self::UnexpectedDetailType { .. })
+    }
+}
+
+impl From<ConsumerError> for lambda_runtime::Diagnostic {
+    fn from(error: ConsumerError) -> Self {
+        Self {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// The event being handled, and how to stamp the events it causes.
+#[derive(Debug)]
+pub struct EventContext<'a> {
+    /// The consumer handling it.
+    pub consumer: &'static str,
+    /// The event's idempotency key.
+    pub event_id: &'a str,
+    /// The event's metadata.
+    pub metadata: &'a Metadata,
+    /// Now, from the injected clock.
+    pub now: DateTime<Utc>,
+}
+
+impl EventContext<'_> {
+    /// Metadata for an event this one causes: same correlation, caused by this event, with an
+    /// id derived from this event so that a retry emits the same id.
+    pub fn metadata_for(&self, detail_type: &str) -> Metadata {
+        Metadata {
+            event_id: Some(derived_event_id(self.consumer, self.event_id, detail_type)),
+            correlation_id: self.metadata.correlation_id.clone(),
+            causation_id: Some(self.event_id.to_owned()),
+            created_at: self.now,
+        }
+    }
+}
+
+/// What a handler did with an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// `Succeeded` or `Skipped`.
+    pub outcome: Outcome,
+    /// One line for the log.
+    pub message: String,
+    /// Events to publish.
+    pub emit: Vec<DomainEvent>,
+}
+
+impl Handled {
+    /// Done, emitting `emit`.
+    pub fn succeeded(message: impl Into<String>, emit: Vec<DomainEvent>) -> Self {
+        Self {
+            outcome: Outcome::Succeeded,
+            message: message.into(),
+            emit,
+        }
+    }
+
+    /// Nothing to do.
+    pub fn skipped(message: impl Into<String>) -> Self {
+        Self {
+            outcome: Outcome::Skipped,
+            message: message.into(),
+            emit: Vec::new(),
+        }
+    }
+}
+
+/// The business logic of one consumer.
+#[async_trait]
+pub trait Consumer: Send + Sync {
+    /// The consumer's name: its log `service`, its idempotency scope, its EventBridge target id.
+    const NAME: &'static str;
+    /// The detail-types its rule routes to it.
+    const ACCEPTS: &'static [&'static str];
+
+    /// Handle one decoded event. Must be safe to run again after a failure part-way.
+    async fn handle(
+        &self,
+        event: &DomainEvent,
+        ctx: &EventContext<'_>,
+    ) -> Result<Handled, ConsumerError>;
+}
+
+/// What every consumer needs besides its own ports.
+#[derive(Clone)]
+pub struct ConsumerDeps {
+    /// Remembers processed events.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The bus.
+    pub publisher: Arc<dyn EventPublisher>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A consumer with its dependencies, ready to take events.
+pub struct ConsumerRuntime<C> {
+    consumer: C,
+    deps: ConsumerDeps,
+}
+
+impl<C: Consumer> ConsumerRuntime<C> {
+    /// Wire a consumer.
+    pub fn new(consumer: C, deps: ConsumerDeps) -> Self {
+        Self { consumer, deps }
+    }
+
+    /// The consumer itself.
+    pub fn consumer(&self) -> &C {
+        &self.consumer
+    }
+
+    /// The Lambda entry point.
+    pub async fn handle_lambda(
+        &self,
+        event: lambda_runtime::LambdaEvent<Value>,
+    ) -> Result<Value, ConsumerError> {
+        let invocation = Invocation {
+            request_id: event.context.request_id.clone(),
+            attempt: None,
+        };
+        self.process(event.payload, &invocation).await
+    }
+
+    /// Run one event (the raw envelope JSON) through the pipeline.
+    pub async fn process(
+        &self,
+        raw: Value,
+        invocation: &Invocation,
+    ) -> Result<Value, ConsumerError> {
+        let started = Instant::now();
+        // Read leniently first, so that even an event that fails to decode is logged with its
+        // correlation and order ids.
+        let summary = EventSummary::of(&raw);
+        let span = tracing::info_span!(
+            "invocation",
+            service = C::NAME,
+            request_id = %invocation.request_id,
+            event_id = summary.event_id.as_deref().unwrap_or_default(),
+            detail_type = summary.detail_type.as_deref().unwrap_or_default(),
+            correlation_id = summary.correlation_id.as_deref().unwrap_or_default(),
+            causation_id = summary.causation_id.as_deref().unwrap_or_default(),
+            order_id = summary.order_id.as_deref().unwrap_or_default(),
+            attempt = invocation.attempt,
+        );
+        async {
+            tracing::info!("invocation started");
+            let result = match EventEnvelope::from_value(raw) {
+                Ok(envelope) => self.run(&envelope).await,
+                Err(e) => Err(ConsumerError::from(e)),
+            };
+            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            match &result {
+                Ok(handled) => tracing::info!(outcome = outcome_name(handled.outcome), duration_ms, "{}", handled.message),
+                Err(error) => tracing::error!(
+                    outcome = "failed",
+                    duration_ms,
+                    error = format!("{}: {error}", error.error_type()),
+                    "invocation failed"
+                ),
+            }
+            result.map(|handled| json!({"outcome": outcome_name(handled.outcome), "message": handled.message}))
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn run(&self, envelope: &EventEnvelope) -> Result<Handled, ConsumerError> {
+        let event_id = envelope.event_id();
+        let event = envelope.decode()?;
+        if !C::ACCEPTS.contains(&event.detail_type()) {
+            return Err(ConsumerError::UnexpectedDetailType {
+                consumer: C::NAME,
+                detail_type: envelope.detail_type.clone(),
+            });
+        }
+        let key = format!("{}#{event_id}", C::NAME);
+        let now = self.deps.clock.now();
+        match self
+            .deps
+            .idempotency
+            .claim(&key, now, now + IN_PROGRESS_LOCK)
+            .await?
+        {
+            Claim::Acquired => {}
+            Claim::Completed(previous) => {
+                return Ok(Handled {
+                    outcome: Outcome::Duplicate,
+                    message: format!(
+                        "already processed; skipped (was: {})",
+                        previous["message"].as_str().unwrap_or("?")
+                    ),
+                    emit: Vec::new(),
+                });
+            }
+            Claim::InProgress { locked_until } => {
+                return Err(ConsumerError::InProgress {
+                    event_id: event_id.to_owned(),
+                    locked_until,
+                });
+            }
+        }
+        let ctx = EventContext {
+            consumer: C::NAME,
+            event_id,
+            metadata: event.metadata(),
+            now,
+        };
+        let outcome = self.handle_claimed(&event, &ctx).await;
+        match outcome {
+            Ok(handled) => {
+                let summary =
+                    json!({"outcome": outcome_name(handled.outcome), "message": handled.message});
+                if let Err(e) = self
+                    .deps
+                    .idempotency
+                    .complete(&key, &summary, now + COMPLETED_RETENTION)
+                    .await
+                {
+                    // The work is done; a retry would find the lock and wait for it to expire.
+                    tracing::warn!(error = %e, "could not record completion; a replay after the lock expires would run again");
+                }
+                Ok(handled)
+            }
+            Err(error) => {
+                if let Err(e) = self.deps.idempotency.release(&key).await {
+                    tracing::warn!(error = %e, "could not release the claim; retries wait for the lock to expire");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn handle_claimed(
+        &self,
+        event: &DomainEvent,
+        ctx: &EventContext<'_>,
+    ) -> Result<Handled, ConsumerError> {
+        let handled = self.consumer.handle(event, ctx).await?;
+        if !handled.emit.is_empty() {
+            self.deps.publisher.publish(&handled.emit).await?;
+            for emitted in &handled.emit {
+                let meta = emitted.metadata();
+                tracing::info!(
+                    outcome = "published",
+                    event_id = meta.event_id.as_deref().unwrap_or_default(),
+                    causation_id = meta.causation_id.as_deref().unwrap_or_default(),
+                    detail_type = emitted.detail_type(),
+                    "published {}",
+                    emitted.detail_type()
+                );
+            }
+        }
+        Ok(handled)
+    }
+}
+
+/// The wire name of an outcome, as logged.
+pub fn outcome_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Succeeded => "succeeded",
+        Outcome::Duplicate => "duplicate",
+        Outcome::Failed => "failed",
+        Outcome::Rejected => "rejected",
+        Outcome::Skipped => "skipped",
+        Outcome::Published => "published",
+    }
+}
