@@ -53,9 +53,9 @@ impl AttributeValue {
     }
 
     /// A `Number` attribute.
-    pub fn number(value: impl ToString) -> Self {
+    pub fn number(value: impl Into<String>) -> Self {
         Self::Number {
-            value: value.to_string(),
+            value: value.into(),
         }
     }
 
@@ -511,6 +511,10 @@ impl DlqMessage {
 
 impl InvocationRecord {
     /// The record Lambda writes when every async attempt of `function_arn` failed.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the record"
+    )]
     pub fn failed(
         timestamp: String,
         request_id: String,

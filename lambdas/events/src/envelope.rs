@@ -43,6 +43,27 @@ fn default_envelope_version() -> String {
 }
 
 impl EventEnvelope<Value> {
+    /// The envelope EventBridge would deliver for `event` put on a bus in `account`/`region`.
+    pub fn wrap(
+        event: &DomainEvent,
+        id: String,
+        time: DateTime<Utc>,
+        account: &str,
+        region: &str,
+    ) -> Self {
+        Self {
+            version: default_envelope_version(),
+            id,
+            detail_type: event.detail_type().to_owned(),
+            source: event.source().to_owned(),
+            account: account.to_owned(),
+            time,
+            region: region.to_owned(),
+            resources: Vec::new(),
+            detail: event.to_detail(),
+        }
+    }
+
     /// Read an envelope from JSON text.
     pub fn from_json(text: &str) -> Result<Self, ContractError> {
         let value: Value =
@@ -75,25 +96,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn envelope(detail: Value) -> EventEnvelope {
+    fn envelope(detail: &Value) -> EventEnvelope {
         EventEnvelope::from_value(json!({
             "version": "0", "id": "eb-1", "detail-type": "OrderCreated",
             "source": "ecomm.orders", "account": "123456789012",
             "time": "2026-01-22T11:45:00Z", "region": "us-east-1", "resources": [],
-            "detail": detail
+            "detail": detail.clone()
         }))
         .unwrap()
     }
 
     #[test]
     fn event_id_prefers_the_producer_assigned_id() {
-        let e = envelope(json!({"metadata": {"eventId": "evt-9"}}));
+        let e = envelope(&json!({"metadata": {"eventId": "evt-9"}}));
         assert_eq!(e.event_id(), "evt-9");
     }
 
     #[test]
     fn event_id_falls_back_to_the_envelope_id_for_v1() {
-        let e = envelope(json!({"metadata": {"correlationId": "c"}}));
+        let e = envelope(&json!({"metadata": {"correlationId": "c"}}));
         assert_eq!(e.event_id(), "eb-1");
     }
 

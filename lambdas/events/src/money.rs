@@ -11,10 +11,10 @@ use serde::{Deserialize, Deserializer, Serializer};
 /// Serialize a decimal amount as a JSON number.
 pub fn serialize<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
     // Whole amounts print as integers (`10`, not `10.0`), as a person would write them.
-    if amount.fract().is_zero() {
-        if let Ok(whole) = i64::try_from(amount.trunc()) {
-            return serializer.serialize_i64(whole);
-        }
+    if amount.fract().is_zero()
+        && let Ok(whole) = i64::try_from(amount.trunc())
+    {
+        return serializer.serialize_i64(whole);
     }
     rust_decimal::serde::float::serialize(amount, serializer)
 }

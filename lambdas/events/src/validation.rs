@@ -196,46 +196,17 @@ pub fn validate_order_request(body: &[u8]) -> Result<ValidOrder, Vec<FieldError>
     };
 
     let order_id = c.optional_string(root, "orderId", 64);
-    if let Some(id) = &order_id {
-        if !is_id(id) {
-            c.fail(
-                "orderId",
-                "invalid_value",
-                "may contain only letters, digits, '-' and '_'",
-            );
-        }
+    if let Some(id) = &order_id
+        && !is_id(id)
+    {
+        c.fail(
+            "orderId",
+            "invalid_value",
+            "may contain only letters, digits, '-' and '_'",
+        );
     }
 
-    let customer = c
-        .required(root, "customer")
-        .and_then(|v| c.object(v, "customer"));
-    let customer = customer.and_then(|obj| {
-        let user_id = c.required_string(obj, "customer.userId", 128);
-        let email = c.optional_string(obj, "customer.email", 254);
-        if let Some(email) = &email {
-            if !is_plausible_email(email) {
-                c.fail("customer.email", "invalid_value", "is not an email address");
-            }
-        }
-        let name = c.optional_string(obj, "customer.name", 200);
-        let shipping_address = match obj.get("shippingAddress") {
-            None | Some(Value::Null) => None,
-            Some(v) => match serde_json::from_value::<Address>(v.clone()) {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    c.fail("customer.shippingAddress", "invalid_value", e.to_string());
-                    None
-                }
-            },
-        };
-        Some(Customer {
-            user_id: user_id?,
-            email,
-            name,
-            shipping_address,
-            is_refund_eligible: None,
-        })
-    });
+    let customer = validate_customer(&mut c, root);
 
     let is_refund_eligible = match root.get("isRefundEligible") {
         None | Some(Value::Null) => true,
@@ -247,16 +218,15 @@ pub fn validate_order_request(body: &[u8]) -> Result<ValidOrder, Vec<FieldError>
     };
 
     let currency = c.required_string(root, "currency", 3).and_then(|code| {
-        match iso_currency::Currency::from_code(&code) {
-            Some(currency) => Some((code, currency.exponent().unwrap_or(0))),
-            None => {
-                c.fail(
-                    "currency",
-                    "invalid_value",
-                    format!("{code:?} is not an ISO 4217 currency code"),
-                );
-                None
-            }
+        if let Some(currency) = iso_currency::Currency::from_code(&code) {
+            Some((code, currency.exponent().unwrap_or(0)))
+        } else {
+            c.fail(
+                "currency",
+                "invalid_value",
+                format!("{code:?} is not an ISO 4217 currency code"),
+            );
+            None
         }
     });
 
@@ -283,19 +253,7 @@ pub fn validate_order_request(body: &[u8]) -> Result<ValidOrder, Vec<FieldError>
     let channel = c.required_string(root, "channel", 32);
     let channel = c.one_of(channel, "channel", &Channel::KNOWN).map(Channel);
 
-    let payment = c
-        .required(root, "payment")
-        .and_then(|v| c.object(v, "payment"));
-    let payment = payment.and_then(|obj| {
-        let method = c.required_string(obj, "payment.method", 32);
-        let method = c.one_of(method, "payment.method", &PaymentMethod::NAMES);
-        let status = c.required_string(obj, "payment.status", 32);
-        let status = c.one_of(status, "payment.status", &PaymentStatus::NAMES);
-        Some(Payment {
-            method: serde_json::from_value(Value::String(method?)).ok()?,
-            status: serde_json::from_value(Value::String(status?)).ok()?,
-        })
-    });
+    let payment = validate_payment(&mut c, root);
 
     if !c.errors.is_empty() {
         return Err(c.errors);
@@ -321,6 +279,57 @@ pub fn validate_order_request(body: &[u8]) -> Result<ValidOrder, Vec<FieldError>
         total_amount,
         channel,
         payment,
+    })
+}
+
+fn validate_customer(c: &mut Checker, root: &Map<String, Value>) -> Option<Customer> {
+    let customer = c
+        .required(root, "customer")
+        .and_then(|v| c.object(v, "customer"));
+
+    customer.and_then(|obj| {
+        let user_id = c.required_string(obj, "customer.userId", 128);
+        let email = c.optional_string(obj, "customer.email", 254);
+        if let Some(email) = &email
+            && !is_plausible_email(email)
+        {
+            c.fail("customer.email", "invalid_value", "is not an email address");
+        }
+        let name = c.optional_string(obj, "customer.name", 200);
+        let shipping_address = match obj.get("shippingAddress") {
+            None | Some(Value::Null) => None,
+            Some(v) => match serde_json::from_value::<Address>(v.clone()) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    c.fail("customer.shippingAddress", "invalid_value", e.to_string());
+                    None
+                }
+            },
+        };
+        Some(Customer {
+            user_id: user_id?,
+            email,
+            name,
+            shipping_address,
+            is_refund_eligible: None,
+        })
+    })
+}
+
+fn validate_payment(c: &mut Checker, root: &Map<String, Value>) -> Option<Payment> {
+    let payment = c
+        .required(root, "payment")
+        .and_then(|v| c.object(v, "payment"));
+
+    payment.and_then(|obj| {
+        let method = c.required_string(obj, "payment.method", 32);
+        let method = c.one_of(method, "payment.method", &PaymentMethod::NAMES);
+        let status = c.required_string(obj, "payment.status", 32);
+        let status = c.one_of(status, "payment.status", &PaymentStatus::NAMES);
+        Some(Payment {
+            method: serde_json::from_value(Value::String(method?)).ok()?,
+            status: serde_json::from_value(Value::String(status?)).ok()?,
+        })
     })
 }
 
@@ -354,14 +363,14 @@ fn validate_items(
             continue;
         };
         let sku = c.required_string(obj, &format!("{path}.sku"), 64);
-        if let Some(sku) = &sku {
-            if !seen.insert(sku.clone()) {
-                c.fail(
-                    format!("{path}.sku"),
-                    "duplicate",
-                    format!("{sku:?} appears on more than one line"),
-                );
-            }
+        if let Some(sku) = &sku
+            && !seen.insert(sku.clone())
+        {
+            c.fail(
+                format!("{path}.sku"),
+                "duplicate",
+                format!("{sku:?} appears on more than one line"),
+            );
         }
         let qpath = format!("{path}.quantity");
         let quantity = c.required(obj, &qpath).and_then(|v| match v.as_u64() {
@@ -389,14 +398,14 @@ fn validate_items(
         });
         let ppath = format!("{path}.price");
         let price = c.required(obj, &ppath).and_then(|v| c.decimal(v, &ppath));
-        if let (Some(price), Some(exp)) = (price, exponent) {
-            if price.scale() > u32::from(exp) {
-                c.fail(
-                    &ppath,
-                    "invalid_value",
-                    format!("has more than {exp} decimal places for its currency"),
-                );
-            }
+        if let (Some(price), Some(exp)) = (price, exponent)
+            && price.scale() > u32::from(exp)
+        {
+            c.fail(
+                &ppath,
+                "invalid_value",
+                format!("has more than {exp} decimal places for its currency"),
+            );
         }
         if let (Some(sku), Some(quantity), Some(price)) = (sku, quantity, price) {
             lines.push(LineItem {

@@ -167,7 +167,10 @@ fn bodies_in_no_known_format_are_unknown_records_that_keep_their_text() {
         "an unknown body is never rewritten"
     );
 
-    let record = DlqRecord::parse(r#"{"hello": "world"}"#, &Default::default());
+    let record = DlqRecord::parse(
+        r#"{"hello": "world"}"#,
+        &ecomm_events::MessageAttributes::new(),
+    );
     assert_eq!(record.kind(), DlqKind::Unknown);
 
     let truncated = dlq_fixture("truncated.json");

@@ -350,3 +350,114 @@ pub fn outcome_name(outcome: Outcome) -> &'static str {
         Outcome::Published => "published",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use ecomm_events::events::Detail as _;
+    use ecomm_events::{DomainEvent, InventoryReserved, LogRecord, Outcome, detail_types};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+    use crate::logging::{LogRecordLayer, LogSink};
+    use crate::memory::{TestBed, fixture};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<LogRecord>>>);
+
+    impl LogSink for Captured {
+        fn write(&self, record: &LogRecord) {
+            self.0.lock().unwrap().push(record.clone());
+        }
+    }
+
+    struct Echo;
+
+    #[async_trait]
+    impl Consumer for Echo {
+        const NAME: &'static str = "echo";
+        const ACCEPTS: &'static [&'static str] = &[detail_types::ORDER_CREATED];
+
+        async fn handle(
+            &self,
+            event: &DomainEvent,
+            ctx: &EventContext<'_>,
+        ) -> Result<Handled, ConsumerError> {
+            let reserved = InventoryReserved {
+                event_version: InventoryReserved::CURRENT_VERSION,
+                order_id: event.order_id().to_owned(),
+                items: Vec::new(),
+                metadata: ctx.metadata_for(detail_types::INVENTORY_RESERVED),
+            };
+            Ok(Handled::succeeded(
+                "echoed",
+                vec![DomainEvent::InventoryReserved(reserved)],
+            ))
+        }
+    }
+
+    async fn logs_of(event: Value) -> (Result<Value, ConsumerError>, Vec<LogRecord>) {
+        let captured = Captured::default();
+        let subscriber =
+            tracing_subscriber::registry().with(LogRecordLayer::new("unused", captured.clone()));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let bed = TestBed::default();
+        let runtime = ConsumerRuntime::new(Echo, bed.deps());
+        let invocation = Invocation {
+            request_id: "r-1".into(),
+            attempt: Some(2),
+        };
+        let result = runtime.process(event, &invocation).await;
+        let records = captured.0.lock().unwrap().clone();
+        (result, records)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn every_invocation_logs_start_published_and_outcome_with_the_chain_ids() {
+        let (result, records) = logs_of(fixture("order_created_v2")).await;
+        result.unwrap();
+        let [start, published, outcome] = records.as_slice() else {
+            panic!("{records:#?}")
+        };
+        for r in [start, published, outcome] {
+            assert_eq!(r.service, "echo");
+            assert_eq!(r.correlation_id.as_deref(), Some("req-7f9c"));
+            assert_eq!(r.order_id.as_deref(), Some("ord-123"));
+            assert_eq!(r.attempt, Some(2));
+        }
+        assert_eq!(start.outcome, None);
+        assert_eq!(
+            start.event_id.as_deref(),
+            Some("0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a")
+        );
+        assert_eq!(start.detail_type.as_deref(), Some("OrderCreated"));
+        assert_eq!(published.outcome, Some(Outcome::Published));
+        assert_eq!(published.detail_type.as_deref(), Some("InventoryReserved"));
+        assert_eq!(
+            published.causation_id.as_deref(),
+            Some("0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a")
+        );
+        assert_ne!(published.event_id, start.event_id);
+        assert_eq!(outcome.outcome, Some(Outcome::Succeeded));
+        assert!(outcome.duration_ms.is_some());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_poison_event_is_logged_as_failed_with_its_ids_and_error_type() {
+        let mut event = fixture("order_created_v2");
+        event["detail"]["eventVersion"] = "7.0".into();
+        let (result, records) = logs_of(event).await;
+        assert!(result.is_err());
+        let last = records.last().unwrap();
+        assert_eq!(last.outcome, Some(Outcome::Failed));
+        assert_eq!(last.correlation_id.as_deref(), Some("req-7f9c"));
+        assert!(
+            last.error
+                .as_deref()
+                .unwrap()
+                .starts_with("UnsupportedEventVersion:"),
+            "{last:?}"
+        );
+    }
+}

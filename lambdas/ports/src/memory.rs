@@ -253,11 +253,14 @@ impl RefundStore for MemoryRefunds {
     }
 }
 
+/// (day, channel, currency) → (orders, revenue).
+pub type Counters = BTreeMap<(String, String, String), (u64, Decimal)>;
+
 /// Analytics counters in a map keyed by (day, channel, currency): (orders, revenue).
 #[derive(Debug, Default)]
 pub struct MemoryAnalytics {
     /// The counters.
-    pub counters: Mutex<BTreeMap<(String, String, String), (u64, Decimal)>>,
+    pub counters: Mutex<Counters>,
 }
 
 #[async_trait]
@@ -296,4 +299,71 @@ impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap()
     }
+}
+
+/// The shared dependencies of a consumer under test, in memory, with the clock stopped.
+pub struct TestBed {
+    /// Idempotency keys.
+    pub idempotency: std::sync::Arc<MemoryIdempotency>,
+    /// Published events.
+    pub publisher: std::sync::Arc<MemoryPublisher>,
+    /// The clock.
+    pub clock: std::sync::Arc<FixedClock>,
+}
+
+impl Default for TestBed {
+    fn default() -> Self {
+        Self {
+            idempotency: std::sync::Arc::default(),
+            publisher: std::sync::Arc::default(),
+            clock: std::sync::Arc::new(FixedClock::at(
+                DateTime::parse_from_rfc3339("2026-01-22T12:00:00Z")
+                    .expect("valid time")
+                    .with_timezone(&Utc),
+            )),
+        }
+    }
+}
+
+impl TestBed {
+    /// The dependencies to wire a `ConsumerRuntime` with.
+    pub fn deps(&self) -> crate::consumer::ConsumerDeps {
+        crate::consumer::ConsumerDeps {
+            idempotency: self.idempotency.clone(),
+            publisher: self.publisher.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Everything published so far.
+    pub fn published(&self) -> Vec<DomainEvent> {
+        self.publisher.published.lock().unwrap().clone()
+    }
+}
+
+/// The envelope EventBridge would deliver for `event`.
+pub fn envelope(event: &DomainEvent) -> Value {
+    let id = format!(
+        "eb-{}",
+        event.metadata().event_id.as_deref().unwrap_or("none")
+    );
+    let time = event.metadata().created_at;
+    serde_json::to_value(ecomm_events::EventEnvelope::wrap(
+        event,
+        id,
+        time,
+        "123456789012",
+        "us-east-1",
+    ))
+    .expect("envelopes always serialize")
+}
+
+/// Read an event fixture of the contract crate (`lambdas/events/tests/fixtures/events/NAME.json`)
+/// as raw envelope JSON.
+pub fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events/tests/fixtures/events")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixtures are JSON")
 }

@@ -26,6 +26,10 @@ fn s(text: impl Into<String>) -> AttributeValue {
     AttributeValue::S(text.into())
 }
 
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "called with numbers by value"
+)]
 fn n(number: impl ToString) -> AttributeValue {
     AttributeValue::N(number.to_string())
 }
@@ -126,15 +130,14 @@ impl StockStore for DynamoStockStore {
             .map_err(|e| refused(e.to_string()))?;
         writes.push(TransactWriteItem::builder().put(marker).build());
 
-        let err = match self
+        let result = self
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
             .send()
-            .await
-        {
-            Ok(_) => return Ok(Reservation::Reserved),
-            Err(err) => err,
+            .await;
+        let Err(err) = result else {
+            return Ok(Reservation::Reserved);
         };
         let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
             err.as_service_error()
@@ -193,19 +196,16 @@ impl DynamoIdempotencyStore {
     }
 
     fn claim_of(item: &Item) -> Option<Claim> {
-        match text(item, "status")? {
-            "COMPLETED" => {
-                let outcome = text(item, "outcome")
-                    .and_then(|o| serde_json::from_str(o).ok())
-                    .unwrap_or(Value::Null);
-                Some(Claim::Completed(outcome))
-            }
-            _ => {
-                let until: i64 = number(item, "lockedUntil")?;
-                Some(Claim::InProgress {
-                    locked_until: Utc.timestamp_opt(until, 0).single()?,
-                })
-            }
+        if text(item, "status")? == "COMPLETED" {
+            let outcome = text(item, "outcome")
+                .and_then(|o| serde_json::from_str(o).ok())
+                .unwrap_or(Value::Null);
+            Some(Claim::Completed(outcome))
+        } else {
+            let until: i64 = number(item, "lockedUntil")?;
+            Some(Claim::InProgress {
+                locked_until: Utc.timestamp_opt(until, 0).single()?,
+            })
         }
     }
 }
@@ -241,9 +241,8 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        let err = match result {
-            Ok(_) => return Ok(Claim::Acquired),
-            Err(err) => err,
+        let Err(err) = result else {
+            return Ok(Claim::Acquired);
         };
         let Some(PutItemError::ConditionalCheckFailedException(failed)) = err.as_service_error()
         else {

@@ -58,14 +58,16 @@ impl EventPublisher for EventBridgePublisher {
                     .entries()
                     .iter()
                     .find(|e| e.error_code().is_some())
-                    .map(|e| {
-                        format!(
-                            "{}: {}",
-                            e.error_code().unwrap_or_default(),
-                            e.error_message().unwrap_or_default()
-                        )
-                    })
-                    .unwrap_or_else(|| "no error detail returned".to_owned());
+                    .map_or_else(
+                        || "no error detail returned".to_owned(),
+                        |e| {
+                            format!(
+                                "{}: {}",
+                                e.error_code().unwrap_or_default(),
+                                e.error_message().unwrap_or_default()
+                            )
+                        },
+                    );
                 return Err(PublishError::EntriesFailed {
                     failed,
                     total: batch.len(),

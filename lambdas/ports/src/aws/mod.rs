@@ -18,7 +18,95 @@ pub use eventbridge::EventBridgePublisher;
 pub use payment::HttpPaymentGateway;
 pub use ses::SesMailer;
 
-use crate::ports::PortError;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use aws_config::SdkConfig;
+
+use crate::consumer::ConsumerDeps;
+use crate::ports::{PortError, SystemClock};
+
+/// The SDK configuration from the Lambda environment (region, credentials of the execution
+/// role).
+pub async fn load_config() -> SdkConfig {
+    aws_config::load_from_env().await
+}
+
+/// What every consumer needs, from `IDEMPOTENCY_TABLE` and `EVENT_BUS_NAME`.
+pub fn consumer_deps(config: &SdkConfig) -> Result<ConsumerDeps, MissingEnv> {
+    Ok(ConsumerDeps {
+        idempotency: Arc::new(DynamoIdempotencyStore::new(
+            aws_sdk_dynamodb::Client::new(config),
+            env("IDEMPOTENCY_TABLE")?,
+        )),
+        publisher: Arc::new(EventBridgePublisher::from_env(config)?),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+impl EventBridgePublisher {
+    /// Publish to `EVENT_BUS_NAME`.
+    pub fn from_env(config: &SdkConfig) -> Result<Self, MissingEnv> {
+        Ok(Self::new(
+            aws_sdk_eventbridge::Client::new(config),
+            env("EVENT_BUS_NAME")?,
+        ))
+    }
+}
+
+impl DynamoStockStore {
+    /// Use `STOCK_TABLE`.
+    pub fn from_env(config: &SdkConfig) -> Result<Self, MissingEnv> {
+        Ok(Self::new(
+            aws_sdk_dynamodb::Client::new(config),
+            env("STOCK_TABLE")?,
+        ))
+    }
+}
+
+impl DynamoRefundStore {
+    /// Use `REFUNDS_TABLE`.
+    pub fn from_env(config: &SdkConfig) -> Result<Self, MissingEnv> {
+        Ok(Self::new(
+            aws_sdk_dynamodb::Client::new(config),
+            env("REFUNDS_TABLE")?,
+        ))
+    }
+}
+
+impl DynamoAnalyticsSink {
+    /// Use `ANALYTICS_TABLE`.
+    pub fn from_env(config: &SdkConfig) -> Result<Self, MissingEnv> {
+        Ok(Self::new(
+            aws_sdk_dynamodb::Client::new(config),
+            env("ANALYTICS_TABLE")?,
+        ))
+    }
+}
+
+impl SesMailer {
+    /// Send as `SENDER_EMAIL`.
+    pub fn from_env(config: &SdkConfig) -> Result<Self, MissingEnv> {
+        Ok(Self::new(
+            aws_sdk_sesv2::Client::new(config),
+            env("SENDER_EMAIL")?,
+        ))
+    }
+}
+
+/// How long one call to the payment gateway may take: well inside the function timeout.
+pub const PAYMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl HttpPaymentGateway {
+    /// Talk to `PAYMENT_API_URL` with `PAYMENT_API_KEY`.
+    pub fn from_env() -> Result<Self, Box<dyn StdError + Send + Sync>> {
+        Ok(Self::new(
+            env("PAYMENT_API_URL")?,
+            env("PAYMENT_API_KEY")?,
+            PAYMENT_TIMEOUT,
+        )?)
+    }
+}
 
 /// A required environment variable of a function is missing.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,26 @@
+//! The `ecomm` binary run as a user runs it.
+
+use assert_cmd::Command;
+
+fn ecomm() -> Command {
+    Command::cargo_bin("ecomm").unwrap()
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = ecomm()
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(out).unwrap();
+    assert!(help.contains("Exit codes:"), "{help}");
+    assert!(help.contains("3  partial success"), "{help}");
+}
+
+#[test]
+fn an_unknown_flag_is_a_usage_error() {
+    ecomm().arg("--no-such-flag").assert().code(2);
+}
