@@ -1,0 +1,276 @@
+//! The consumer declarations, shared with Terraform, and the router built from them.
+//!
+//! Each consumer's rule is declared once, in `terraform/consumers/<name>.json`: its event
+//! pattern, its EventBridge retry policy and its Lambda async-invoke settings. Terraform reads
+//! the files with `jsondecode(file(...))`; the local stack embeds them at build time and checks
+//! every pattern with quamina at startup, so a pattern it cannot load is an error naming the
+//! file.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The declaration files, embedded: `(file name, contents)`.
+pub const DECLARATIONS: [(&str, &str); 4] = [
+    (
+        "terraform/consumers/inventory.json",
+        include_str!("../../../terraform/consumers/inventory.json"),
+    ),
+    (
+        "terraform/consumers/notification.json",
+        include_str!("../../../terraform/consumers/notification.json"),
+    ),
+    (
+        "terraform/consumers/analytics.json",
+        include_str!("../../../terraform/consumers/analytics.json"),
+    ),
+    (
+        "terraform/consumers/refund.json",
+        include_str!("../../../terraform/consumers/refund.json"),
+    ),
+];
+
+/// EventBridge's retry policy of a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPolicy {
+    /// 0–185.
+    pub maximum_retry_attempts: u32,
+    /// 60–86400.
+    pub maximum_event_age_in_seconds: u32,
+}
+
+/// Lambda's async-invoke settings of a function (`aws_lambda_function_event_invoke_config`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AsyncInvoke {
+    /// 0–2.
+    pub maximum_retry_attempts: u32,
+    /// 60–21600.
+    pub maximum_event_age_in_seconds: u32,
+}
+
+/// One consumer: its rule, target and function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsumerDecl {
+    /// The consumer's name: the target id, and the suffix of its function and DLQ names.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// The rule's event pattern.
+    pub event_pattern: Value,
+    /// The target's retry policy.
+    pub retry_policy: RetryPolicy,
+    /// The function's async-invoke settings.
+    pub async_invoke: AsyncInvoke,
+    /// The tables the function may use.
+    #[serde(default)]
+    pub tables: Vec<String>,
+}
+
+/// A declaration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not JSON of the declaration's shape.
+    #[error("{file}: {reason}")]
+    Unreadable {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value outside what AWS accepts.
+    #[error("{file}: {reason}")]
+    OutOfRange {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The pattern is not one quamina (the local router) can load.
+    #[error("{file}: the event pattern cannot be loaded: {reason}")]
+    BadPattern {
+        /// The file.
+        file: String,
+        /// What quamina said.
+        reason: String,
+    },
+}
+
+/// The consumers, in declaration order, with a router over their patterns.
+pub struct Routing {
+    /// The consumers.
+    pub consumers: Vec<ConsumerDecl>,
+    matcher: quamina::Quamina<usize>,
+}
+
+impl std::fmt::Debug for Routing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Routing")
+            .field("consumers", &self.consumers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Routing {
+    /// The embedded declarations.
+    pub fn embedded() -> Result<Self, ConfigError> {
+        Self::from_files(&DECLARATIONS)
+    }
+
+    /// Declarations from `(file name, contents)` pairs.
+    pub fn from_files(files: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let mut consumers = Vec::new();
+        let mut matcher = quamina::Quamina::new();
+        for (index, (file, text)) in files.iter().enumerate() {
+            let decl: ConsumerDecl =
+                serde_json::from_str(text).map_err(|e| ConfigError::Unreadable {
+                    file: (*file).to_owned(),
+                    reason: e.to_string(),
+                })?;
+            check_ranges(file, &decl)?;
+            matcher
+                .add_pattern(index, &decl.event_pattern.to_string())
+                .map_err(|e| ConfigError::BadPattern {
+                    file: (*file).to_owned(),
+                    reason: e.to_string(),
+                })?;
+            consumers.push(decl);
+        }
+        Ok(Self { consumers, matcher })
+    }
+
+    /// The indexes of the consumers whose pattern matches `event` (the envelope JSON).
+    pub fn targets(&self, event: &Value) -> Vec<usize> {
+        let mut matched = self
+            .matcher
+            .matches_for_event(event.to_string().as_bytes())
+            .unwrap_or_default();
+        matched.sort_unstable();
+        matched.dedup();
+        matched
+    }
+
+    /// The consumer named `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.consumers.iter().position(|c| c.name == name)
+    }
+}
+
+fn check_ranges(file: &str, decl: &ConsumerDecl) -> Result<(), ConfigError> {
+    let out = |reason: String| {
+        Err(ConfigError::OutOfRange {
+            file: file.to_owned(),
+            reason,
+        })
+    };
+    let r = decl.retry_policy;
+    if r.maximum_retry_attempts > 185 {
+        return out(format!(
+            "retryPolicy.maximumRetryAttempts {} is above 185",
+            r.maximum_retry_attempts
+        ));
+    }
+    if !(60..=86_400).contains(&r.maximum_event_age_in_seconds) {
+        return out(format!(
+            "retryPolicy.maximumEventAgeInSeconds {} is outside 60–86400",
+            r.maximum_event_age_in_seconds
+        ));
+    }
+    let a = decl.async_invoke;
+    if a.maximum_retry_attempts > 2 {
+        return out(format!(
+            "asyncInvoke.maximumRetryAttempts {} is above 2",
+            a.maximum_retry_attempts
+        ));
+    }
+    if !(60..=21_600).contains(&a.maximum_event_age_in_seconds) {
+        return out(format!(
+            "asyncInvoke.maximumEventAgeInSeconds {} is outside 60–21600",
+            a.maximum_event_age_in_seconds
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(source: &str, detail_type: &str) -> Value {
+        json!({"version": "0", "id": "1", "source": source, "detail-type": detail_type,
+               "account": "000000000000", "time": "2026-01-01T00:00:00Z", "region": "local",
+               "resources": [], "detail": {}})
+    }
+
+    fn routed(routing: &Routing, source: &str, detail_type: &str) -> Vec<String> {
+        routing
+            .targets(&event(source, detail_type))
+            .into_iter()
+            .map(|i| routing.consumers[i].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_embedded_declarations_route_each_event_to_its_consumers() {
+        let routing = Routing::embedded().unwrap();
+        assert_eq!(
+            routed(&routing, "ecomm.orders", "OrderCreated"),
+            ["inventory", "notification", "analytics"]
+        );
+        assert_eq!(
+            routed(&routing, "ecomm.inventory", "InventoryOutOfStock"),
+            ["refund"]
+        );
+        assert_eq!(
+            routed(&routing, "ecomm.payments", "RefundCompleted"),
+            ["notification"]
+        );
+        assert!(routed(&routing, "ecomm.inventory", "InventoryReserved").is_empty());
+        assert!(routed(&routing, "ecomm.payments", "RefundFailed").is_empty());
+        assert!(routed(&routing, "someone.else", "OrderCreated").is_empty());
+    }
+
+    #[test]
+    fn every_file_in_terraform_consumers_is_embedded() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../terraform/consumers");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                format!(
+                    "terraform/consumers/{}",
+                    e.unwrap().file_name().to_string_lossy()
+                )
+            })
+            .filter(|name| name.ends_with(".json"))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = DECLARATIONS.iter().map(|(f, _)| (*f).to_owned()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+    }
+
+    #[test]
+    fn a_pattern_quamina_cannot_load_is_an_error_naming_the_file() {
+        let text = r#"{"name": "x", "description": "", "eventPattern": {"source": [{"$or": 1}]},
+            "retryPolicy": {"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60},
+            "asyncInvoke": {"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60}}"#;
+        let err = Routing::from_files(&[("terraform/consumers/x.json", text)]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("terraform/consumers/x.json: the event pattern"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn values_aws_would_refuse_are_errors() {
+        let text = r#"{"name": "x", "description": "", "eventPattern": {"source": ["a"]},
+            "retryPolicy": {"maximumRetryAttempts": 186, "maximumEventAgeInSeconds": 60},
+            "asyncInvoke": {"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60}}"#;
+        let err = Routing::from_files(&[("x.json", text)]).unwrap_err();
+        assert!(err.to_string().contains("above 185"), "{err}");
+    }
+}

@@ -1,0 +1,196 @@
+//! Injected faults: what makes the demo fail in realistic ways.
+//!
+//! Faults live in the memory of the process that runs the demo, never in the state file, so a
+//! later redrive of the failed messages succeeds — except the poison event, which fails again
+//! by its nature.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+/// A fault profile as written on the command line, before the demo resolves it to orders.
+///
+/// `default`, `none`, or a comma-separated list of:
+/// `mail-outage=40%..47%` (the mailer fails during that part of the demo's time window),
+/// `throttle=analytics:2` (EventBridge cannot deliver 2 orders to analytics: `THROTTLING`),
+/// `no-permissions=inventory:1` (the same with `NO_PERMISSIONS`),
+/// `gateway-timeout=1` (the payment gateway times out for 1 order's refund, every attempt),
+/// `poison=1` (1 `OrderCreated` of an unknown major version on the bus).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FaultSpec {
+    /// Fraction of the window, start and end.
+    pub mail_outage: Option<(f64, f64)>,
+    /// `(target, error code, how many orders)`.
+    pub delivery: Vec<(String, &'static str, usize)>,
+    /// How many refunds time out.
+    pub gateway_timeouts: usize,
+    /// How many poison events.
+    pub poison: usize,
+}
+
+impl FaultSpec {
+    /// The default profile: a notification outage window, a throttled delivery to analytics, a
+    /// refund gateway timeout and one poison event.
+    pub fn default_profile() -> Self {
+        Self {
+            mail_outage: Some((0.40, 0.47)),
+            delivery: vec![("analytics".to_owned(), "THROTTLING", 2)],
+            gateway_timeouts: 1,
+            poison: 1,
+        }
+    }
+
+    /// Parse the command-line form.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "default" => return Ok(Self::default_profile()),
+            "none" | "" => return Ok(Self::default()),
+            _ => {}
+        }
+        let mut spec = Self::default();
+        for part in text.split(',').map(str::trim) {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: expected KEY=VALUE"))?;
+            match key {
+                "mail-outage" => {
+                    let (a, b) = value
+                        .split_once("..")
+                        .ok_or_else(|| format!("{part:?}: expected START%..END%"))?;
+                    let (a, b) = (percent(a)?, percent(b)?);
+                    if a >= b {
+                        return Err(format!("{part:?}: the outage must end after it starts"));
+                    }
+                    spec.mail_outage = Some((a, b));
+                }
+                "throttle" | "no-permissions" => {
+                    let (target, count) = value
+                        .split_once(':')
+                        .ok_or_else(|| format!("{part:?}: expected TARGET:COUNT"))?;
+                    let code = if key == "throttle" {
+                        "THROTTLING"
+                    } else {
+                        "NO_PERMISSIONS"
+                    };
+                    spec.delivery
+                        .push((target.to_owned(), code, count_of(part, count)?));
+                }
+                "gateway-timeout" => spec.gateway_timeouts = count_of(part, value)?,
+                "poison" => spec.poison = count_of(part, value)?,
+                other => {
+                    return Err(format!(
+                        "unknown fault {other:?} (known: mail-outage, throttle, no-permissions, gateway-timeout, poison)"
+                    ));
+                }
+            }
+        }
+        Ok(spec)
+    }
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
+        _ => Err(format!(
+            "{text:?} is not a percentage of the demo window (0%–100%)"
+        )),
+    }
+}
+
+fn count_of(part: &str, text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{part:?}: {text:?} is not a count"))
+}
+
+/// Faults resolved to times and orders, consulted by the engine and the local adapters.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// The mailer fails for sends in `[start, end)`.
+    pub mail_outage: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// `(target, order id)` → the delivery error code, on every attempt.
+    pub delivery: Vec<(String, String, &'static str)>,
+    /// Refunds left to time out; each picks the next order refunded.
+    pub gateway_timeouts_left: Mutex<usize>,
+    /// Orders whose refund times out on every attempt.
+    pub gateway_failing: Mutex<HashSet<String>>,
+}
+
+impl Faults {
+    /// The delivery error for `target` and the event's order, if one is injected.
+    pub fn delivery_error(&self, target: &str, order_id: Option<&str>) -> Option<&'static str> {
+        let order_id = order_id?;
+        self.delivery
+            .iter()
+            .find(|(t, o, _)| t == target && o == order_id)
+            .map(|(_, _, code)| *code)
+    }
+
+    /// Whether the mailer is down at `at`.
+    pub fn mail_down(&self, at: DateTime<Utc>) -> bool {
+        self.mail_outage
+            .is_some_and(|(start, end)| start <= at && at < end)
+    }
+
+    /// Whether the gateway times out for this order's refund.
+    pub fn gateway_times_out(&self, order_id: &str) -> bool {
+        let mut failing = self
+            .gateway_failing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failing.contains(order_id) {
+            return true;
+        }
+        let mut left = self
+            .gateway_timeouts_left
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *left > 0 {
+            *left -= 1;
+            failing.insert(order_id.to_owned());
+            return true;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_form_parses_and_bad_input_is_explained() {
+        let spec = FaultSpec::parse(
+            "mail-outage=10%..20%, throttle=analytics:3, gateway-timeout=2, poison=0",
+        )
+        .unwrap();
+        assert_eq!(spec.mail_outage, Some((0.1, 0.2)));
+        assert_eq!(
+            spec.delivery,
+            vec![("analytics".to_owned(), "THROTTLING", 3)]
+        );
+        assert_eq!(spec.gateway_timeouts, 2);
+        assert_eq!(FaultSpec::parse("none").unwrap(), FaultSpec::default());
+        assert_eq!(
+            FaultSpec::parse("default").unwrap(),
+            FaultSpec::default_profile()
+        );
+        assert!(
+            FaultSpec::parse("mail-outage=50%..10%")
+                .unwrap_err()
+                .contains("end after")
+        );
+        assert!(
+            FaultSpec::parse("meteor=1")
+                .unwrap_err()
+                .contains("unknown fault")
+        );
+        assert!(
+            FaultSpec::parse("poison=many")
+                .unwrap_err()
+                .contains("not a count")
+        );
+    }
+}

@@ -1,0 +1,668 @@
+//! The embedded local stack: the whole order system on a laptop.
+//!
+//! It runs the very same handlers as the Lambdas, in-process, over a SQLite state file, with
+//! the routing of the consumer declarations (`terraform/consumers/*.json`, matched by quamina)
+//! and the retry and DLQ semantics of `docs/architecture.md`: delivery failures retried per the
+//! target's retry policy then written to the consumer's DLQ in EventBridge's format; function
+//! errors retried per the async-invoke settings then written to the same DLQ as Lambda's
+//! invocation record. Time is simulated: minutes of retries take milliseconds, and every record
+//! carries the time it would have had.
+
+pub mod adapters;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod engine;
+pub mod faults;
+pub mod logs;
+pub mod sqs;
+pub mod store;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use analytics::Analytics;
+use chrono::{DateTime, SecondsFormat, Utc};
+use ecomm_events::dlq::{InvocationRecord, TargetFailure};
+use ecomm_events::{DlqMessage, EventEnvelope, EventSummary};
+use ecomm_ports::consumer::{ConsumerDeps, ConsumerRuntime};
+use ecomm_ports::logging::LogRecordLayer;
+use ecomm_ports::{Clock, Consumer, ConsumerError, IdGenerator, Invocation};
+use inventory::Inventory;
+use notification::Notification;
+use order_producer::OrderProducer;
+use refund::Refund;
+use serde_json::Value;
+use tracing::instrument::WithSubscriber as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+use crate::adapters::{
+    FakeGateway, LocalPublisher, OutboxMailer, SqliteAnalytics, SqliteIdempotency, SqliteRefunds,
+    SqliteStock,
+};
+use crate::clock::{SeededIds, SimClock, ms};
+use crate::config::{ConfigError, Routing};
+use crate::engine::{RunStats, Schedule, Work, delivery_backoff, invoke_backoff};
+use crate::faults::Faults;
+use crate::logs::LogStore;
+use crate::sqs::{ACCOUNT, Queues, REGION, SqsError};
+use crate::store::{Db, StoreError};
+
+/// The name prefix of every local resource, as `ecomm-<environment>` is on AWS.
+pub const PREFIX: &str = "ecomm-local";
+/// The local bus.
+pub const BUS: &str = "ecomm-local";
+/// The producer's function name suffix.
+pub const PRODUCER: &str = order_producer::NAME;
+/// How many work items one transaction groups.
+const CHUNK: usize = 512;
+
+/// Names and ARNs of the local resources, shaped like AWS's.
+pub mod names {
+    use super::{ACCOUNT, BUS, PREFIX, REGION};
+
+    /// The function of a consumer (or the producer).
+    pub fn function(name: &str) -> String {
+        format!("{PREFIX}-{name}")
+    }
+
+    /// The function's ARN.
+    pub fn function_arn(name: &str) -> String {
+        format!(
+            "arn:aws:lambda:{REGION}:{ACCOUNT}:function:{}",
+            function(name)
+        )
+    }
+
+    /// The consumer's DLQ.
+    pub fn dlq(name: &str) -> String {
+        format!("{PREFIX}-{name}-dlq")
+    }
+
+    /// The consumer's rule ARN.
+    pub fn rule_arn(name: &str) -> String {
+        format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{BUS}/{PREFIX}-{name}")
+    }
+}
+
+/// A failure of the local stack.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// A consumer declaration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The state file failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A queue call failed.
+    #[error(transparent)]
+    Sqs(#[from] SqsError),
+    /// A declared consumer has no handler in this build.
+    #[error(
+        "consumer {0:?} is declared in terraform/consumers but has no handler in the local stack"
+    )]
+    MissingHandler(String),
+    /// No such consumer.
+    #[error("no consumer named {0:?} (known: {1})")]
+    UnknownConsumer(String, String),
+}
+
+/// How to open the stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// Seeds every id the stack generates.
+    pub seed: u64,
+    /// The simulated clock starts here.
+    pub start: DateTime<Utc>,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            start: Utc::now(),
+        }
+    }
+}
+
+enum Handler {
+    Inventory(ConsumerRuntime<Inventory>),
+    Notification(ConsumerRuntime<Notification>),
+    Analytics(ConsumerRuntime<Analytics>),
+    Refund(ConsumerRuntime<Refund>),
+}
+
+impl Handler {
+    async fn process(&self, event: Value, invocation: &Invocation) -> Result<Value, ConsumerError> {
+        match self {
+            Self::Inventory(rt) => rt.process(event, invocation).await,
+            Self::Notification(rt) => rt.process(event, invocation).await,
+            Self::Analytics(rt) => rt.process(event, invocation).await,
+            Self::Refund(rt) => rt.process(event, invocation).await,
+        }
+    }
+}
+
+/// The stack over one state file.
+pub struct LocalStack {
+    db: Db,
+    routing: Routing,
+    clock: Arc<SimClock>,
+    ids: Arc<SeededIds>,
+    faults: Arc<Faults>,
+    publisher: Arc<LocalPublisher>,
+    producer: OrderProducer,
+    handlers: Vec<Handler>,
+    queues: Queues,
+    logs: LogStore,
+    stock: SqliteStock,
+    schedule: Mutex<Schedule>,
+    stats: Mutex<RunStats>,
+    dispatch: tracing::Dispatch,
+}
+
+impl std::fmt::Debug for LocalStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStack")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl LocalStack {
+    /// Open the state file at `path` (creating it and the DLQs if needed), without faults.
+    pub fn open(path: &Path, options: &StackOptions) -> Result<Self, LocalError> {
+        Self::open_with_faults(path, options, Faults::default())
+    }
+
+    /// Open with injected faults (the demo).
+    pub fn open_with_faults(
+        path: &Path,
+        options: &StackOptions,
+        faults: Faults,
+    ) -> Result<Self, LocalError> {
+        let db = Db::open(path)?;
+        let routing = Routing::embedded()?;
+        // Each run of a state file draws fresh ids, so extending a state never reuses one.
+        let run = db
+            .meta("runs")?
+            .and_then(|r| r.parse::<u64>().ok())
+            .unwrap_or(0);
+        db.set_meta("runs", &(run + 1).to_string())?;
+        let clock = Arc::new(SimClock::at(options.start));
+        let ids = Arc::new(SeededIds::new(
+            options.seed ^ run.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ));
+        let faults = Arc::new(faults);
+        let publisher = Arc::new(LocalPublisher::default());
+        let deps = ConsumerDeps {
+            idempotency: Arc::new(SqliteIdempotency::new(db.clone())),
+            publisher: publisher.clone(),
+            clock: clock.clone(),
+        };
+        let mut handlers = Vec::new();
+        for consumer in &routing.consumers {
+            handlers.push(match consumer.name.as_str() {
+                Inventory::NAME => Handler::Inventory(ConsumerRuntime::new(
+                    Inventory::new(Arc::new(SqliteStock::new(db.clone()))),
+                    deps.clone(),
+                )),
+                Notification::NAME => Handler::Notification(ConsumerRuntime::new(
+                    Notification::new(Arc::new(OutboxMailer::new(
+                        db.clone(),
+                        clock.clone(),
+                        ids.clone(),
+                        faults.clone(),
+                    ))),
+                    deps.clone(),
+                )),
+                Analytics::NAME => Handler::Analytics(ConsumerRuntime::new(
+                    Analytics::new(Arc::new(SqliteAnalytics::new(db.clone()))),
+                    deps.clone(),
+                )),
+                Refund::NAME => Handler::Refund(ConsumerRuntime::new(
+                    Refund::new(
+                        Arc::new(FakeGateway::new(db.clone(), clock.clone(), faults.clone())),
+                        Arc::new(SqliteRefunds::new(db.clone())),
+                    ),
+                    deps.clone(),
+                )),
+                other => return Err(LocalError::MissingHandler(other.to_owned())),
+            });
+        }
+        let queues = Queues::new(db.clone());
+        for consumer in &routing.consumers {
+            queues.create(&names::dlq(&consumer.name), ms(options.start))?;
+        }
+        let logs = LogStore::new(db.clone(), PREFIX);
+        let layer = LogRecordLayer::new("local", logs.clone()).with_clock(clock.clone());
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        let producer = OrderProducer::new(publisher.clone(), clock.clone(), ids.clone());
+        Ok(Self {
+            stock: SqliteStock::new(db.clone()),
+            db,
+            routing,
+            clock,
+            ids,
+            faults,
+            publisher,
+            producer,
+            handlers,
+            queues,
+            logs,
+            schedule: Mutex::new(Schedule::default()),
+            stats: Mutex::new(RunStats::default()),
+            dispatch,
+        })
+    }
+
+    /// The state file.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The consumers and their rules.
+    pub fn routing(&self) -> &Routing {
+        &self.routing
+    }
+
+    /// The queues (the consumers' DLQs).
+    pub fn queues(&self) -> &Queues {
+        &self.queues
+    }
+
+    /// The log groups.
+    pub fn logs(&self) -> &LogStore {
+        &self.logs
+    }
+
+    /// The stock levels.
+    pub fn stock(&self) -> &SqliteStock {
+        &self.stock
+    }
+
+    /// The simulated clock.
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    /// The seeded id generator.
+    pub fn ids(&self) -> &SeededIds {
+        &self.ids
+    }
+
+    /// The injected faults.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The consumer's index, or an error listing the known ones.
+    pub fn consumer_index(&self, name: &str) -> Result<usize, LocalError> {
+        self.routing.index_of(name).ok_or_else(|| {
+            let known: Vec<&str> = self
+                .routing
+                .consumers
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            LocalError::UnknownConsumer(name.to_owned(), known.join(", "))
+        })
+    }
+
+    /// Schedule an order submission to the producer at `at`.
+    pub fn submit_order(&self, at: DateTime<Utc>, body: Vec<u8>, correlation_id: Option<String>) {
+        lock(&self.schedule).push(
+            ms(at),
+            Work::Submit {
+                body,
+                correlation_id,
+            },
+        );
+    }
+
+    /// Schedule an event put on the bus at `at`, as `PutEvents` would (every matching rule
+    /// delivers it). The envelope's `id` and `time` are kept if present.
+    pub fn put_event(&self, at: DateTime<Utc>, envelope: Value) {
+        lock(&self.schedule).push(
+            ms(at),
+            Work::Put {
+                envelope: Arc::new(envelope),
+            },
+        );
+    }
+
+    /// Schedule an async invocation of a consumer's function with `payload` at `at`, as
+    /// `Invoke` with `InvocationType=Event` would.
+    pub fn invoke_async(
+        &self,
+        at: DateTime<Utc>,
+        consumer: &str,
+        payload: Value,
+    ) -> Result<(), LocalError> {
+        let target = self.consumer_index(consumer)?;
+        let request_id = self.ids.uuid();
+        lock(&self.schedule).push(
+            ms(at),
+            Work::Invoke {
+                target,
+                envelope: Arc::new(payload),
+                attempt: 1,
+                first_ms: ms(at),
+                request_id,
+            },
+        );
+        Ok(())
+    }
+
+    /// Process everything scheduled, and everything it causes, in time order. `progress` is
+    /// called after each transaction with the stats so far and the work still scheduled.
+    pub async fn run(
+        &self,
+        mut progress: impl FnMut(&RunStats, usize),
+    ) -> Result<RunStats, LocalError> {
+        loop {
+            if lock(&self.schedule).is_empty() {
+                break;
+            }
+            self.db.begin()?;
+            for _ in 0..CHUNK {
+                let Some((at_ms, work)) = lock(&self.schedule).pop() else {
+                    break;
+                };
+                let step = self
+                    .step(at_ms, work)
+                    .with_subscriber(self.dispatch.clone())
+                    .await;
+                if let Err(e) = step {
+                    self.db.rollback();
+                    return Err(e);
+                }
+            }
+            self.db.commit()?;
+            let pending = lock(&self.schedule).len();
+            progress(&lock(&self.stats), pending);
+        }
+        Ok(std::mem::take(&mut *lock(&self.stats)))
+    }
+
+    async fn step(&self, at_ms: i64, work: Work) -> Result<(), LocalError> {
+        self.clock.advance_to(clock::from_ms(at_ms));
+        lock(&self.stats).work_done += 1;
+        match work {
+            Work::Submit {
+                body,
+                correlation_id,
+            } => {
+                let response = self.producer.submit(&body, correlation_id.as_deref()).await;
+                {
+                    let mut stats = lock(&self.stats);
+                    match response.status {
+                        202 => stats.orders_accepted += 1,
+                        400 => {
+                            stats.orders_rejected += 1;
+                            if stats.rejections.len() < 5 {
+                                stats.rejections.push(response.body.clone());
+                            }
+                        }
+                        _ => stats.orders_unpublished += 1,
+                    }
+                }
+                self.put_published()
+            }
+            Work::Put { envelope } => self.put(&envelope),
+            Work::Deliver {
+                target,
+                envelope,
+                retries,
+                first_ms,
+            } => self.deliver(at_ms, target, envelope, retries, first_ms),
+            Work::Invoke {
+                target,
+                envelope,
+                attempt,
+                first_ms,
+                request_id,
+            } => {
+                self.invoke(at_ms, target, envelope, attempt, first_ms, request_id)
+                    .await
+            }
+        }
+    }
+
+    /// Route what handlers published since the last call.
+    fn put_published(&self) -> Result<(), LocalError> {
+        for event in self.publisher.drain() {
+            let envelope =
+                EventEnvelope::wrap(&event, self.ids.uuid(), self.clock.now(), ACCOUNT, REGION);
+            self.put(&serde_json::to_value(envelope).expect("envelopes always serialize"))?;
+        }
+        Ok(())
+    }
+
+    fn put(&self, envelope: &Value) -> Result<(), LocalError> {
+        let now = ms(self.clock.now());
+        let summary = EventSummary::of(envelope);
+        self.db.with(|c| {
+            c.execute(
+                "INSERT INTO events(envelope_id, event_id, time_ms, source, detail_type, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![
+                    envelope.get("id").and_then(Value::as_str).unwrap_or_default(),
+                    summary.event_id,
+                    now,
+                    summary.source.unwrap_or_default(),
+                    summary.detail_type.unwrap_or_default(),
+                    envelope.to_string()
+                ],
+            )
+        })?;
+        lock(&self.stats).events_put += 1;
+        let envelope = Arc::new(envelope.clone());
+        let mut schedule = lock(&self.schedule);
+        for target in self.routing.targets(&envelope) {
+            schedule.push(
+                now,
+                Work::Deliver {
+                    target,
+                    envelope: envelope.clone(),
+                    retries: 0,
+                    first_ms: now,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn deliver(
+        &self,
+        at_ms: i64,
+        target: usize,
+        envelope: Arc<Value>,
+        retries: u32,
+        first_ms: i64,
+    ) -> Result<(), LocalError> {
+        let consumer = &self.routing.consumers[target];
+        let order_id = EventSummary::of(&envelope).order_id;
+        let Some(code) = self
+            .faults
+            .delivery_error(&consumer.name, order_id.as_deref())
+        else {
+            lock(&self.stats)
+                .consumers
+                .entry(consumer.name.clone())
+                .or_default()
+                .delivered += 1;
+            let request_id = self.ids.uuid();
+            lock(&self.schedule).push(
+                at_ms,
+                Work::Invoke {
+                    target,
+                    envelope,
+                    attempt: 1,
+                    first_ms: at_ms,
+                    request_id,
+                },
+            );
+            return Ok(());
+        };
+        lock(&self.stats)
+            .consumers
+            .entry(consumer.name.clone())
+            .or_default()
+            .delivery_failures += 1;
+        let policy = consumer.retry_policy;
+        let next = at_ms + delivery_backoff(retries).num_milliseconds();
+        let too_old = next - first_ms > i64::from(policy.maximum_event_age_in_seconds) * 1000;
+        if retries < policy.maximum_retry_attempts && !too_old {
+            lock(&self.schedule).push(
+                next,
+                Work::Deliver {
+                    target,
+                    envelope,
+                    retries: retries + 1,
+                    first_ms,
+                },
+            );
+            return Ok(());
+        }
+        let failure = TargetFailure {
+            rule_arn: Some(names::rule_arn(&consumer.name)),
+            target_arn: Some(names::function_arn(&consumer.name)),
+            error_code: Some(code.to_owned()),
+            error_message: Some(delivery_message(code, &consumer.name)),
+            exhausted_retry_condition: Some(
+                if too_old {
+                    "MaximumEventAgeInSeconds"
+                } else {
+                    "MaximumRetryAttempts"
+                }
+                .to_owned(),
+            ),
+            retry_attempts: Some(retries),
+        };
+        let message = DlqMessage::eventbridge_target(&envelope, &failure);
+        self.dead_letter(&consumer.name, &message, at_ms)?;
+        lock(&self.stats)
+            .consumers
+            .entry(consumer.name.clone())
+            .or_default()
+            .dead_lettered_delivery += 1;
+        Ok(())
+    }
+
+    async fn invoke(
+        &self,
+        at_ms: i64,
+        target: usize,
+        envelope: Arc<Value>,
+        attempt: u32,
+        first_ms: i64,
+        request_id: String,
+    ) -> Result<(), LocalError> {
+        let name = self.routing.consumers[target].name.clone();
+        let invocation = Invocation {
+            request_id: request_id.clone(),
+            attempt: Some(attempt),
+        };
+        let result = self.handlers[target]
+            .process((*envelope).clone(), &invocation)
+            .await;
+        self.put_published()?;
+        let error = match result {
+            Ok(outcome) => {
+                let mut stats = lock(&self.stats);
+                let entry = stats.consumers.entry(name).or_default();
+                entry.invocations += 1;
+                match outcome["outcome"].as_str() {
+                    Some("duplicate") => entry.duplicates += 1,
+                    Some("skipped") => entry.skipped += 1,
+                    _ => entry.succeeded += 1,
+                }
+                if attempt > 1 {
+                    entry.recovered += 1;
+                }
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        {
+            let mut stats = lock(&self.stats);
+            let entry = stats.consumers.entry(name.clone()).or_default();
+            entry.invocations += 1;
+            entry.failed_attempts += 1;
+        }
+        let settings = self.routing.consumers[target].async_invoke;
+        let next = at_ms + invoke_backoff(attempt).num_milliseconds();
+        let too_old = next - first_ms > i64::from(settings.maximum_event_age_in_seconds) * 1000;
+        if attempt <= settings.maximum_retry_attempts && !too_old {
+            lock(&self.schedule).push(
+                next,
+                Work::Invoke {
+                    target,
+                    envelope,
+                    attempt: attempt + 1,
+                    first_ms,
+                    request_id,
+                },
+            );
+            return Ok(());
+        }
+        let record = InvocationRecord::failed(
+            self.clock
+                .now()
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            request_id,
+            format!("{}:$LATEST", names::function_arn(&name)),
+            if too_old {
+                "EventAgeExceeded"
+            } else {
+                "RetriesExhausted"
+            },
+            attempt,
+            (*envelope).clone(),
+            error.error_type(),
+            &error.to_string(),
+        );
+        self.dead_letter(&name, &DlqMessage::lambda_destination(&record), at_ms)?;
+        lock(&self.stats)
+            .consumers
+            .entry(name)
+            .or_default()
+            .dead_lettered_function += 1;
+        Ok(())
+    }
+
+    fn dead_letter(
+        &self,
+        consumer: &str,
+        message: &DlqMessage,
+        at_ms: i64,
+    ) -> Result<(), LocalError> {
+        let message_id = self.ids.uuid();
+        self.queues.send(
+            &names::dlq(consumer),
+            &message_id,
+            &message.body,
+            &message.attributes,
+            at_ms,
+        )?;
+        Ok(())
+    }
+}
+
+fn delivery_message(code: &str, consumer: &str) -> String {
+    match code {
+        "THROTTLING" => format!(
+            "Rate exceeded: Lambda throttled the invocation of {}",
+            names::function(consumer)
+        ),
+        "NO_PERMISSIONS" => format!(
+            "EventBridge is not allowed to invoke {}: the function's resource policy has no statement for the rule",
+            names::function(consumer)
+        ),
+        other => format!("delivery failed with {other}"),
+    }
+}
