@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::faults::Faults;
 use crate::store::{Db, StoreError};
 
+#[allow(clippy::needless_pass_by_value, reason = "used as a map_err function")]
 fn port(error: StoreError) -> PortError {
     PortError::Unavailable {
         service: "local state",

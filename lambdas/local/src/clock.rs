@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use ecomm_ports::{Clock, IdGenerator};
-use rand::{RngExt as _, SeedableRng as _};
+use rand::SeedableRng as _;
 use rand_chacha::ChaCha8Rng;
 
 /// A clock the engine moves forward as it processes scheduled work.
@@ -60,7 +60,7 @@ impl SeededIds {
 
 impl IdGenerator for SeededIds {
     fn uuid(&self) -> String {
-        let bytes: [u8; 16] = self.with_rng(|rng| rng.random());
+        let bytes: [u8; 16] = self.with_rng(rand::RngExt::random);
         uuid::Builder::from_random_bytes(bytes)
             .into_uuid()
             .to_string()

@@ -170,7 +170,7 @@ fn order_body(rng: &mut ChaCha8Rng, order_id: &str) -> Value {
     let lines = rng.random_range(1..=3_usize);
     let mut items = Vec::new();
     let mut total = Decimal::ZERO;
-    let mut used = Vec::new();
+    let mut chosen = Vec::new();
     for _ in 0..lines {
         // One line in thirty wants the limited roaster.
         let index = if rng.random_range(0..30) == 0 {
@@ -178,10 +178,10 @@ fn order_body(rng: &mut ChaCha8Rng, order_id: &str) -> Value {
         } else {
             rng.random_range(0..CATALOGUE.len() - 1)
         };
-        if used.contains(&index) {
+        if chosen.contains(&index) {
             continue;
         }
-        used.push(index);
+        chosen.push(index);
         let product = &CATALOGUE[index];
         let quantity = rng.random_range(1..=3_u32);
         let price: Decimal = product
@@ -255,7 +255,8 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
     for i in 0..options.orders {
         let order_id = format!("ord-{:05}", first_order + i as u64);
         let jitter = rng.random_range(0..step_ms.max(1));
-        let at = options.start + Duration::milliseconds(step_ms * i as i64 + jitter);
+        let at = options.start
+            + Duration::milliseconds(step_ms * i64::try_from(i).unwrap_or(i64::MAX) + jitter);
         let correlation_id = format!("corr-{:08x}", rng.random::<u32>());
         let mut body = order_body(&mut rng, &order_id);
         match rng.random_range(0..100) {
@@ -272,7 +273,8 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
         plan.submissions.push((at, body, correlation_id));
     }
     for n in 0..options.faults.poison {
-        let at = options.start + options.window / 2 + Duration::seconds(n as i64);
+        let at =
+            options.start + options.window / 2 + Duration::seconds(i64::try_from(n).unwrap_or(0));
         let order_id = format!("ord-poison-{}", first_order + n as u64);
         let mut body = order_body(&mut rng, &order_id);
         body["channel"] = json!("WEB");
@@ -325,6 +327,11 @@ pub async fn run(
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed.wrapping_add(1));
     let mut faults = Faults::default();
     if let Some((a, b)) = options.faults.mail_outage {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_precision_loss,
+            reason = "a fraction of a window of hours, in ms"
+        )]
         let at = |f: f64| {
             options.start
                 + Duration::milliseconds((options.window.num_milliseconds() as f64 * f) as i64)

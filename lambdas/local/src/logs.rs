@@ -1,6 +1,8 @@
 //! The log store: each function's `LogRecord` lines, exactly what it prints on AWS, kept per log
 //! group (`/aws/lambda/<function-name>`), queryable by term and time window.
 
+use std::fmt::Write as _;
+
 use ecomm_events::LogRecord;
 use ecomm_ports::logging::LogSink;
 use rusqlite::params;
@@ -81,11 +83,11 @@ impl LogStore {
                 .map(|g| format!("'{}'", g.replace('\'', "''")))
                 .collect::<Vec<_>>()
                 .join(",");
-            sql.push_str(&format!(" AND log_group IN ({list})"));
+            let _ = write!(sql, " AND log_group IN ({list})");
         }
         sql.push_str(" ORDER BY ts_ms, seq");
         if let Some(limit) = query.limit {
-            sql.push_str(&format!(" LIMIT {limit}"));
+            let _ = write!(sql, " LIMIT {limit}");
         }
         self.db.with(|c| {
             let mut stmt = c.prepare(&sql)?;

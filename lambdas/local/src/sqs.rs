@@ -175,7 +175,7 @@ impl Queues {
                 "SELECT seq FROM messages WHERE queue = ?1 AND visible_ms <= ?2 ORDER BY sent_ms, seq LIMIT ?3",
             )?;
             let seqs = select
-                .query_map(params![queue, now_ms, max as i64], |r| r.get::<_, i64>(0))?
+                .query_map(params![queue, now_ms, i64::try_from(max).unwrap_or(10)], |r| r.get::<_, i64>(0))?
                 .collect::<rusqlite::Result<Vec<i64>>>()?;
             let mut out = Vec::with_capacity(seqs.len());
             let mut update = c.prepare(

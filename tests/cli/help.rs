@@ -1,10 +1,6 @@
-//! The `ecomm` binary run as a user runs it.
+//! `--help` and usage errors.
 
-use assert_cmd::Command;
-
-fn ecomm() -> Command {
-    Command::cargo_bin("ecomm").unwrap()
-}
+use crate::support::ecomm;
 
 #[test]
 fn help_documents_the_exit_codes() {
