@@ -238,13 +238,17 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../terraform/consumers");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
-            .map(|e| {
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+            })
+            .map(|p| {
                 format!(
                     "terraform/consumers/{}",
-                    e.unwrap().file_name().to_string_lossy()
+                    p.file_name().unwrap().to_string_lossy()
                 )
             })
-            .filter(|name| name.ends_with(".json"))
             .collect();
         on_disk.sort();
         let mut embedded: Vec<String> = DECLARATIONS.iter().map(|(f, _)| (*f).to_owned()).collect();
