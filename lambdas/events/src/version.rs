@@ -49,9 +49,15 @@ impl Serialize for EventVersion {
 }
 
 impl<'de> Deserialize<'de> for EventVersion {
+    /// Reads `"2.0"` and, leniently, the JSON number `2.0` or `2`.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(text) => text.parse().map_err(serde::de::Error::custom),
+            serde_json::Value::Number(n) => n.to_string().parse().map_err(serde::de::Error::custom),
+            other => Err(serde::de::Error::custom(format!(
+                "eventVersion must be a string, not {other}"
+            ))),
+        }
     }
 }
 
@@ -84,5 +90,14 @@ mod tests {
         );
         assert!("two".parse::<EventVersion>().is_err());
         assert!("1.x".parse::<EventVersion>().is_err());
+    }
+
+    #[test]
+    fn a_numeric_version_is_read_leniently() {
+        let v: EventVersion = serde_json::from_str("2.0").unwrap();
+        assert_eq!(v, EventVersion::new(2, 0));
+        let v: EventVersion = serde_json::from_str("1").unwrap();
+        assert_eq!(v, EventVersion::new(1, 0));
+        assert!(serde_json::from_str::<EventVersion>("true").is_err());
     }
 }

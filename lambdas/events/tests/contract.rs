@@ -81,8 +81,8 @@ fn eventbridge_target_dlq_messages_are_read_and_written_back_exactly() {
     assert_eq!(record.exhausted_condition(), Some("MaximumRetryAttempts"));
     assert_eq!(
         record.attempts(),
-        Some(186),
-        "185 retries after the first attempt"
+        Some(1),
+        "EventBridge does not retry a missing permission"
     );
     assert_eq!(
         record.failed_arn(),

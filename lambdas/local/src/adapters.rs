@@ -208,6 +208,19 @@ impl SqliteRefunds {
 
 #[async_trait]
 impl RefundStore for SqliteRefunds {
+    async fn find(&self, order_id: &str) -> Result<Option<String>, PortError> {
+        self.db
+            .with(|c| {
+                c.query_row(
+                    "SELECT refund_id FROM refunds WHERE order_id = ?1",
+                    [order_id],
+                    |r| r.get(0),
+                )
+                .optional()
+            })
+            .map_err(port)
+    }
+
     async fn record(&self, refund: &RefundRecord) -> Result<bool, PortError> {
         self.db
             .with(|c| {

@@ -516,7 +516,10 @@ impl LocalStack {
         let policy = consumer.retry_policy;
         let next = at_ms + delivery_backoff(retries).num_milliseconds();
         let too_old = next - first_ms > i64::from(policy.maximum_event_age_in_seconds) * 1000;
-        if retries < policy.maximum_retry_attempts && !too_old {
+        // EventBridge does not retry what a retry cannot fix: a missing permission or target
+        // goes to the DLQ at once.
+        let retryable = !matches!(code, "NO_PERMISSIONS" | "NO_RESOURCE");
+        if retryable && retries < policy.maximum_retry_attempts && !too_old {
             lock(&self.schedule).push(
                 next,
                 Work::Deliver {

@@ -243,6 +243,15 @@ pub struct MemoryRefunds {
 
 #[async_trait]
 impl RefundStore for MemoryRefunds {
+    async fn find(&self, order_id: &str) -> Result<Option<String>, PortError> {
+        Ok(self
+            .by_order
+            .lock()
+            .unwrap()
+            .get(order_id)
+            .map(|r| r.refund_id.clone()))
+    }
+
     async fn record(&self, refund: &RefundRecord) -> Result<bool, PortError> {
         let mut by_order = self.by_order.lock().unwrap();
         if by_order.contains_key(&refund.order_id) {

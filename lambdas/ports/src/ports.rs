@@ -188,6 +188,8 @@ pub struct RefundRecord {
 /// The refunds ledger.
 #[async_trait]
 pub trait RefundStore: Send + Sync {
+    /// The refund id recorded for `order_id`, if the order was refunded.
+    async fn find(&self, order_id: &str) -> Result<Option<String>, PortError>;
     /// Record a refund unless the order already has one; `true` if this call recorded it.
     async fn record(&self, refund: &RefundRecord) -> Result<bool, PortError>;
 }

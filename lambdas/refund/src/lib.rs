@@ -47,6 +47,20 @@ fn failed(
     Handled::succeeded(log, vec![DomainEvent::RefundFailed(event)])
 }
 
+fn completed(out: &InventoryOutOfStock, ctx: &EventContext<'_>, refund_id: String) -> DomainEvent {
+    let due = &out.refund;
+    DomainEvent::RefundCompleted(RefundCompleted {
+        event_version: RefundCompleted::CURRENT_VERSION,
+        order_id: out.order_id.clone(),
+        refund_id,
+        amount: due.amount,
+        currency: due.currency.clone(),
+        user_id: due.user_id.clone(),
+        email: due.email.clone(),
+        metadata: ctx.metadata_for(detail_types::REFUND_COMPLETED),
+    })
+}
+
 #[async_trait]
 impl Consumer for Refund {
     const NAME: &'static str = "refund";
@@ -82,6 +96,15 @@ impl Consumer for Refund {
                 format!("customer {} is not eligible for refunds", due.user_id),
             ));
         }
+        // The ledger outlives the gateway's idempotency keys (about a day at Stripe; a DLQ keeps
+        // messages for 14 days): a refund already recorded is never asked for again.
+        if let Some(refund_id) = self.ledger.find(&out.order_id).await? {
+            let message = format!("{} was already refunded ({refund_id})", out.order_id);
+            return Ok(Handled::succeeded(
+                message,
+                vec![completed(out, ctx, refund_id)],
+            ));
+        }
         let request = RefundRequest {
             order_id: out.order_id.clone(),
             amount: due.amount,
@@ -109,16 +132,6 @@ impl Consumer for Refund {
                 refunded_at: ctx.now,
             })
             .await?;
-        let completed = RefundCompleted {
-            event_version: RefundCompleted::CURRENT_VERSION,
-            order_id: out.order_id.clone(),
-            refund_id: refund_id.clone(),
-            amount: due.amount,
-            currency: due.currency.clone(),
-            user_id: due.user_id.clone(),
-            email: due.email.clone(),
-            metadata: ctx.metadata_for(detail_types::REFUND_COMPLETED),
-        };
         let message = if recorded {
             format!(
                 "refunded {} {} for {} ({refund_id})",
@@ -129,7 +142,7 @@ impl Consumer for Refund {
         };
         Ok(Handled::succeeded(
             message,
-            vec![DomainEvent::RefundCompleted(completed)],
+            vec![completed(out, ctx, refund_id)],
         ))
     }
 }

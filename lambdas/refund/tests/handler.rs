@@ -139,3 +139,23 @@ async fn an_unknown_version_is_poison() {
     assert_eq!(err.error_type(), "UnsupportedEventVersion");
     assert!(s.gateway.refunds.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_order_already_in_the_ledger_is_not_sent_to_the_gateway_again() {
+    // A redrive after the gateway forgot its idempotency key must not refund twice.
+    let s = setup();
+    run(&s, fixture("inventory_out_of_stock")).await.unwrap();
+    let mut later = fixture("inventory_out_of_stock");
+    later["detail"]["metadata"]["eventId"] = "a-different-event-for-the-same-order".into();
+    s.gateway.refunds.lock().unwrap().clear();
+    run(&s, later).await.unwrap();
+    assert!(
+        s.gateway.refunds.lock().unwrap().is_empty(),
+        "the gateway was not asked again"
+    );
+    let published = s.bed.published();
+    let DomainEvent::RefundCompleted(again) = &published[1] else {
+        panic!("{published:?}")
+    };
+    assert_eq!(again.refund_id, format!("re_{EVENT_ID}"));
+}

@@ -333,6 +333,22 @@ impl DynamoRefundStore {
 
 #[async_trait]
 impl RefundStore for DynamoRefundStore {
+    async fn find(&self, order_id: &str) -> Result<Option<String>, PortError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("orderId", s(order_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error(SERVICE, &e))?;
+        Ok(found
+            .item()
+            .and_then(|i| text(i, "refundId"))
+            .map(str::to_owned))
+    }
+
     async fn record(&self, refund: &RefundRecord) -> Result<bool, PortError> {
         let result = self
             .client
