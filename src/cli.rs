@@ -12,9 +12,16 @@ Exit codes:
   3  partial success (e.g. some messages were not redriven)
 
 Examples:
-  ecomm demo                          run the whole system locally with injected faults
-  ecomm demo --orders 1000 --seed 7   a bigger, different run
-  ecomm local reset                   start the local stack from scratch";
+  ecomm demo                               run the whole system locally with injected faults
+  ecomm dlq ls                             every consumer's DLQ at a glance
+  ecomm dlq show notification --order-id ord-00042
+  ecomm redrive --target notification      replay exactly the failed deliveries to notification
+  ecomm --env aws --profile prod --bus ecomm-prod dlq ls
+  ecomm local reset                        start the local stack from scratch
+
+Environment: the local stack unless --env aws, ECOMM_ENV=aws, or an AWS flag
+(--profile, --region, --endpoint-url) says otherwise. Every human answer starts
+with a line naming where it comes from.";
 
 /// On-call CLI for the ecomm event-driven order system: DLQs, redrive, trace.
 #[derive(Debug, Parser)]
@@ -46,6 +53,34 @@ pub struct Global {
     /// No colours (also when NO_COLOR is set or the output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// How to reach AWS: the one place the SDK configuration comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct AwsArgs {
+    /// AWS profile (SSO profiles included) [env: AWS_PROFILE]. Implies --env aws.
+    #[arg(long, global = true, help_heading = "AWS")]
+    pub profile: Option<String>,
+    /// AWS region [env: AWS_REGION]. Implies --env aws.
+    #[arg(long, global = true, help_heading = "AWS")]
+    pub region: Option<String>,
+    /// Endpoint URL of every AWS service, e.g. a local emulator [env: AWS_ENDPOINT_URL].
+    /// Implies --env aws.
+    #[arg(long, global = true, value_name = "URL", help_heading = "AWS")]
+    pub endpoint_url: Option<String>,
+    /// The event bus whose consumers to act on.
+    #[arg(long, env = "ECOMM_BUS", global = true, help_heading = "AWS")]
+    pub bus: Option<String>,
+}
+
+impl AwsArgs {
+    /// Whether an AWS-only flag was given.
+    pub fn any(&self) -> bool {
+        self.profile.is_some() || self.region.is_some() || self.endpoint_url.is_some()
+    }
 }
 
 /// Where the commands act.
@@ -88,9 +123,206 @@ The default is mail-outage=40%..47%,throttle=analytics:2,gateway-timeout=1,poiso
 Faults exist only while the demo runs: redriving their messages later succeeds,
 except the poison event, which fails again.")]
     Demo(DemoArgs),
+    /// List, inspect, export and purge the consumers' dead-letter queues.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+    /// Replay failed events from a consumer's DLQ to exactly that consumer, losing nothing.
+    #[command(after_help = REDRIVE_HELP)]
+    Redrive(RedriveArgs),
     /// Manage the local stack's state.
     #[command(subcommand)]
     Local(LocalCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+const REDRIVE_HELP: &str = "\
+How nothing is lost:
+  Messages are received with a visibility timeout that covers the run. Each selected
+  message's original event is delivered; it is deleted from the DLQ only after its own
+  delivery was confirmed (invoke answered 202 / PutEvents reported no error for that
+  entry). Everything else is made visible again at the end, also on Ctrl-C or error;
+  after kill -9 it reappears when the visibility timeout ends. Re-running finishes the job.
+  An event delivered but not yet deleted when the run stops is delivered again by the next
+  run; the consumers' idempotency on metadata.eventId absorbs it.
+
+--via invoke (default): asynchronous Invoke of the consumer's function with the original
+  event, unchanged. Only that consumer sees it.
+--via bus: PutEvents of the original event to the bus: every matching rule sees it
+  again, and every consumer's idempotency makes that safe. v1 events carry no eventId
+  (their idempotency key is the envelope id, which PutEvents replaces), so they are
+  skipped with --via bus; use --via invoke for them.
+
+Messages in no known format are skipped and reported unless named with --message-id.
+Messages that arrive in the DLQ during the run are left for the next run.
+
+Examples:
+  ecomm redrive --target notification --dry-run
+  ecomm redrive --target inventory --error-code THROTTLING --rate 50 --concurrency 4
+  ecomm redrive --target refund --order-id ord-00042
+  ecomm redrive --target analytics --via bus --since 2h
+
+Exit code 3 when any selected message was not redriven.";
+
+/// `ecomm dlq ...`.
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Every consumer's DLQ: depth, in flight, oldest message, which failure paths are wired.
+    Ls,
+    /// The messages of a consumer's DLQ, normalised, without consuming them.
+    #[command(
+        after_help = "Examples:\n  ecomm dlq show notification\n  ecomm dlq show inventory --error-code UnsupportedEventVersion --raw\n  ecomm dlq show refund --order-id ord-00042 --output json"
+    )]
+    Show(ShowArgs),
+    /// NDJSON of a consumer's DLQ messages (bodies and attributes), without consuming them.
+    #[command(
+        after_help = "Examples:\n  ecomm dlq export notification > notification.ndjson\n  ecomm dlq export inventory --since 2h --file inventory.ndjson"
+    )]
+    Export(ExportArgs),
+    /// Delete a consumer's DLQ messages: all, or only those matching the filters.
+    #[command(
+        after_help = "Examples:\n  ecomm dlq purge analytics --archive analytics.ndjson\n  ecomm dlq purge inventory --message-id 0d5c... --yes\n\nWith filters or --archive, exactly the matching messages that were read are deleted\n(after being written to the archive). Without either, PurgeQueue empties the queue\n(allowed once per 60 s)."
+    )]
+    Purge(PurgeArgs),
+}
+
+/// Which messages.
+#[derive(Debug, Clone, Default, Args, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Filters {
+    /// Only messages of this correlation id.
+    #[arg(long, help_heading = "Filters")]
+    pub correlation_id: Option<String>,
+    /// Only messages of this order.
+    #[arg(long, help_heading = "Filters")]
+    pub order_id: Option<String>,
+    /// Only messages with this error code (ERROR_CODE, errorType or ErrorCode).
+    #[arg(long, help_heading = "Filters")]
+    pub error_code: Option<String>,
+    /// Only events of this detail-type.
+    #[arg(long, help_heading = "Filters")]
+    pub detail_type: Option<String>,
+    /// Only messages sent since then: a duration ago (30m, 2h, 7d) or an RFC 3339 time.
+    #[arg(long, value_parser = crate::filter::parse_time, help_heading = "Filters")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only messages sent before then: a duration ago or an RFC 3339 time.
+    #[arg(long, value_parser = crate::filter::parse_time, help_heading = "Filters")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only these messages (repeatable); also selects messages in no known format.
+    #[arg(long, help_heading = "Filters")]
+    pub message_id: Vec<String>,
+    /// At most this many matching messages.
+    #[arg(long, help_heading = "Filters")]
+    pub limit: Option<usize>,
+}
+
+/// How a DLQ is read without consuming it.
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Seconds the messages read stay hidden from other readers while this command runs
+    /// (they are released at the end).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=43_200), help_heading = "Scanning")]
+    pub visibility_timeout: u32,
+    /// Long-poll wait, in seconds, of the receive that proves the queue drained.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=20), help_heading = "Scanning")]
+    pub wait: u8,
+}
+
+/// `ecomm dlq show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The consumer (its target id), e.g. `inventory`.
+    pub target: String,
+    /// Which messages.
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Show each message's full body and attributes.
+    #[arg(long)]
+    pub raw: bool,
+    /// Show customer emails, names and addresses instead of masking them.
+    #[arg(long)]
+    pub show_pii: bool,
+    /// Scanning.
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// `ecomm dlq export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The consumer (its target id).
+    pub target: String,
+    /// Which messages.
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Scanning.
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// `ecomm dlq purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The consumer (its target id).
+    pub target: String,
+    /// Which messages (none: all of them).
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Write every message to be deleted (body and attributes) to this NDJSON file first.
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Scanning.
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// How `redrive` delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Via {
+    /// Asynchronous Invoke of the consumer's function: only that consumer sees the event.
+    Invoke,
+    /// PutEvents to the bus: every matching rule sees the event again.
+    Bus,
+}
+
+/// `ecomm redrive`.
+#[derive(Debug, Args)]
+pub struct RedriveArgs {
+    /// The consumer to replay to (its target id), e.g. `inventory`.
+    #[arg(long)]
+    pub target: String,
+    /// Which messages.
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Show what would be redriven; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Redrive at most this many messages.
+    #[arg(long)]
+    pub max: Option<usize>,
+    /// At most this many deliveries per second.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Receive/deliver/delete pipelines run at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// How to deliver.
+    #[arg(long, value_enum, default_value_t = Via::Invoke)]
+    pub via: Via,
+    /// Scanning.
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 /// `ecomm demo`.

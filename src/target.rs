@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
-use crate::cli::{Environment, Global};
+use crate::UsageError;
+use crate::backend::Backend;
+use crate::backend::aws::AwsBackend;
+use crate::backend::local::LocalBackend;
+use crate::cli::{AwsArgs, Environment, Global};
 
 /// The resolved environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,17 +19,45 @@ pub enum Target {
         state: PathBuf,
     },
     /// AWS.
-    Aws,
+    Aws {
+        /// How to reach it.
+        args: AwsArgs,
+        /// The bus.
+        bus: String,
+    },
 }
 
 impl Target {
-    /// `--env` / `ECOMM_ENV`, defaulting to the local stack.
+    /// `--env` / `ECOMM_ENV`, else AWS if an AWS-only flag was given, else the local stack.
     pub fn resolve(global: &Global) -> anyhow::Result<Self> {
-        match global.env.unwrap_or(Environment::Local) {
+        let env = match global.env {
+            Some(Environment::Local) if global.aws.any() => {
+                return Err(UsageError(
+                    "--profile, --region and --endpoint-url are for --env aws, not --env local"
+                        .to_owned(),
+                )
+                .into());
+            }
+            Some(env) => env,
+            None if global.aws.any() => Environment::Aws,
+            None => Environment::Local,
+        };
+        match env {
             Environment::Local => Ok(Self::Local {
                 state: state_path(global)?,
             }),
-            Environment::Aws => Ok(Self::Aws),
+            Environment::Aws => {
+                let bus = global.aws.bus.clone().ok_or_else(|| {
+                    UsageError(
+                        "which event bus? pass --bus NAME or set ECOMM_BUS (e.g. ecomm-prod)"
+                            .to_owned(),
+                    )
+                })?;
+                Ok(Self::Aws {
+                    args: global.aws.clone(),
+                    bus,
+                })
+            }
         }
     }
 
@@ -33,17 +65,41 @@ impl Target {
     pub fn local_state(&self, command: &str) -> anyhow::Result<&PathBuf> {
         match self {
             Self::Local { state } => Ok(state),
-            Self::Aws => bail!(
+            Self::Aws { .. } => Err(UsageError(format!(
                 "`ecomm {command}` runs on the local stack only; drop --env aws (or ECOMM_ENV=aws)"
-            ),
+            ))
+            .into()),
         }
     }
 
-    /// The one line that says where an answer comes from.
+    /// The one line that says where an answer comes from, for local-only commands.
     pub fn banner(&self) -> String {
         match self {
             Self::Local { state } => format!("local stack: {}", state.display()),
-            Self::Aws => "aws".to_owned(),
+            Self::Aws { bus, .. } => format!("aws: bus {bus}"),
+        }
+    }
+
+    /// Open the backend.
+    pub async fn connect(&self) -> anyhow::Result<Box<dyn Backend>> {
+        Ok(match self {
+            Self::Local { state } => Box::new(LocalBackend::open(state)?),
+            Self::Aws { args, bus } => Box::new(AwsBackend::connect(args, bus).await?),
+        })
+    }
+
+    /// Where redrives are journaled: beside the local state file, or in the user data dir.
+    pub fn journal_path(&self) -> anyhow::Result<PathBuf> {
+        match self {
+            Self::Local { state } => Ok(state
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default()
+                .join("redrive-journal.ndjson")),
+            Self::Aws { .. } => {
+                let dir = dirs::data_dir().context("no user data directory (set HOME)")?;
+                Ok(dir.join("ecomm").join("redrive-journal.ndjson"))
+            }
         }
     }
 }

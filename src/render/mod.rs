@@ -7,6 +7,8 @@
 )]
 
 pub mod demo;
+pub mod dlq;
+pub mod redrive;
 
 use std::io::IsTerminal as _;
 use std::time::Duration;
@@ -17,6 +19,28 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::{Global, OutputFormat};
+
+/// Write a line to stdout. A closed pipe (`ecomm ... | head`) ends the process quietly: the
+/// reader has all it wants, and every command has released its messages before printing.
+pub fn out(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// Print a shell completion script.
+pub fn completions(shell: clap_complete::Shell, command: &mut clap::Command) {
+    clap_complete::generate(shell, command, "ecomm", &mut std::io::stdout());
+}
+
+/// Print the man page.
+pub fn man(command: clap::Command) -> std::io::Result<()> {
+    clap_mangen::Man::new(command).render(&mut std::io::stdout())
+}
 
 /// Prints answers in the chosen format.
 #[derive(Debug, Clone)]
@@ -57,14 +81,14 @@ impl Printer {
     /// A line of human output (nothing in JSON modes).
     pub fn message(&self, text: &str) {
         if self.is_human() {
-            println!("{text}");
+            out(text);
         }
     }
 
     /// A hint for people, dropped with `--quiet` and in JSON modes.
     pub fn hint(&self, text: &str) {
         if self.is_human() && !self.quiet {
-            println!("{text}");
+            out(text);
         }
     }
 
@@ -74,7 +98,7 @@ impl Printer {
             OutputFormat::Json => serde_json::to_string_pretty(value),
             _ => serde_json::to_string(value),
         };
-        println!("{}", text.expect("answers always serialize"));
+        out(&text.expect("answers always serialize"));
     }
 
     /// A table with a header row.
@@ -90,7 +114,7 @@ impl Printer {
         for row in rows {
             table.add_row(row);
         }
-        println!("{table}");
+        out(&table.to_string());
     }
 
     /// An error, with its causes, on stderr.
@@ -99,6 +123,34 @@ impl Printer {
         for cause in error.chain().skip(1) {
             eprintln!("  caused by: {cause}");
         }
+    }
+
+    /// Ask a yes/no question on stderr; `None` when stdin is not a terminal.
+    pub fn confirm(&self, question: &str) -> Option<bool> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        eprint!("{question} [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
+    }
+
+    /// A progress bar on stderr with rate and ETA, hidden when it would get in the way.
+    pub fn progress(&self, total: u64, message: &str) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {bar:30} {pos}/{len} {per_sec} eta {eta} {msg}",
+            )
+            .expect("a valid template"),
+        );
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
     }
 
     /// A spinner on stderr, hidden when it would get in the way.

@@ -645,12 +645,16 @@ impl LocalStack {
         at_ms: i64,
     ) -> Result<(), LocalError> {
         let message_id = self.ids.uuid();
+        // Stamped with the simulated time of the failure, but readable at once: a run that
+        // simulates minutes of retries should not leave its messages hidden in the future.
+        let visible_ms = at_ms.min(chrono::Utc::now().timestamp_millis());
         self.queues.send(
             &names::dlq(consumer),
             &message_id,
             &message.body,
             &message.attributes,
             at_ms,
+            visible_ms,
         )?;
         Ok(())
     }

@@ -129,7 +129,7 @@ impl Queues {
         exists.ok_or_else(|| SqsError::QueueDoesNotExist(name.to_owned()))
     }
 
-    /// Send one message, sent (and visible) at `sent_ms`.
+    /// Send one message, sent at `sent_ms` and visible from `visible_ms`.
     pub fn send(
         &self,
         queue: &str,
@@ -137,13 +137,14 @@ impl Queues {
         body: &str,
         attributes: &MessageAttributes,
         sent_ms: i64,
+        visible_ms: i64,
     ) -> Result<(), SqsError> {
         self.require(queue)?;
         let attributes = serde_json::to_string(attributes).expect("attributes always serialize");
         self.db.with(|c| {
             c.execute(
-                "INSERT INTO messages(queue, message_id, body, attributes, sent_ms, visible_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![queue, message_id, body, attributes, sent_ms],
+                "INSERT INTO messages(queue, message_id, body, attributes, sent_ms, visible_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![queue, message_id, body, attributes, sent_ms, visible_ms],
             )
         })?;
         Ok(())

@@ -1,0 +1,242 @@
+//! The backend over the embedded local stack.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use ecomm_local::sqs::{SqsError, queue_arn};
+use ecomm_local::{LocalError, LocalStack, StackOptions, names};
+use ecomm_ports::IdGenerator as _;
+
+use super::{Backend, BackendError, Consumer, EntryOutcome, Message, QueueRef, QueueStats};
+
+/// The local stack as a backend.
+pub struct LocalBackend {
+    stack: LocalStack,
+    // Serialises runs of the engine: redrive workers may ask to settle at once.
+    running: tokio::sync::Mutex<()>,
+    receipts: Mutex<()>,
+}
+
+impl std::fmt::Debug for LocalBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalBackend")
+            .field("state", &self.stack.db().path())
+            .finish_non_exhaustive()
+    }
+}
+
+fn local(error: LocalError) -> BackendError {
+    match error {
+        LocalError::Sqs(e) => sqs(e),
+        other => BackendError::Other(other.to_string()),
+    }
+}
+
+#[allow(clippy::needless_pass_by_value, reason = "used as a map_err function")]
+fn sqs(error: SqsError) -> BackendError {
+    match error {
+        SqsError::QueueDoesNotExist(q) => BackendError::QueueNotFound(q),
+        e @ SqsError::PurgeInProgress { .. } => BackendError::PurgeInProgress(e.to_string()),
+        other => BackendError::Other(other.to_string()),
+    }
+}
+
+impl LocalBackend {
+    /// Open the state file (creating it if needed).
+    pub fn open(state: &Path) -> Result<Self, BackendError> {
+        let stack = LocalStack::open(
+            state,
+            &StackOptions {
+                seed: rand_seed(),
+                start: Utc::now(),
+            },
+        )
+        .map_err(local)?;
+        Ok(Self {
+            stack,
+            running: tokio::sync::Mutex::new(()),
+            receipts: Mutex::new(()),
+        })
+    }
+
+    /// The stack itself.
+    pub fn stack(&self) -> &LocalStack {
+        &self.stack
+    }
+}
+
+fn rand_seed() -> u64 {
+    u64::from(std::process::id())
+        ^ u64::try_from(Utc::now().timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0)
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+#[async_trait(?Send)]
+impl Backend for LocalBackend {
+    fn banner(&self) -> String {
+        format!("local stack: {}", self.stack.db().path().display())
+    }
+
+    async fn consumers(&self) -> Result<Vec<Consumer>, BackendError> {
+        Ok(self
+            .stack
+            .routing()
+            .consumers
+            .iter()
+            .map(|c| {
+                let dlq = names::dlq(&c.name);
+                Consumer {
+                    target: c.name.clone(),
+                    rule: format!("{}-{}", ecomm_local::PREFIX, c.name),
+                    target_arn: names::function_arn(&c.name),
+                    function: Some(names::function(&c.name)),
+                    delivery_dlq: Some(queue_arn(&dlq)),
+                    function_dlq: Some(queue_arn(&dlq)),
+                    dlq: Some(QueueRef {
+                        name: dlq.clone(),
+                        arn: queue_arn(&dlq),
+                        url: dlq,
+                    }),
+                    findings: Vec::new(),
+                }
+            })
+            .collect())
+    }
+
+    async fn queue_stats(&self, queue: &QueueRef) -> Result<QueueStats, BackendError> {
+        let stats = self
+            .stack
+            .queues()
+            .stats(&queue.name, now_ms())
+            .map_err(sqs)?;
+        Ok(QueueStats {
+            visible: stats.visible,
+            in_flight: stats.in_flight,
+            oldest_sent: stats.oldest_sent_ms.map(ecomm_local::clock::from_ms),
+        })
+    }
+
+    async fn receive(
+        &self,
+        queue: &QueueRef,
+        max: u8,
+        visibility_s: u32,
+        _wait_s: u8,
+    ) -> Result<Vec<Message>, BackendError> {
+        let _guard = self
+            .receipts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ids = self.stack.ids();
+        let received = self
+            .stack
+            .queues()
+            .receive(
+                &queue.name,
+                usize::from(max),
+                visibility_s,
+                now_ms(),
+                &mut || ids.uuid(),
+            )
+            .map_err(sqs)?;
+        Ok(received
+            .into_iter()
+            .map(|m| Message {
+                message_id: m.message_id,
+                receipt_handle: m.receipt_handle,
+                body: m.body,
+                attributes: m.attributes,
+                sent: Some(ecomm_local::clock::from_ms(m.sent_ms)),
+                receive_count: m.receive_count,
+            })
+            .collect())
+    }
+
+    async fn delete(
+        &self,
+        queue: &QueueRef,
+        receipts: &[String],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        let entries: Vec<(String, String)> = receipts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i.to_string(), r.clone()))
+            .collect();
+        let results = self
+            .stack
+            .queues()
+            .delete_batch(&queue.name, &entries)
+            .map_err(sqs)?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.error.map_or(Ok(()), Err))
+            .collect())
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &QueueRef,
+        receipts: &[String],
+        seconds: u32,
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        let entries: Vec<(String, String, u32)> = receipts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i.to_string(), r.clone(), seconds))
+            .collect();
+        let results = self
+            .stack
+            .queues()
+            .change_visibility_batch(&queue.name, &entries, now_ms())
+            .map_err(sqs)?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.error.map_or(Ok(()), Err))
+            .collect())
+    }
+
+    async fn purge(&self, queue: &QueueRef) -> Result<(), BackendError> {
+        self.stack
+            .queues()
+            .purge(&queue.name, now_ms())
+            .map_err(sqs)?;
+        Ok(())
+    }
+
+    async fn invoke_async(&self, function: &str, payload: &str) -> Result<(), BackendError> {
+        let consumer = function
+            .strip_prefix(&format!("{}-", ecomm_local::PREFIX))
+            .unwrap_or(function);
+        let payload: serde_json::Value = serde_json::from_str(payload)
+            .map_err(|e| BackendError::Other(format!("payload is not JSON: {e}")))?;
+        self.stack
+            .invoke_async(Utc::now(), consumer, payload)
+            .map_err(local)
+    }
+
+    async fn put_events(
+        &self,
+        envelopes: &[serde_json::Value],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        for envelope in envelopes {
+            let mut envelope = envelope.clone();
+            // EventBridge assigns a new id and time to every event put on the bus.
+            envelope["id"] = self.stack.ids().uuid().into();
+            envelope["time"] = Utc::now().to_rfc3339().into();
+            self.stack.put_event(Utc::now(), envelope);
+        }
+        Ok(envelopes.iter().map(|_| Ok(())).collect())
+    }
+
+    async fn settle(&self) -> Result<(), BackendError> {
+        let _running = self.running.lock().await;
+        self.stack.clock().advance_to(Utc::now());
+        self.stack.run(|_, _| {}).await.map_err(local)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,200 @@
+//! The narrow ports the CLI needs — discover consumers, read and change their DLQs, redeliver
+//! events — with two implementations: [`aws`] (the AWS SDK) and [`local`] (the embedded stack).
+//! Every command works the same against either.
+
+pub mod aws;
+pub mod local;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ecomm_events::MessageAttributes;
+use serde::Serialize;
+
+/// A failure the user can act on, worded to say what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// No credentials, expired SSO session, unknown profile.
+    #[error(
+        "no usable AWS credentials: {0}\n  fix: `aws sso login --profile <p>`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID, or pass --profile"
+    )]
+    Credentials(String),
+    /// No region configured.
+    #[error("no AWS region: pass --region, set AWS_REGION, or set a region in the profile")]
+    NoRegion,
+    /// The caller may not do this.
+    #[error(
+        "access denied: {0}\n  fix: the caller's IAM policy must allow this action on this resource"
+    )]
+    AccessDenied(String),
+    /// The bus does not exist.
+    #[error("event bus {0:?} not found in this account and region (pass --bus or set ECOMM_BUS)")]
+    BusNotFound(String),
+    /// The queue does not exist.
+    #[error("queue {0} does not exist")]
+    QueueNotFound(String),
+    /// No consumer by that name.
+    #[error("no consumer {name:?} on this bus (known: {known})")]
+    UnknownConsumer {
+        /// What was asked for.
+        name: String,
+        /// What exists.
+        known: String,
+    },
+    /// Throttled even after the SDK's retries.
+    #[error("throttled by AWS: {0}; retry later or lower --concurrency / --rate")]
+    Throttled(String),
+    /// `PurgeQueue` ran less than 60 s ago.
+    #[error("{0}")]
+    PurgeInProgress(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A queue, by every name the APIs need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueRef {
+    /// The queue name.
+    pub name: String,
+    /// The queue ARN.
+    pub arn: String,
+    /// The queue URL (the name again on the local stack).
+    pub url: String,
+}
+
+/// One consumer of the bus: a rule's target, its function and its DLQ(s).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Consumer {
+    /// The target id, e.g. `inventory`: what `--target` names.
+    pub target: String,
+    /// The rule.
+    pub rule: String,
+    /// The target ARN (the function's, for Lambda targets).
+    pub target_arn: String,
+    /// The function name, for Lambda targets.
+    pub function: Option<String>,
+    /// The target's `DeadLetterConfig` queue (EventBridge delivery failures).
+    pub delivery_dlq: Option<String>,
+    /// The function's on-failure destination (function errors after async retries).
+    pub function_dlq: Option<String>,
+    /// The queue `ecomm` reads: the target DLQ, or else the on-failure destination.
+    pub dlq: Option<QueueRef>,
+    /// Problems worth knowing about (no DLQ at all, two different queues, ...).
+    pub findings: Vec<String>,
+}
+
+impl Consumer {
+    /// The DLQ, or an error naming what is missing.
+    pub fn require_dlq(&self) -> Result<&QueueRef, BackendError> {
+        self.dlq.as_ref().ok_or_else(|| {
+            BackendError::Other(format!(
+                "consumer {} has no DLQ: neither the target's DeadLetterConfig nor the function's on-failure destination is set; failed events are dropped",
+                self.target
+            ))
+        })
+    }
+}
+
+/// A queue's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueStats {
+    /// `ApproximateNumberOfMessages`.
+    pub visible: u64,
+    /// `ApproximateNumberOfMessagesNotVisible`.
+    pub in_flight: u64,
+    /// When the oldest message was sent, when known.
+    pub oldest_sent: Option<DateTime<Utc>>,
+}
+
+/// A received message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The message id.
+    pub message_id: String,
+    /// The receipt handle of this receive.
+    pub receipt_handle: String,
+    /// The body.
+    pub body: String,
+    /// The message attributes.
+    pub attributes: MessageAttributes,
+    /// `SentTimestamp`.
+    pub sent: Option<DateTime<Utc>>,
+    /// `ApproximateReceiveCount`.
+    pub receive_count: u32,
+}
+
+/// The result of one entry of a batch call: `None` on success, else the error.
+pub type EntryOutcome = Result<(), String>;
+
+/// What the CLI needs from an environment.
+#[async_trait(?Send)]
+pub trait Backend {
+    /// One line naming where answers come from (state file, or account/region/bus).
+    fn banner(&self) -> String;
+
+    /// Every consumer of the bus, with its DLQ wiring.
+    async fn consumers(&self) -> Result<Vec<Consumer>, BackendError>;
+
+    /// A queue's counters.
+    async fn queue_stats(&self, queue: &QueueRef) -> Result<QueueStats, BackendError>;
+
+    /// Receive up to 10 messages, hidden for `visibility_s`; waits up to `wait_s` for one.
+    async fn receive(
+        &self,
+        queue: &QueueRef,
+        max: u8,
+        visibility_s: u32,
+        wait_s: u8,
+    ) -> Result<Vec<Message>, BackendError>;
+
+    /// Delete up to 10 messages by receipt handle; one outcome per entry, in order.
+    async fn delete(
+        &self,
+        queue: &QueueRef,
+        receipts: &[String],
+    ) -> Result<Vec<EntryOutcome>, BackendError>;
+
+    /// Change the visibility of up to 10 messages; one outcome per entry, in order.
+    async fn change_visibility(
+        &self,
+        queue: &QueueRef,
+        receipts: &[String],
+        seconds: u32,
+    ) -> Result<Vec<EntryOutcome>, BackendError>;
+
+    /// Delete every message (`PurgeQueue`).
+    async fn purge(&self, queue: &QueueRef) -> Result<(), BackendError>;
+
+    /// Invoke `function` asynchronously (`InvocationType=Event`) with `payload`; `Ok` once
+    /// accepted.
+    async fn invoke_async(&self, function: &str, payload: &str) -> Result<(), BackendError>;
+
+    /// Put up to 10 events (envelope JSON) on the bus; one outcome per entry, in order.
+    async fn put_events(
+        &self,
+        envelopes: &[serde_json::Value],
+    ) -> Result<Vec<EntryOutcome>, BackendError>;
+
+    /// Run what the local stack has scheduled (redelivered events); a no-op on AWS.
+    async fn settle(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+}
+
+/// Find a consumer by target id.
+pub fn find<'a>(consumers: &'a [Consumer], target: &str) -> Result<&'a Consumer, BackendError> {
+    consumers
+        .iter()
+        .find(|c| c.target == target)
+        .ok_or_else(|| BackendError::UnknownConsumer {
+            name: target.to_owned(),
+            known: consumers
+                .iter()
+                .map(|c| c.target.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}

@@ -1,0 +1,450 @@
+//! `ecomm redrive`: replay failed events from a consumer's DLQ to exactly that consumer.
+//!
+//! W pipelines each receive a batch (hidden for the run), select the messages the filters name,
+//! deliver their original events (async `Invoke` of the consumer's function, or `PutEvents`),
+//! and delete from the DLQ exactly the entries whose delivery was confirmed. Everything not
+//! deleted is made visible again at the end, also on Ctrl-C or error; a killed run's messages
+//! reappear when the visibility timeout ends. Re-running finishes the job.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ecomm_events::DlqKind;
+use indicatif::ProgressBar;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::Outcome;
+use crate::backend::{self, Backend, QueueRef};
+use crate::cli::{RedriveArgs, Via};
+use crate::commands::dlq::MessageView;
+use crate::filter::replayable;
+use crate::journal::Journal;
+use crate::render::{self, Printer};
+use crate::scan::{self, Held, IN_FLIGHT_LIMIT, Scanned};
+
+/// A message that was selected but not redriven.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotRedriven {
+    /// The SQS message id.
+    pub message_id: String,
+    /// The order, when known.
+    pub order_id: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a redrive did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedriveReport {
+    /// The consumer.
+    pub target: String,
+    /// Its DLQ.
+    pub queue: String,
+    /// `invoke` or `bus`.
+    pub via: String,
+    /// Nothing was changed.
+    pub dry_run: bool,
+    /// Delivered and deleted from the DLQ.
+    pub redriven: u64,
+    /// Delivered but still in the DLQ (its delete failed): it will be delivered again by the
+    /// next run, and the consumer's idempotency absorbs it.
+    pub delivered_not_deleted: u64,
+    /// Delivery failed: still in the DLQ.
+    pub failed: u64,
+    /// Selected but not replayable (unknown format, v1 via bus): still in the DLQ.
+    pub skipped: u64,
+    /// Messages read that the filters did not select, or that arrived during the run.
+    pub not_selected: u64,
+    /// Messages left in the DLQ afterwards (approximate).
+    pub left_in_queue: Option<u64>,
+    /// The failures and skips, one by one.
+    pub not_redriven: Vec<NotRedriven>,
+    /// With `--dry-run`: what would be redriven.
+    pub would_redrive: Vec<MessageView>,
+    /// The audit journal.
+    pub journal: String,
+    /// Ctrl-C stopped the run.
+    pub interrupted: bool,
+    /// Why the run could not see the whole queue, if so.
+    pub incomplete: Option<String>,
+}
+
+struct RateLimiter {
+    interval: Option<Duration>,
+    next: Cell<Instant>,
+}
+
+impl RateLimiter {
+    fn new(rate: Option<f64>) -> Self {
+        let interval = rate
+            .filter(|r| *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        Self {
+            interval,
+            next: Cell::new(Instant::now()),
+        }
+    }
+
+    async fn acquire(&self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let slot = self.next.get().max(Instant::now());
+        self.next.set(slot + interval);
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+struct Run<'a> {
+    backend: &'a dyn Backend,
+    args: &'a RedriveArgs,
+    queue: QueueRef,
+    function: Option<String>,
+    started: DateTime<Utc>,
+    held: Held,
+    finished: RefCell<HashSet<String>>,
+    pending_delete: RefCell<Vec<(String, String)>>,
+    selected: Cell<usize>,
+    limiter: RateLimiter,
+    journal: RefCell<Journal>,
+    report: RefCell<RedriveReport>,
+    bar: ProgressBar,
+}
+
+/// Run a redrive.
+pub async fn run(
+    backend: &dyn Backend,
+    args: &RedriveArgs,
+    journal: PathBuf,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let consumers = backend.consumers().await?;
+    let consumer = backend::find(&consumers, &args.target)?;
+    let queue = consumer.require_dlq()?.clone();
+    if args.via == Via::Invoke && consumer.function.is_none() {
+        anyhow::bail!(
+            "target {} is not a Lambda function; use --via bus",
+            consumer.target
+        );
+    }
+    let depth = backend.queue_stats(&queue).await?;
+    let run_id = uuid_like();
+    let mut journal = Journal::open(&journal, &run_id)?;
+    journal.write(
+        "start",
+        json!({"backend": backend.banner(), "target": args.target, "queue": queue.name, "via": via_name(args.via),
+               "dryRun": args.dry_run, "filters": args.filters, "max": args.max}),
+    )?;
+    let report = RedriveReport {
+        target: args.target.clone(),
+        queue: queue.name.clone(),
+        via: via_name(args.via).to_owned(),
+        dry_run: args.dry_run,
+        journal: journal.path().display().to_string(),
+        ..RedriveReport::default()
+    };
+    let bar = printer.progress(depth.visible, "redriving");
+    let run = Run {
+        backend,
+        args,
+        queue,
+        function: consumer.function.clone(),
+        started: Utc::now(),
+        held: Held::default(),
+        finished: RefCell::default(),
+        pending_delete: RefCell::default(),
+        selected: Cell::new(0),
+        limiter: RateLimiter::new(args.rate),
+        journal: RefCell::new(journal),
+        report: RefCell::new(report),
+        bar,
+    };
+    let workers = futures::future::try_join_all((0..args.concurrency).map(|_| run.worker()));
+    let result = scan::until_interrupted(async { workers.await.map(drop) }).await;
+    let interrupted = matches!(&result, Err(e) if e.is::<scan::Interrupted>());
+    // Whatever happened, first finish deleting what was confirmed delivered, then let the
+    // consumer's local run settle, then make everything else visible again.
+    run.flush_pending().await;
+    run.bar.finish_and_clear();
+    if !args.dry_run {
+        backend.settle().await?;
+    }
+    scan::release(backend, &run.queue, &run.held).await;
+    let mut report = run.report.into_inner();
+    report.interrupted = interrupted;
+    report.left_in_queue = backend
+        .queue_stats(&run.queue)
+        .await
+        .ok()
+        .map(|s| s.visible + s.in_flight);
+    run.journal.borrow_mut().write(
+        "end",
+        json!({"redriven": report.redriven, "failed": report.failed, "skipped": report.skipped,
+               "deliveredNotDeleted": report.delivered_not_deleted, "interrupted": interrupted}),
+    )?;
+    render::redrive::print(printer, &backend.banner(), &report);
+    match result {
+        Err(e) if !interrupted => Err(e),
+        _ if interrupted
+            || report.failed + report.skipped + report.delivered_not_deleted > 0
+            || report.incomplete.is_some() =>
+        {
+            Ok(Outcome::Partial)
+        }
+        _ => Ok(Outcome::Success),
+    }
+}
+
+fn via_name(via: Via) -> &'static str {
+    match via {
+        Via::Invoke => "invoke",
+        Via::Bus => "bus",
+    }
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{:x}-{:x}",
+        Utc::now().timestamp_millis(),
+        std::process::id()
+    )
+}
+
+impl Run<'_> {
+    fn max_reached(&self) -> bool {
+        self.args.max.is_some_and(|max| self.selected.get() >= max)
+    }
+
+    async fn worker(&self) -> anyhow::Result<()> {
+        loop {
+            if self.max_reached() {
+                return Ok(());
+            }
+            if self.held.len() >= IN_FLIGHT_LIMIT {
+                self.report.borrow_mut().incomplete = Some(format!(
+                    "stopped after holding {} messages: SQS keeps at most ~120,000 in flight per queue; run again for the rest",
+                    self.held.len()
+                ));
+                return Ok(());
+            }
+            let batch = self
+                .backend
+                .receive(
+                    &self.queue,
+                    10,
+                    self.args.scan.visibility_timeout,
+                    self.args.scan.wait,
+                )
+                .await?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let mut chosen = Vec::new();
+            let mut duplicates = Vec::new();
+            for message in batch {
+                if self.finished.borrow().contains(&message.message_id) {
+                    // A second copy of a message already redriven: delete it too.
+                    duplicates.push(message.receipt_handle.clone());
+                    continue;
+                }
+                if !self.held.hold(&message) {
+                    continue;
+                }
+                self.bar.inc(1);
+                let scanned = Scanned::new(message);
+                if let Some(s) = self.select(scanned) {
+                    chosen.push(s);
+                }
+            }
+            if !duplicates.is_empty() {
+                let _ = self.backend.delete(&self.queue, &duplicates).await;
+            }
+            if self.args.dry_run {
+                self.report
+                    .borrow_mut()
+                    .would_redrive
+                    .extend(chosen.iter().map(|s| MessageView::of(s, false)));
+                continue;
+            }
+            self.deliver(chosen).await?;
+            self.bar.set_message({
+                let r = self.report.borrow();
+                format!("redriven {}, failed {}", r.redriven, r.failed)
+            });
+        }
+    }
+
+    /// Decide what to do with a received message; `Some` when it is to be delivered.
+    fn select(&self, scanned: Scanned) -> Option<Scanned> {
+        let filters = &self.args.filters;
+        let arrived_during_run = scanned
+            .message
+            .sent
+            .is_some_and(|sent| sent >= self.started);
+        if !filters.matches(&scanned.message, &scanned.record)
+            || arrived_during_run
+            || self.max_reached()
+        {
+            self.report.borrow_mut().not_selected += 1;
+            return None;
+        }
+        let unusable = replayable(filters, &scanned.message, &scanned.record).err().map(str::to_owned).or_else(|| {
+            let v1_on_bus = self.args.via == Via::Bus
+                && scanned.record.event.as_ref().is_some_and(|e| e.pointer("/detail/metadata/eventId").is_none());
+            v1_on_bus.then(|| "a v1 event has no metadata.eventId: through the bus it would get a new id and bypass idempotency; use --via invoke".to_owned())
+        });
+        if let Some(reason) = unusable {
+            self.not_redriven(&scanned, "skipped", reason);
+            return None;
+        }
+        self.selected.set(self.selected.get() + 1);
+        Some(scanned)
+    }
+
+    fn not_redriven(&self, scanned: &Scanned, outcome: &str, reason: String) {
+        let _ = self.journal.borrow_mut().write(
+            "message",
+            json!({"messageId": scanned.message.message_id, "eventId": scanned.record.summary.event_id,
+                   "orderId": scanned.record.summary.order_id, "outcome": outcome, "error": reason}),
+        );
+        let mut report = self.report.borrow_mut();
+        if outcome == "skipped" {
+            report.skipped += 1;
+        } else {
+            report.failed += 1;
+        }
+        report.not_redriven.push(NotRedriven {
+            message_id: scanned.message.message_id.clone(),
+            order_id: scanned.record.summary.order_id.clone(),
+            reason,
+        });
+    }
+
+    /// The payload to redeliver: the original event, or the raw body of a named unknown message.
+    fn payload(scanned: &Scanned) -> Result<Value, String> {
+        match (&scanned.record.event, scanned.record.kind()) {
+            (Some(event), _) => Ok(event.clone()),
+            (None, DlqKind::Unknown) => serde_json::from_str(&scanned.message.body)
+                .map_err(|e| format!("the body is not JSON: {e}")),
+            (None, _) => Err("the body holds no readable event".to_owned()),
+        }
+    }
+
+    async fn deliver(&self, chosen: Vec<Scanned>) -> anyhow::Result<()> {
+        let mut confirmed = Vec::new();
+        match self.args.via {
+            Via::Invoke => {
+                let function = self.function.clone().unwrap_or_default();
+                let outcomes = futures::future::join_all(chosen.iter().map(|s| {
+                    let function = function.clone();
+                    async move {
+                        let payload = Self::payload(s)?;
+                        self.limiter.acquire().await;
+                        self.backend
+                            .invoke_async(&function, &payload.to_string())
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                }))
+                .await;
+                for (scanned, outcome) in chosen.into_iter().zip(outcomes) {
+                    match outcome {
+                        Ok(()) => confirmed.push(scanned),
+                        Err(reason) => self.not_redriven(&scanned, "failed", reason),
+                    }
+                }
+            }
+            Via::Bus => {
+                let mut envelopes = Vec::new();
+                let mut ready = Vec::new();
+                for scanned in chosen {
+                    match Self::payload(&scanned) {
+                        Ok(envelope) => {
+                            envelopes.push(envelope);
+                            ready.push(scanned);
+                        }
+                        Err(reason) => self.not_redriven(&scanned, "failed", reason),
+                    }
+                }
+                if !ready.is_empty() {
+                    for _ in 0..ready.len() {
+                        self.limiter.acquire().await;
+                    }
+                    match self.backend.put_events(&envelopes).await {
+                        Ok(outcomes) => {
+                            for (scanned, outcome) in ready.into_iter().zip(outcomes) {
+                                match outcome {
+                                    Ok(()) => confirmed.push(scanned),
+                                    Err(reason) => self.not_redriven(&scanned, "failed", reason),
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            for scanned in &ready {
+                                self.not_redriven(scanned, "failed", e.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Confirmed: from here on, the message must be deleted, even if the run is stopped.
+        self.pending_delete
+            .borrow_mut()
+            .extend(confirmed.iter().filter_map(|s| {
+                self.held
+                    .receipt(&s.message.message_id)
+                    .map(|r| (s.message.message_id.clone(), r))
+            }));
+        for scanned in &confirmed {
+            self.finished
+                .borrow_mut()
+                .insert(scanned.message.message_id.clone());
+        }
+        self.flush_pending().await;
+        for scanned in &confirmed {
+            let _ = self.journal.borrow_mut().write(
+                "message",
+                json!({"messageId": scanned.message.message_id, "eventId": scanned.record.summary.event_id,
+                       "orderId": scanned.record.summary.order_id, "outcome": "redriven"}),
+            );
+        }
+        Ok(())
+    }
+
+    /// Delete every confirmed-delivered message not yet deleted.
+    async fn flush_pending(&self) {
+        let pending = std::mem::take(&mut *self.pending_delete.borrow_mut());
+        for batch in pending.chunks(10) {
+            let receipts: Vec<String> = batch.iter().map(|(_, r)| r.clone()).collect();
+            let outcomes = match self.backend.delete(&self.queue, &receipts).await {
+                Ok(outcomes) => outcomes,
+                Err(e) => receipts.iter().map(|_| Err(e.to_string())).collect(),
+            };
+            for ((message_id, _), outcome) in batch.iter().zip(outcomes) {
+                let mut report = self.report.borrow_mut();
+                match outcome {
+                    Ok(()) => {
+                        self.held.forget(message_id);
+                        report.redriven += 1;
+                    }
+                    Err(reason) => {
+                        report.delivered_not_deleted += 1;
+                        report.not_redriven.push(NotRedriven {
+                            message_id: message_id.clone(),
+                            order_id: None,
+                            reason: format!("delivered, but the delete failed ({reason}); the next run delivers it again and idempotency absorbs it"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

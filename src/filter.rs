@@ -1,0 +1,118 @@
+//! Which DLQ messages a command acts on.
+
+use chrono::{DateTime, Duration, Utc};
+use ecomm_events::{DlqKind, DlqRecord};
+
+use crate::backend::Message;
+use crate::cli::Filters;
+
+/// Parse `--since`/`--until`: a duration ago (`90s`, `30m`, `2h`, `7d`) or an RFC 3339 time.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let amount: i64 = number.parse().map_err(|_| {
+        format!("{text:?} is neither a duration (30m, 2h, 7d) nor an RFC 3339 time")
+    })?;
+    let ago = match unit {
+        "s" => Duration::seconds(amount),
+        "m" => Duration::minutes(amount),
+        "h" | "" => Duration::hours(amount),
+        "d" => Duration::days(amount),
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {unit:?} (use s, m, h or d)"
+            ));
+        }
+    };
+    Ok(Utc::now() - ago)
+}
+
+impl Filters {
+    /// Whether any filter narrows the selection (besides `--limit`).
+    pub fn narrows(&self) -> bool {
+        self.correlation_id.is_some()
+            || self.order_id.is_some()
+            || self.error_code.is_some()
+            || self.detail_type.is_some()
+            || self.since.is_some()
+            || self.until.is_some()
+            || !self.message_id.is_empty()
+    }
+
+    /// Whether `--message-id` names this message.
+    pub fn names(&self, message: &Message) -> bool {
+        self.message_id.iter().any(|id| *id == message.message_id)
+    }
+
+    /// Whether a message matches every filter given.
+    pub fn matches(&self, message: &Message, record: &DlqRecord) -> bool {
+        let eq = |wanted: &Option<String>, found: Option<&str>| {
+            wanted.as_deref().is_none_or(|w| Some(w) == found)
+        };
+        let summary = &record.summary;
+        eq(&self.correlation_id, summary.correlation_id.as_deref())
+            && eq(&self.order_id, summary.order_id.as_deref())
+            && eq(&self.detail_type, summary.detail_type.as_deref())
+            && self.error_code.as_deref().is_none_or(|w| {
+                record
+                    .error_code()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(w))
+            })
+            && self
+                .since
+                .is_none_or(|since| message.sent.is_some_and(|sent| sent >= since))
+            && self
+                .until
+                .is_none_or(|until| message.sent.is_some_and(|sent| sent < until))
+            && (self.message_id.is_empty() || self.names(message))
+    }
+}
+
+/// Whether a record can be replayed: it carries an original event. A message in no known
+/// format only when the user named it.
+pub fn replayable(
+    filters: &Filters,
+    message: &Message,
+    record: &DlqRecord,
+) -> Result<(), &'static str> {
+    if record.kind() == DlqKind::Unknown && !filters.names(message) {
+        return Err(
+            "not in a known DLQ format; name it with --message-id to replay its body as is",
+        );
+    }
+    if record.event.is_none() && record.kind() != DlqKind::Unknown {
+        return Err("the body holds no readable event");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_times_parse_and_nonsense_is_explained() {
+        let two_hours = parse_time("2h").unwrap();
+        assert!(
+            (Utc::now() - two_hours - Duration::hours(2))
+                .num_seconds()
+                .abs()
+                < 5
+        );
+        assert_eq!(
+            parse_time("2026-11-25T10:00:00Z").unwrap().to_rfc3339(),
+            "2026-11-25T10:00:00+00:00"
+        );
+        assert!(
+            parse_time("yesterday")
+                .unwrap_err()
+                .contains("neither a duration")
+        );
+        assert!(parse_time("5w").unwrap_err().contains("unknown unit"));
+    }
+}
