@@ -1,0 +1,107 @@
+# The ecomm order system: the bus and its archive, one consumer module per declaration in
+# consumers/*.json (the files the local stack reads too), the tables, the order producer behind
+# an HTTP API (producer.tf) and the dashboard (dashboard.tf).
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  prefix        = "ecomm-${var.environment}"
+  artifacts_dir = coalesce(var.artifacts_dir, "${path.module}/../target/lambda")
+
+  # One source of truth for names, patterns and retry settings, shared with the local stack
+  # (lambdas/local/src/config.rs). A new consumer is a new file there, nothing more here.
+  consumer_files = fileset(path.module, "consumers/*.json")
+  consumers = {
+    for file in local.consumer_files :
+    jsondecode(file("${path.module}/${file}")).name => jsondecode(file("${path.module}/${file}"))
+  }
+
+  ses_identity_arn = "arn:${data.aws_partition.current.partition}:ses:${var.region}:${data.aws_caller_identity.current.account_id}:identity/${coalesce(var.ses_identity, var.sender_email)}"
+
+  # What each consumer needs beyond its bus, its DLQ and its declared tables.
+  consumer_environment = {
+    notification = { SENDER_EMAIL = var.sender_email }
+    refund = {
+      PAYMENT_API_URL = var.payment_api_url
+      PAYMENT_API_KEY = data.aws_secretsmanager_secret_version.payment_api_key.secret_string
+    }
+  }
+  consumer_policy_statements = {
+    notification = [{
+      sid     = "SendEmailAsSender"
+      actions = ["ses:SendEmail"]
+      resources = concat(
+        [local.ses_identity_arn],
+        [for identity in var.ses_recipient_identities : "arn:${data.aws_partition.current.partition}:ses:${var.region}:${data.aws_caller_identity.current.account_id}:identity/${identity}"],
+      )
+    }]
+  }
+}
+
+# The payment API key never appears in a tfvars file or a CI variable.
+data "aws_secretsmanager_secret_version" "payment_api_key" {
+  secret_id = var.payment_api_key_secret_id
+}
+
+# ---------------------------------------------------------------------------------------------
+# The bus, and an archive of everything on it for disaster replays. (Archive replay cannot
+# replay the failed events of one target: that is what the DLQs and `ecomm redrive` are for.)
+
+resource "aws_cloudwatch_event_bus" "this" {
+  name = local.prefix
+}
+
+resource "aws_cloudwatch_event_archive" "this" {
+  name             = "${local.prefix}-all-events"
+  description      = "Every event on ${local.prefix}, for disaster replays."
+  event_source_arn = aws_cloudwatch_event_bus.this.arn
+  retention_days   = var.archive_retention_days
+}
+
+# ---------------------------------------------------------------------------------------------
+# The consumers.
+
+module "consumer" {
+  source   = "./modules/consumer"
+  for_each = local.consumers
+
+  name           = each.key
+  description    = each.value.description
+  prefix         = local.prefix
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+  event_bus_arn  = aws_cloudwatch_event_bus.this.arn
+  event_pattern  = jsonencode(each.value.eventPattern)
+
+  retry_policy = {
+    maximum_retry_attempts       = each.value.retryPolicy.maximumRetryAttempts
+    maximum_event_age_in_seconds = each.value.retryPolicy.maximumEventAgeInSeconds
+  }
+  async_invoke = {
+    maximum_retry_attempts       = each.value.asyncInvoke.maximumRetryAttempts
+    maximum_event_age_in_seconds = each.value.asyncInvoke.maximumEventAgeInSeconds
+  }
+
+  tables = {
+    for table in try(each.value.tables, []) : table => {
+      name    = aws_dynamodb_table.this[table].name
+      arn     = aws_dynamodb_table.this[table].arn
+      actions = local.tables[table].actions
+      env_var = local.tables[table].env_var
+    }
+  }
+  environment       = try(local.consumer_environment[each.key], {})
+  policy_statements = try(local.consumer_policy_statements[each.key], [])
+
+  package_zip          = "${local.artifacts_dir}/${each.key}/bootstrap.zip"
+  architecture         = var.lambda_architecture
+  memory_size          = var.function_memory_mb
+  timeout              = var.function_timeout_seconds
+  reserved_concurrency = try(var.reserved_concurrency[each.key], null)
+  log_level            = var.log_level
+  log_retention_days   = var.log_retention_days
+
+  dlq_oldest_message_alarm_seconds = var.dlq_oldest_message_alarm_seconds
+  alarm_actions                    = var.alarm_actions
+}

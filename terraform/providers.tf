@@ -1,0 +1,14 @@
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = merge(
+      {
+        Project     = "ecomm"
+        Environment = var.environment
+        ManagedBy   = "terraform"
+      },
+      var.tags,
+    )
+  }
+}
