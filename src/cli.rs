@@ -101,6 +101,8 @@ pub enum OutputFormat {
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// A Mermaid sequence diagram (`trace` only).
+    Mermaid,
 }
 
 /// The commands.
@@ -129,6 +131,19 @@ except the poison event, which fails again.")]
     /// Replay failed events from a consumer's DLQ to exactly that consumer, losing nothing.
     #[command(after_help = REDRIVE_HELP)]
     Redrive(RedriveArgs),
+    /// An order's whole event chain, across every function's logs and every DLQ.
+    #[command(after_help = "\
+Examples:
+  ecomm trace ord-00042
+  ecomm trace corr-1a2b3c4d --since 7d
+  ecomm trace ord-00042 --output mermaid > ord-00042.mmd
+  ecomm trace ord-00042 --follow          live view while a redrive runs
+  ecomm --env aws --bus ecomm-prod trace ord-123 --insights --since 3d
+
+The argument is an order id, a correlation id or an event id. Log lines that are not
+ecomm's JSON log records are ignored; a log group that is missing or denied is reported
+and the rest is still shown.")]
+    Trace(TraceArgs),
     /// Manage the local stack's state.
     #[command(subcommand)]
     Local(LocalCommand),
@@ -343,6 +358,32 @@ pub struct DemoArgs {
     /// Start of the simulated hour of orders (RFC 3339) [default: an hour ago].
     #[arg(long, value_name = "TIME")]
     pub start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `ecomm trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// An order id, a correlation id or an event id.
+    pub id: String,
+    /// Search logs from then: a duration ago (30m, 2h, 7d) or an RFC 3339 time [default: 24h].
+    #[arg(long, value_parser = crate::filter::parse_time)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Search logs until then [default: now].
+    #[arg(long, value_parser = crate::filter::parse_time)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// One Logs Insights query across the groups instead of FilterLogEvents per group (AWS;
+    /// better for long windows).
+    #[arg(long)]
+    pub insights: bool,
+    /// Keep polling and print new steps as they happen; Ctrl-C to stop.
+    #[arg(long)]
+    pub follow: bool,
+    /// Seconds between polls with --follow.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub interval: u64,
+    /// Scanning the DLQs.
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 /// `ecomm local ...`.

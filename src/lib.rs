@@ -65,6 +65,10 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         }
         _ => {}
     }
+    if cli.global.output == cli::OutputFormat::Mermaid && !matches!(cli.command, Command::Trace(_))
+    {
+        return Err(UsageError("--output mermaid is for `ecomm trace` only".to_owned()).into());
+    }
     let target = Target::resolve(&cli.global)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -85,6 +89,10 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Redrive(args) => runtime.block_on(async {
             let backend = target.connect().await?;
             commands::redrive::run(backend.as_ref(), &args, target.journal_path()?, printer).await
+        }),
+        Command::Trace(args) => runtime.block_on(async {
+            let backend = target.connect().await?;
+            commands::trace::run(backend.as_ref(), &args, printer).await
         }),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }

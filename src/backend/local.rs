@@ -9,7 +9,10 @@ use ecomm_local::sqs::{SqsError, queue_arn};
 use ecomm_local::{LocalError, LocalStack, StackOptions, names};
 use ecomm_ports::IdGenerator as _;
 
-use super::{Backend, BackendError, Consumer, EntryOutcome, Message, QueueRef, QueueStats};
+use super::{
+    Backend, BackendError, Consumer, EntryOutcome, LogLine, LogRequest, LogSearch, Message,
+    QueueRef, QueueStats,
+};
 
 /// The local stack as a backend.
 pub struct LocalBackend {
@@ -231,6 +234,33 @@ impl Backend for LocalBackend {
             self.stack.put_event(Utc::now(), envelope);
         }
         Ok(envelopes.iter().map(|_| Ok(())).collect())
+    }
+
+    async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
+        let query = ecomm_local::logs::LogQuery {
+            groups: request.groups.to_vec(),
+            term: Some(request.term.to_owned()),
+            start_ms: Some(request.start.timestamp_millis()),
+            end_ms: Some(request.end.timestamp_millis()),
+            limit: None,
+        };
+        let lines = self
+            .stack
+            .logs()
+            .query(&query)
+            .map_err(|e| BackendError::Other(e.to_string()))?;
+        Ok(LogSearch {
+            lines: lines
+                .into_iter()
+                .map(|l| LogLine {
+                    group: l.group,
+                    timestamp: ecomm_local::clock::from_ms(l.ts_ms),
+                    message: l.line,
+                })
+                .collect(),
+            problems: Vec::new(),
+            partial: false,
+        })
     }
 
     async fn settle(&self) -> Result<(), BackendError> {

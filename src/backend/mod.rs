@@ -126,6 +126,43 @@ pub struct Message {
     pub receive_count: u32,
 }
 
+/// One log line of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// The log group.
+    pub group: String,
+    /// When CloudWatch (or the local stack) stored it.
+    pub timestamp: DateTime<Utc>,
+    /// The line as printed.
+    pub message: String,
+}
+
+/// What a log search found, and what it could not read.
+#[derive(Debug, Clone, Default)]
+pub struct LogSearch {
+    /// The lines, oldest first.
+    pub lines: Vec<LogLine>,
+    /// Groups that could not be read, and why (the rest is still shown).
+    pub problems: Vec<String>,
+    /// Whether the search may have missed lines (an Insights query that did not finish).
+    pub partial: bool,
+}
+
+/// How to search the logs.
+#[derive(Debug, Clone)]
+pub struct LogRequest<'a> {
+    /// The log groups.
+    pub groups: &'a [String],
+    /// A plain term every wanted line contains (an id).
+    pub term: &'a str,
+    /// From.
+    pub start: DateTime<Utc>,
+    /// Until.
+    pub end: DateTime<Utc>,
+    /// One Logs Insights query instead of `FilterLogEvents` per group (AWS only).
+    pub insights: bool,
+}
+
 /// The result of one entry of a batch call: `None` on success, else the error.
 pub type EntryOutcome = Result<(), String>;
 
@@ -177,6 +214,29 @@ pub trait Backend {
         &self,
         envelopes: &[serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError>;
+
+    /// The log groups of the system's functions: every consumer's and the producer's.
+    fn log_groups(&self, consumers: &[Consumer]) -> Vec<String> {
+        let mut groups: Vec<String> = consumers
+            .iter()
+            .filter_map(|c| c.function.as_ref())
+            .map(|f| format!("/aws/lambda/{f}"))
+            .collect();
+        // The producer is no rule's target: its name follows the consumers' (`<prefix>-<target>`).
+        if let Some(prefix) = consumers.iter().find_map(|c| {
+            c.function
+                .as_deref()?
+                .strip_suffix(&format!("-{}", c.target))
+        }) {
+            groups.push(format!("/aws/lambda/{prefix}-order-producer"));
+        }
+        groups.sort();
+        groups.dedup();
+        groups
+    }
+
+    /// The lines of `request.groups` containing `request.term` in the window.
+    async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError>;
 
     /// Run what the local stack has scheduled (redelivered events); a no-op on AWS.
     async fn settle(&self) -> Result<(), BackendError> {

@@ -233,7 +233,7 @@ pub async fn export(
     let lines: Vec<ExportedMessage> = scan.matching.iter().map(ExportedMessage::from).collect();
     match &args.file {
         Some(path) => {
-            write_ndjson(path, &lines)?;
+            write_ndjson(path, &lines, false)?;
             render::dlq::exported(
                 printer,
                 &backend.banner(),
@@ -252,9 +252,19 @@ pub async fn export(
     })
 }
 
-fn write_ndjson(path: &std::path::Path, lines: &[ExportedMessage]) -> anyhow::Result<()> {
-    let mut file = std::fs::File::create(path)
-        .with_context(|| format!("while creating {}", path.display()))?;
+/// Write `lines` to `path`, replacing it, or with `append` adding to it.
+fn write_ndjson(
+    path: &std::path::Path,
+    lines: &[ExportedMessage],
+    append: bool,
+) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
+        .with_context(|| format!("while opening {}", path.display()))?;
     for line in lines {
         let text = serde_json::to_string(line)?;
         writeln!(file, "{text}").with_context(|| format!("while writing {}", path.display()))?;
@@ -342,7 +352,8 @@ async fn purge_scanned(
     }
     if let Some(path) = &args.archive {
         let lines: Vec<ExportedMessage> = scan.matching.iter().map(ExportedMessage::from).collect();
-        write_ndjson(path, &lines)?;
+        // Appended: an archive may hold the only copy of messages deleted by earlier purges.
+        write_ndjson(path, &lines, true)?;
         report.archive = Some(path.display().to_string());
     }
     confirm(
@@ -399,7 +410,7 @@ pub fn mask_pii(value: &mut Value) {
                         }
                     }
                     "name" | "shippingAddress" | "line1" | "postalCode" => {
-                        *v = Value::String("***".to_owned())
+                        *v = Value::String("***".to_owned());
                     }
                     _ => mask_pii(v),
                 }
@@ -408,11 +419,11 @@ pub fn mask_pii(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(mask_pii),
         Value::String(text) => {
             // Bodies wrapped as JSON strings (an invocation record's payload, say).
-            if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
-                if inner.is_object() {
-                    mask_pii(&mut inner);
-                    *text = inner.to_string();
-                }
+            if let Ok(mut inner) = serde_json::from_str::<Value>(text)
+                && inner.is_object()
+            {
+                mask_pii(&mut inner);
+                *text = inner.to_string();
             }
         }
         _ => {}
@@ -435,18 +446,22 @@ pub fn mask_body(body: &str) -> String {
             mask_pii(&mut value);
             value.to_string()
         }
-        Err(_) => body
-            .split(' ')
-            .map(|w| {
-                if w.contains('@') {
-                    mask_email(w)
-                } else {
-                    w.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+        Err(_) => mask_text(body),
     }
+}
+
+/// Mask the email-like words of a text (an error message, an attribute).
+pub fn mask_text(text: &str) -> String {
+    text.split(' ')
+        .map(|w| {
+            if w.contains('@') {
+                mask_email(w)
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

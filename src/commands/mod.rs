@@ -4,3 +4,4 @@ pub mod demo;
 pub mod dlq;
 pub mod local;
 pub mod redrive;
+pub mod trace;

@@ -9,6 +9,7 @@
 pub mod demo;
 pub mod dlq;
 pub mod redrive;
+pub mod trace;
 
 use std::io::IsTerminal as _;
 use std::time::Duration;
@@ -25,10 +26,10 @@ use crate::cli::{Global, OutputFormat};
 pub fn out(text: &str) {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(e) = writeln!(stdout, "{text}").and_then(|()| stdout.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 

@@ -242,8 +242,17 @@ fn legacy_event(body: &Value, id: &str, at: DateTime<Utc>, correlation_id: &str)
     })
 }
 
+/// The seed of one demo run: the user's seed, mixed with the first order number the run
+/// reserved. A fresh state starts at order 1, so its run is the seed's alone; a run extending a
+/// state draws other ids than the runs before it, even with the same seed.
+fn run_seed(seed: u64, first_order: u64) -> u64 {
+    seed ^ first_order
+        .saturating_sub(1)
+        .wrapping_mul(0xD1B5_4A32_D192_ED03)
+}
+
 fn plan(options: &DemoOptions, first_order: u64) -> Plan {
-    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(run_seed(options.seed, first_order));
     let mut plan = Plan {
         submissions: Vec::new(),
         legacy: Vec::new(),
@@ -257,12 +266,16 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
         let jitter = rng.random_range(0..step_ms.max(1));
         let at = options.start
             + Duration::milliseconds(step_ms * i64::try_from(i).unwrap_or(i64::MAX) + jitter);
-        let correlation_id = format!("corr-{:08x}", rng.random::<u32>());
+        // 64 random bits: 32 would repeat within a run of tens of thousands of orders, and a
+        // repeated correlation id merges two journeys in `ecomm trace`.
+        let correlation_id = format!("corr-{:016x}", rng.random::<u64>());
         let mut body = order_body(&mut rng, &order_id);
         match rng.random_range(0..100) {
             0..=2 => break_order(&mut rng, &mut body),
             3..=12 => {
-                let id = format!("legacy-{:08x}", rng.random::<u32>());
+                // v1 events have no eventId: consumers key idempotency on this id, so a repeat
+                // would be skipped as a duplicate.
+                let id = format!("legacy-{:016x}", rng.random::<u64>());
                 plan.legacy
                     .push((at, legacy_event(&body, &id, at, &correlation_id)));
                 plan.valid_order_ids.push(order_id);
@@ -275,18 +288,19 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
     for n in 0..options.faults.poison {
         let at =
             options.start + options.window / 2 + Duration::seconds(i64::try_from(n).unwrap_or(0));
-        let order_id = format!("ord-poison-{}", first_order + n as u64);
+        let number = first_order + n as u64;
+        let order_id = format!("ord-poison-{number}");
         let mut body = order_body(&mut rng, &order_id);
         body["channel"] = json!("WEB");
         let mut event = legacy_event(
             &body,
-            &format!("poison-{:08x}", rng.random::<u32>()),
+            &format!("poison-{:016x}", rng.random::<u64>()),
             at,
-            &format!("corr-{:08x}", rng.random::<u32>()),
+            &format!("corr-{:016x}", rng.random::<u64>()),
         );
         // A producer deployed ahead of its consumers: a major version nobody reads yet.
         event["detail"]["eventVersion"] = json!("3.0");
-        event["detail"]["metadata"]["eventId"] = json!(format!("evt-poison-{n}"));
+        event["detail"]["metadata"]["eventId"] = json!(format!("evt-poison-{number}"));
         plan.poison.push((at, event));
     }
     plan
@@ -316,15 +330,19 @@ fn reserve_order_numbers(path: &Path, count: u64) -> Result<u64, LocalError> {
 }
 
 /// Run the demo on the state file at `path`.
+#[allow(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
 pub async fn run(
     path: &Path,
     options: &DemoOptions,
     progress: impl FnMut(&RunStats, usize),
 ) -> Result<DemoReport, LocalError> {
-    let first_order = reserve_order_numbers(path, options.orders as u64)?;
+    // Poison events are numbered from the same block as the orders.
+    let numbers = options.orders.max(options.faults.poison) as u64;
+    let first_order = reserve_order_numbers(path, numbers)?;
+    let seed = run_seed(options.seed, first_order);
 
     let plan = plan(options, first_order);
-    let mut rng = ChaCha8Rng::seed_from_u64(options.seed.wrapping_add(1));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
     let mut faults = Faults::default();
     if let Some((a, b)) = options.faults.mail_outage {
         #[allow(
@@ -339,14 +357,26 @@ pub async fn run(
         faults.mail_outage = Some((at(a), at(b)));
     }
     for (target, code, count) in &options.faults.delivery {
-        for _ in 0..*count {
-            if plan.valid_order_ids.is_empty() {
-                break;
+        // N distinct orders, so `throttle=analytics:2` leaves two messages, not sometimes one.
+        let taken = |order: &String| {
+            faults
+                .delivery
+                .iter()
+                .any(|(t, o, _)| t == target && o == order)
+        };
+        let free = plan.valid_order_ids.iter().filter(|o| !taken(o)).count();
+        let mut picked: Vec<String> = Vec::new();
+        while picked.len() < (*count).min(free) {
+            let order = &plan.valid_order_ids[rng.random_range(0..plan.valid_order_ids.len())];
+            if !taken(order) && !picked.contains(order) {
+                picked.push(order.clone());
             }
-            let order =
-                plan.valid_order_ids[rng.random_range(0..plan.valid_order_ids.len())].clone();
-            faults.delivery.push((target.clone(), order, code));
         }
+        faults.delivery.extend(
+            picked
+                .into_iter()
+                .map(|order| (target.clone(), order, *code)),
+        );
     }
     *faults
         .gateway_timeouts_left
@@ -356,7 +386,9 @@ pub async fn run(
     let stack = LocalStack::open_with_faults(
         path,
         &StackOptions {
-            seed: options.seed,
+            // Mixed with this run's order numbers: two demos extending one state at once draw
+            // different ids even when they read the same run counter.
+            seed,
             start: options.start,
         },
         faults,

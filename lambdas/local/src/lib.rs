@@ -496,13 +496,19 @@ impl LocalStack {
                 .or_default()
                 .delivered += 1;
             let request_id = self.ids.uuid();
+            // EventBridge's delivery and Lambda's queueing take tens of milliseconds; a seeded
+            // latency keeps a trace's steps apart in time, as they are on AWS.
+            let start_ms = at_ms
+                + self
+                    .ids
+                    .with_rng(|rng| rand::RngExt::random_range(rng, 15..140));
             lock(&self.schedule).push(
-                at_ms,
+                start_ms,
                 Work::Invoke {
                     target,
                     envelope,
                     attempt: 1,
-                    first_ms: at_ms,
+                    first_ms: start_ms,
                     request_id,
                 },
             );
