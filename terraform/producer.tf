@@ -96,7 +96,7 @@ resource "aws_lambda_function" "producer" {
 
     precondition {
       condition     = local.producer_arch == var.lambda_architecture
-      error_message = "${local.producer_zip} was built for ${local.producer_arch}, but the function runs on ${var.lambda_architecture}. Run `scripts/package-lambdas --arch ${var.lambda_architecture}`, or set lambda_architecture = \"${local.producer_arch}\"."
+      error_message = "${local.producer_zip} is marked as built for ${local.producer_arch} (in ${local.producer_arch_file}), but the function runs on ${var.lambda_architecture}. Run `scripts/package-lambdas --arch ${var.lambda_architecture}`, or set lambda_architecture = \"${local.producer_arch}\"."
     }
   }
 
@@ -122,6 +122,7 @@ resource "aws_apigatewayv2_api" "orders" {
 resource "aws_apigatewayv2_integration" "producer" {
   api_id                 = aws_apigatewayv2_api.orders.id
   integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
   integration_uri        = aws_lambda_function.producer.invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = 29000

@@ -194,7 +194,7 @@ resource "aws_lambda_function" "this" {
 
     precondition {
       condition     = local.package_arch == var.architecture
-      error_message = "${var.package_zip} was built for ${local.package_arch}, but the function runs on ${var.architecture}. Run `scripts/package-lambdas --arch ${var.architecture}`, or set lambda_architecture = \"${local.package_arch}\"."
+      error_message = "${var.package_zip} is marked as built for ${local.package_arch} (in ${local.package_arch_file}), but the function runs on ${var.architecture}. Run `scripts/package-lambdas --arch ${var.architecture}`, or set lambda_architecture = \"${local.package_arch}\"."
     }
   }
 
