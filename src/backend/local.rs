@@ -1,7 +1,6 @@
 //! The backend over the embedded local stack.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -17,9 +16,6 @@ use super::{
 /// The local stack as a backend.
 pub struct LocalBackend {
     stack: LocalStack,
-    // Serialises runs of the engine: redrive workers may ask to settle at once.
-    running: tokio::sync::Mutex<()>,
-    receipts: Mutex<()>,
 }
 
 impl std::fmt::Debug for LocalBackend {
@@ -57,11 +53,7 @@ impl LocalBackend {
             },
         )
         .map_err(local)?;
-        Ok(Self {
-            stack,
-            running: tokio::sync::Mutex::new(()),
-            receipts: Mutex::new(()),
-        })
+        Ok(Self { stack })
     }
 
     /// The stack itself.
@@ -131,10 +123,6 @@ impl Backend for LocalBackend {
         visibility_s: u32,
         _wait_s: u8,
     ) -> Result<Vec<Message>, BackendError> {
-        let _guard = self
-            .receipts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let ids = self.stack.ids();
         let received = self
             .stack
@@ -264,7 +252,6 @@ impl Backend for LocalBackend {
     }
 
     async fn settle(&self) -> Result<(), BackendError> {
-        let _running = self.running.lock().await;
         self.stack.clock().advance_to(Utc::now());
         self.stack.run(|_, _| {}).await.map_err(local)?;
         Ok(())
