@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
     MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
@@ -39,13 +39,66 @@ pub struct AwsBackend {
     profile: Option<String>,
 }
 
+/// An error and its causes on one line. The SDK's `DisplayErrorContext` appends a `Debug` dump
+/// of the raw response (kilobytes, for an HTML error page): fine for a log, not for a message
+/// the user reads or a reason repeated for every message of a redrive report.
+fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// What went wrong, in one line: the service's code and message when it sent them, else the
+/// cause (an endpoint that cannot be reached, an answer that is not the service's).
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    if let Some(service) = err.as_service_error()
+        && let Some(code) = service.code()
+    {
+        return match service.message() {
+            Some(message) => format!("{code}: {message}"),
+            None => code.to_owned(),
+        };
+    }
+    if unreachable(err) {
+        let mut cause: &(dyn std::error::Error + 'static) = err;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        return format!(
+            "cannot reach AWS: {cause}\n  fix: check the network (and any proxy), or --endpoint-url / AWS_ENDPOINT_URL"
+        );
+    }
+    one_line(err)
+}
+
+/// Whether the request never got an answer (connection refused, DNS, timeout).
+fn unreachable<E, R>(err: &SdkError<E, R>) -> bool {
+    match err {
+        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        SdkError::TimeoutError(_) => true,
+        _ => false,
+    }
+}
+
 /// Map an SDK error to what the user can act on.
 pub fn classify<E, R>(context: &str, err: &SdkError<E, R>) -> BackendError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
+    R: fmt::Debug + 'static,
 {
-    let detail = format!("{context}: {}", DisplayErrorContext(err));
+    let detail = format!("{context}: {}", describe(err));
     let code = err
         .as_service_error()
         .and_then(ProvideErrorMetadata::code)
@@ -91,12 +144,22 @@ impl AwsBackend {
         })?;
         aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
             .await
-            .map_err(|e| BackendError::Credentials(DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| BackendError::Credentials(one_line(&e)))?;
         let identity = aws_sdk_sts::Client::new(&config)
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| classify("while checking the credentials (sts:GetCallerIdentity)", &e))?;
+            .map_err(|e| {
+                let at = args
+                    .endpoint_url
+                    .as_deref()
+                    .map(|url| format!(" at {url}"))
+                    .unwrap_or_default();
+                classify(
+                    &format!("while checking the credentials (sts:GetCallerIdentity{at})"),
+                    &e,
+                )
+            })?;
         let backend = Self {
             sqs: aws_sdk_sqs::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),

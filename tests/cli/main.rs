@@ -1,5 +1,7 @@
 //! The `ecomm` binary run as a user runs it: one test binary, one module per command.
 
+mod aws;
+mod aws_support;
 mod demo;
 mod help;
 mod support;

@@ -1,0 +1,984 @@
+//! `ecomm dlq` and `ecomm redrive` with `--env aws`, against moto on loopback.
+//!
+//! Each test deploys its own bus "as Terraform would" (rules, Lambda targets with a DLQ and a
+//! retry policy, on-failure destinations to the same queue), seeds the DLQs in the three
+//! formats plus garbage, runs the binary as a user runs it, and checks the outcome with the SDK.
+//! Invokes go through a recording proxy (see `aws_support`): moto's `use_docker: false` Lambda
+//! answers every asynchronous invoke with 202 and keeps no record of it.
+//!
+//! `./scripts/test` starts moto and sets `ECOMM_TEST_AWS_ENDPOINT`; without it every test here
+//! fails, saying so.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::aws_support::{
+    Archived, LambdaRecorder, LsRow, Purged, RedriveReport, Shown, Stack, Wiring, dlq_fixture,
+    event_id, garbage, lambda_dlq, order_created, order_created_v1, out_of_stock, unknown_json,
+};
+
+fn set<const N: usize>(ids: [&String; N]) -> BTreeSet<String> {
+    ids.into_iter().cloned().collect()
+}
+
+fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// The payloads delivered, as a multiset keyed by `metadata.eventId` (or the envelope id).
+fn by_event_id(payloads: impl IntoIterator<Item = Value>) -> BTreeMap<String, Vec<Value>> {
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for payload in payloads {
+        let key = payload["detail"]["metadata"]["eventId"]
+            .as_str()
+            .or_else(|| payload["id"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        out.entry(key).or_default().push(payload);
+    }
+    out
+}
+
+#[tokio::test]
+async fn ls_finds_every_consumer_with_its_dlq_counts_and_wiring_and_reports_the_unwired_one() {
+    let stack = Stack::deploy(&[
+        ("inventory", Wiring::Both),
+        ("notification", Wiring::Both),
+        ("analytics", Wiring::Both),
+        ("loyalty", Wiring::DeliveryOnly),
+        ("fraud-check", Wiring::Unwired),
+    ])
+    .await;
+    for order in ["ord-1", "ord-2", "ord-3"] {
+        let message =
+            stack.eventbridge_target("inventory", &order_created(order, "c"), "THROTTLING");
+        stack.seed("inventory", &message).await;
+    }
+    let failed = stack.lambda_destination("notification", &out_of_stock("ord-4", "c"), "Mail");
+    stack.seed("notification", &failed).await;
+    stack
+        .seed("notification", &garbage("ord-4: resend by hand"))
+        .await;
+    let undelivered =
+        stack.eventbridge_target("loyalty", &order_created("ord-5", "c"), "NO_PERMISSIONS");
+    stack.seed("loyalty", &undelivered).await;
+
+    let rows: Vec<LsRow> = stack.json(&["dlq", "ls"], 0);
+
+    let rows: BTreeMap<&str, &LsRow> = rows.iter().map(|r| (r.target.as_str(), r)).collect();
+    assert_eq!(
+        rows.keys().copied().collect::<Vec<_>>(),
+        [
+            "analytics",
+            "fraud-check",
+            "inventory",
+            "loyalty",
+            "notification"
+        ]
+    );
+    for (target, visible) in [("inventory", 3), ("notification", 2), ("analytics", 0)] {
+        let row = rows[target];
+        assert_eq!(
+            row.function.as_deref(),
+            Some(stack.consumer_of(target).function.as_str())
+        );
+        assert_eq!(row.dlq.as_deref(), Some(stack.dlq(target).name.as_str()));
+        assert_eq!(
+            (row.visible, row.in_flight),
+            (Some(visible), Some(0)),
+            "{target}"
+        );
+        assert!(
+            row.delivery_failures_wired && row.function_errors_wired,
+            "{row:?}"
+        );
+        assert!(row.findings.is_empty(), "{row:?}");
+    }
+    let loyalty = rows["loyalty"];
+    assert_eq!(
+        loyalty.dlq.as_deref(),
+        Some(stack.dlq("loyalty").name.as_str())
+    );
+    assert_eq!((loyalty.visible, loyalty.in_flight), (Some(1), Some(0)));
+    assert!(loyalty.delivery_failures_wired && !loyalty.function_errors_wired);
+    assert!(
+        loyalty.findings.len() == 1 && loyalty.findings[0].contains("no on-failure destination"),
+        "{loyalty:?}"
+    );
+    let unwired = rows["fraud-check"];
+    assert_eq!(
+        unwired.function.as_deref(),
+        Some(stack.consumer_of("fraud-check").function.as_str())
+    );
+    assert_eq!((unwired.dlq.as_deref(), unwired.visible), (None, None));
+    assert!(!unwired.delivery_failures_wired && !unwired.function_errors_wired);
+    assert!(
+        unwired.findings.len() == 1 && unwired.findings[0].contains("no DLQ"),
+        "{unwired:?}"
+    );
+
+    // ls reads counters; it receives nothing.
+    assert_eq!(stack.depth(stack.dlq("inventory")).await, (3, 0));
+}
+
+/// One message of each kind in the inventory DLQ.
+struct OneOfEach {
+    stack: Stack,
+    created_1: Value,
+    throttled: String,
+    no_permissions: String,
+    function_failed: String,
+    legacy: String,
+    not_json: String,
+    other_json: String,
+}
+
+impl OneOfEach {
+    async fn seed() -> Self {
+        let stack = Stack::deploy(&[("inventory", Wiring::Both)]).await;
+        let created_1 = order_created("ord-1", "corr-a");
+        let created_2 = order_created("ord-2", "corr-b");
+        let target = |event: &Value, code: &str| stack.eventbridge_target("inventory", event, code);
+        let throttled = stack
+            .seed("inventory", &target(&created_1, "THROTTLING"))
+            .await;
+        let no_permissions = stack
+            .seed("inventory", &target(&created_2, "NO_PERMISSIONS"))
+            .await;
+        let failed = out_of_stock("ord-1", "corr-a");
+        let function_failed = stack
+            .seed(
+                "inventory",
+                &stack.lambda_destination("inventory", &failed, "GatewayTimeout"),
+            )
+            .await;
+        let legacy_event = order_created("ord-3", "corr-c");
+        let legacy = stack
+            .seed(
+                "inventory",
+                &lambda_dlq(&legacy_event, "UnsupportedEventVersion"),
+            )
+            .await;
+        let not_json = stack
+            .seed("inventory", &garbage("order ord-1 failed, see OPS-42"))
+            .await;
+        let other_json = stack.seed("inventory", &unknown_json()).await;
+        Self {
+            stack,
+            created_1,
+            throttled,
+            no_permissions,
+            function_failed,
+            legacy,
+            not_json,
+            other_json,
+        }
+    }
+
+    fn all(&self) -> BTreeSet<String> {
+        set([
+            &self.throttled,
+            &self.no_permissions,
+            &self.function_failed,
+            &self.legacy,
+            &self.not_json,
+            &self.other_json,
+        ])
+    }
+
+    fn show(&self, filters: &[&str]) -> Shown {
+        let mut args = vec!["dlq", "show", "inventory", "--wait", "1"];
+        args.extend_from_slice(filters);
+        self.stack.json(&args, 0)
+    }
+}
+
+#[tokio::test]
+async fn show_reads_every_format_and_unknown_bodies_too_without_consuming() {
+    let seeded = OneOfEach::seed().await;
+    let dlq = seeded.stack.dlq("inventory");
+
+    let shown = seeded.show(&[]);
+
+    assert_eq!(shown.queue, dlq.name);
+    assert_eq!(shown.ids(), seeded.all());
+    assert_eq!((shown.seen, shown.complete), (6, true));
+    let view = |id: &String| {
+        shown
+            .messages
+            .iter()
+            .find(|m| m.message_id == *id)
+            .expect("shown")
+            .clone()
+    };
+    let summary = |id: &String| {
+        let v = view(id);
+        (
+            v.kind,
+            v.error_code,
+            v.attempts,
+            v.exhausted_condition,
+            v.detail_type,
+            v.order_id,
+        )
+    };
+    let some = |text: &str| Some(text.to_owned());
+    // RETRY_ATTEMPTS was a Number attribute: 4 retries, 5 attempts.
+    assert_eq!(
+        summary(&seeded.throttled),
+        (
+            "eventbridge-target".to_owned(),
+            some("THROTTLING"),
+            Some(5),
+            some("MaximumRetryAttempts"),
+            some("OrderCreated"),
+            some("ord-1")
+        )
+    );
+    let throttled = view(&seeded.throttled);
+    assert_eq!(
+        throttled.failed_arn.as_deref(),
+        Some(seeded.stack.consumer_of("inventory").function_arn.as_str())
+    );
+    assert_eq!(
+        (
+            throttled.event_version,
+            throttled.event_id,
+            throttled.correlation_id
+        ),
+        (
+            some("2.0"),
+            Some(event_id(&seeded.created_1)),
+            some("corr-a")
+        )
+    );
+    assert_eq!(
+        summary(&seeded.function_failed),
+        (
+            "lambda-destination".to_owned(),
+            some("GatewayTimeout"),
+            Some(3),
+            some("RetriesExhausted"),
+            some("InventoryOutOfStock"),
+            some("ord-1")
+        )
+    );
+    assert_eq!(
+        summary(&seeded.legacy),
+        (
+            "lambda-dlq".to_owned(),
+            some("UnsupportedEventVersion"),
+            None,
+            None,
+            some("OrderCreated"),
+            some("ord-3")
+        )
+    );
+    for unknown in [&seeded.not_json, &seeded.other_json] {
+        assert_eq!(view(unknown).kind, "unknown");
+    }
+    let garbage = view(&seeded.not_json);
+    assert!(
+        garbage
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("not JSON")),
+        "{garbage:?}"
+    );
+    seeded.stack.assert_all_visible(dlq, 6).await;
+}
+
+#[tokio::test]
+async fn each_show_filter_selects_exactly_its_messages_and_leaves_every_message_visible() {
+    let seeded = OneOfEach::seed().await;
+    let dlq = seeded.stack.dlq("inventory");
+    let all = seeded.all();
+    let OneOfEach {
+        throttled,
+        no_permissions,
+        function_failed,
+        legacy,
+        not_json,
+        other_json,
+        ..
+    } = &seeded;
+
+    for (filters, expected) in [
+        (
+            vec!["--order-id", "ord-1"],
+            set([throttled, function_failed]),
+        ),
+        (vec!["--correlation-id", "corr-b"], set([no_permissions])),
+        (vec!["--error-code", "throttling"], set([throttled])),
+        (
+            vec!["--error-code", "UnsupportedEventVersion"],
+            set([legacy]),
+        ),
+        (
+            vec!["--detail-type", "InventoryOutOfStock"],
+            set([function_failed]),
+        ),
+        (vec!["--message-id", not_json], set([not_json])),
+        (
+            vec!["--message-id", throttled, "--message-id", other_json],
+            set([throttled, other_json]),
+        ),
+        (
+            vec!["--order-id", "ord-1", "--error-code", "GatewayTimeout"],
+            set([function_failed]),
+        ),
+        (vec!["--order-id", "ord-404"], BTreeSet::new()),
+        // SentTimestamp is read: every message was sent in the last 10 minutes.
+        (vec!["--since", "10m"], all.clone()),
+        (vec!["--until", "10m"], BTreeSet::new()),
+    ] {
+        let shown = seeded.show(&filters);
+        assert_eq!(shown.ids(), expected, "{filters:?}");
+        assert_eq!((shown.seen, shown.complete), (6, true), "{filters:?}");
+        seeded.stack.assert_all_visible(dlq, 6).await;
+    }
+
+    let limited = seeded.show(&["--limit", "2"]);
+    assert_eq!(limited.messages.len(), 2);
+    assert!(limited.ids().is_subset(&all));
+    seeded.stack.assert_all_visible(dlq, 6).await;
+    assert_eq!(seeded.stack.ids(dlq).await, all);
+}
+
+#[tokio::test]
+async fn redrive_via_invoke_delivers_exactly_the_selected_events_to_that_function_and_deletes_exactly_those()
+ {
+    let stack = Stack::deploy(&[("inventory", Wiring::Both), ("notification", Wiring::Both)]).await;
+    let recorder = LambdaRecorder::start(&stack.endpoint);
+    let function = stack.consumer_of("inventory").function.clone();
+    // One of each format for ord-1 (a v1 event among them: fine through invoke), two for ord-2.
+    let ord_1 = [
+        order_created("ord-1", "corr-a"),
+        out_of_stock("ord-1", "corr-a"),
+        order_created_v1("ord-1", "corr-a"),
+    ];
+    let ord_2 = [
+        order_created("ord-2", "corr-b"),
+        out_of_stock("ord-2", "corr-b"),
+    ];
+    let ord_1_ids: BTreeSet<String> = stack
+        .seed_in_turn("inventory", &ord_1)
+        .await
+        .into_iter()
+        .collect();
+    let ord_2_ids: BTreeSet<String> = stack
+        .seed_in_turn("inventory", &ord_2)
+        .await
+        .into_iter()
+        .collect();
+    let not_json = stack
+        .seed("inventory", &garbage("ord-1 by hand: see OPS-42"))
+        .await;
+    let other_json = stack.seed("inventory", &unknown_json()).await;
+    let unknown = set([&not_json, &other_json]);
+    let dlq = stack.dlq("inventory");
+    let redrive = |extra: &[&str], code: i32| -> RedriveReport {
+        let mut args = vec!["redrive", "--target", "inventory", "--wait", "1"];
+        args.extend_from_slice(extra);
+        stack.json_at(recorder.endpoint(), &args, code)
+    };
+
+    let dry = redrive(&["--order-id", "ord-1", "--dry-run"], 0);
+    let would: BTreeSet<String> = dry
+        .would_redrive
+        .iter()
+        .map(|m| m.message_id.clone())
+        .collect();
+    assert_eq!(would, ord_1_ids);
+    assert!(recorder.invocations().is_empty());
+    stack.assert_all_visible(dlq, 7).await;
+
+    let report = redrive(&["--order-id", "ord-1"], 0);
+    assert_eq!(
+        (
+            report.redriven,
+            report.failed,
+            report.skipped,
+            report.not_selected
+        ),
+        (3, 0, 0, 4)
+    );
+    let delivered = recorder.delivered_to(&function);
+    assert!(delivered.iter().all(|i| i.asynchronous), "{delivered:?}");
+    assert_eq!(
+        by_event_id(delivered.into_iter().map(|i| i.payload)),
+        by_event_id(ord_1.clone()),
+        "the original events, unchanged, once each"
+    );
+    assert_eq!(stack.ids(dlq).await, &ord_2_ids | &unknown);
+
+    let report = redrive(&[], 3);
+    assert_eq!(
+        (report.redriven, report.failed, report.skipped),
+        (2, 0, 2),
+        "{report:?}"
+    );
+    let reasons = report.reasons();
+    assert_eq!(reasons.keys().cloned().collect::<BTreeSet<_>>(), unknown);
+    assert!(
+        reasons.values().all(|r| r.contains("--message-id")),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        by_event_id(
+            recorder
+                .delivered_to(&function)
+                .into_iter()
+                .map(|i| i.payload)
+        ),
+        by_event_id(ord_1.into_iter().chain(ord_2)),
+        "each event delivered once"
+    );
+    assert!(
+        recorder
+            .invocations()
+            .iter()
+            .all(|i| i.function == function),
+        "only the failed consumer is invoked"
+    );
+    assert_eq!(stack.ids(dlq).await, unknown);
+    stack.assert_all_visible(dlq, 2).await;
+
+    let journal = stack.journal_outcomes();
+    assert_eq!(journal["redriven"], &ord_1_ids | &ord_2_ids, "{journal:?}");
+    assert_eq!(journal["skipped"], unknown, "{journal:?}");
+}
+
+#[tokio::test]
+async fn redrive_via_bus_puts_exactly_the_selected_events_back_unchanged_and_keeps_the_rest() {
+    let stack = Stack::deploy_unrouted(&[("notification", Wiring::Both)]).await;
+    let tap = stack.tap().await;
+    let created_1 = order_created("ord-1", "corr-a");
+    let created_2 = order_created("ord-2", "corr-b");
+    let out_of_stock_3 = out_of_stock("ord-3", "corr-c");
+    let legacy = order_created_v1("ord-4", "corr-d");
+    stack
+        .seed(
+            "notification",
+            &stack.eventbridge_target("notification", &created_1, "THROTTLING"),
+        )
+        .await;
+    stack
+        .seed(
+            "notification",
+            &stack.eventbridge_target("notification", &created_2, "NO_PERMISSIONS"),
+        )
+        .await;
+    stack
+        .seed(
+            "notification",
+            &stack.lambda_destination("notification", &out_of_stock_3, "MailerDown"),
+        )
+        .await;
+    let v1 = stack
+        .seed(
+            "notification",
+            &stack.eventbridge_target("notification", &legacy, "THROTTLING"),
+        )
+        .await;
+    let not_json = stack
+        .seed("notification", &garbage("resend ord-9 by hand"))
+        .await;
+    let other_json = stack.seed("notification", &unknown_json()).await;
+    let dlq = stack.dlq("notification");
+    let redrive = |extra: &[&str]| -> RedriveReport {
+        let mut args = vec![
+            "redrive",
+            "--target",
+            "notification",
+            "--via",
+            "bus",
+            "--wait",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        stack.json(&args, 3)
+    };
+
+    let report = redrive(&[]);
+    assert_eq!(
+        (report.redriven, report.failed, report.skipped),
+        (3, 0, 3),
+        "{report:?}"
+    );
+    let reasons = report.reasons();
+    assert!(reasons[&v1].contains("v1"), "{reasons:?}");
+    assert!(reasons[&not_json].contains("--message-id"), "{reasons:?}");
+    assert!(reasons[&other_json].contains("--message-id"), "{reasons:?}");
+    let tapped = stack.tapped(&tap).await;
+    assert_eq!(tapped.len(), 3, "{tapped:#?}");
+    for original in [&created_1, &created_2, &out_of_stock_3] {
+        let routed = tapped
+            .iter()
+            .find(|e| e["detail"] == original["detail"])
+            .unwrap_or_else(|| panic!("{original} did not reach the bus unchanged: {tapped:#?}"));
+        assert_eq!(routed["detail-type"], original["detail-type"]);
+        assert_eq!(routed["source"], original["source"]);
+    }
+    assert_eq!(stack.ids(dlq).await, set([&v1, &not_json, &other_json]));
+
+    // Named, an unknown body is replayed as is: not JSON fails; JSON with no source is
+    // rejected by PutEvents for that entry. Both stay.
+    let report = redrive(&["--message-id", &not_json]);
+    assert_eq!((report.redriven, report.failed), (0, 1), "{report:?}");
+    assert!(
+        report.reasons()[&not_json].contains("not JSON"),
+        "{report:?}"
+    );
+    let report = redrive(&["--message-id", &other_json]);
+    assert_eq!((report.redriven, report.failed), (0, 1), "{report:?}");
+    assert!(
+        report.reasons()[&other_json].contains("InvalidArgument"),
+        "{report:?}"
+    );
+    assert!(stack.tapped(&tap).await.is_empty());
+    assert_eq!(stack.ids(dlq).await, set([&v1, &not_json, &other_json]));
+    stack.assert_all_visible(dlq, 3).await;
+}
+
+#[tokio::test]
+async fn entries_put_events_rejects_stay_in_the_dlq_with_their_error_while_the_rest_are_redriven() {
+    let stack = Stack::deploy_unrouted(&[("analytics", Wiring::Both)]).await;
+    let tap = stack.tap().await;
+    let good: Vec<Value> = (1..=3)
+        .map(|i| order_created(&format!("ord-{i}"), "corr"))
+        .collect();
+    for event in &good {
+        stack
+            .seed(
+                "analytics",
+                &stack.eventbridge_target("analytics", event, "THROTTLING"),
+            )
+            .await;
+    }
+    let mut no_source = order_created("ord-8", "corr");
+    no_source
+        .as_object_mut()
+        .expect("an event object")
+        .remove("source");
+    let mut empty_detail_type = order_created("ord-9", "corr");
+    empty_detail_type["detail-type"] = Value::String(String::new());
+    let rejected_1 = stack
+        .seed(
+            "analytics",
+            &stack.eventbridge_target("analytics", &no_source, "THROTTLING"),
+        )
+        .await;
+    let rejected_2 = stack
+        .seed(
+            "analytics",
+            &stack.lambda_destination("analytics", &empty_detail_type, "Boom"),
+        )
+        .await;
+
+    // One worker: the five entries go in one PutEvents call.
+    let report: RedriveReport = stack.json(
+        &[
+            "redrive",
+            "--target",
+            "analytics",
+            "--via",
+            "bus",
+            "--concurrency",
+            "1",
+            "--wait",
+            "1",
+        ],
+        3,
+    );
+
+    assert_eq!(
+        (report.redriven, report.failed, report.delivered_not_deleted),
+        (3, 2, 0),
+        "{report:?}"
+    );
+    let reasons = report.reasons();
+    assert_eq!(
+        reasons.keys().cloned().collect::<BTreeSet<_>>(),
+        set([&rejected_1, &rejected_2])
+    );
+    assert!(
+        reasons.values().all(|r| r.contains("InvalidArgument")),
+        "{reasons:?}"
+    );
+    let tapped = stack.tapped(&tap).await;
+    assert_eq!(tapped.len(), 3);
+    for event in &good {
+        assert!(tapped.iter().any(|t| t["detail"] == event["detail"]));
+    }
+    let dlq = stack.dlq("analytics");
+    assert_eq!(stack.ids(dlq).await, set([&rejected_1, &rejected_2]));
+    stack.assert_all_visible(dlq, 2).await;
+}
+
+#[tokio::test]
+async fn invokes_of_a_function_deleted_after_discovery_fail_and_every_message_stays() {
+    let stack = Stack::deploy(&[("inventory", Wiring::Both)]).await;
+    let recorder = LambdaRecorder::start(&stack.endpoint);
+    let consumer = stack.consumer_of("inventory").clone();
+    let mut seeded = BTreeSet::new();
+    for (i, message) in [
+        stack.eventbridge_target("inventory", &order_created("ord-1", "c"), "THROTTLING"),
+        stack.lambda_destination("inventory", &out_of_stock("ord-2", "c"), "Timeout"),
+        lambda_dlq(&order_created("ord-3", "c"), "Unhandled"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(seeded.insert(stack.seed("inventory", message).await), "{i}");
+    }
+    // The target still names the function: discovery finds the consumer and its DLQ, the
+    // invokes find no function.
+    stack
+        .lambda
+        .delete_function()
+        .function_name(&consumer.function)
+        .send()
+        .await
+        .expect("delete the function");
+
+    let report: RedriveReport = stack.json_at(
+        recorder.endpoint(),
+        &["redrive", "--target", "inventory", "--wait", "1"],
+        3,
+    );
+
+    assert_eq!(
+        (report.redriven, report.failed, report.skipped),
+        (0, 3, 0),
+        "{report:?}"
+    );
+    let reasons = report.reasons();
+    assert_eq!(reasons.keys().cloned().collect::<BTreeSet<_>>(), seeded);
+    assert!(
+        reasons.values().all(|r| r.contains("Function not found")),
+        "{reasons:?}"
+    );
+    let invocations = recorder.invocations();
+    assert_eq!(invocations.len(), 3);
+    assert!(invocations.iter().all(|i| !i.accepted));
+    let dlq = stack.dlq("inventory");
+    assert_eq!(stack.ids(dlq).await, seeded);
+    stack.assert_all_visible(dlq, 3).await;
+}
+
+fn read_archive(path: &std::path::Path) -> Vec<Archived> {
+    std::fs::read_to_string(path)
+        .expect("the archive")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an archived message"))
+        .collect()
+}
+
+#[tokio::test]
+async fn purge_with_a_filter_archives_exactly_the_messages_it_deletes_verbatim() {
+    let stack = Stack::deploy(&[("analytics", Wiring::Both)]).await;
+    let mut seeded = BTreeMap::new();
+    // The contract's fixtures, verbatim (one with a Number attribute): all of ord-123 but the
+    // two unreadable bodies.
+    let mut ord_123 = BTreeSet::new();
+    for name in [
+        "eventbridge_target",
+        "eventbridge_target_number_attributes",
+        "lambda_destination",
+        "lambda_dlq",
+        "not_json",
+        "truncated",
+    ] {
+        let message = dlq_fixture(name);
+        let id = stack.seed("analytics", &message).await;
+        if !matches!(name, "not_json" | "truncated") {
+            ord_123.insert(id.clone());
+        }
+        seeded.insert(id, message);
+    }
+    let other_order =
+        stack.eventbridge_target("analytics", &order_created("ord-7", "c"), "TIMEOUT");
+    seeded.insert(stack.seed("analytics", &other_order).await, other_order);
+    let binary = garbage("kept for the audit");
+    let binary_id = stack.seed("analytics", &binary).await;
+    seeded.insert(binary_id.clone(), binary);
+    let dlq = stack.dlq("analytics");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let archive = dir.path().join("ord-123.ndjson");
+    let archive_arg = archive.to_str().expect("a UTF-8 path");
+
+    let report: Purged = stack.json(
+        &["dlq", "purge", "analytics", "--order-id", "ord-123"]
+            .into_iter()
+            .chain(["--archive", archive_arg, "--yes", "--wait", "1"])
+            .collect::<Vec<_>>(),
+        0,
+    );
+
+    assert_eq!(
+        (report.deleted, report.failed, report.full_purge),
+        (4, 0, false)
+    );
+    assert_eq!(report.archive.as_deref(), Some(archive_arg));
+    let archived = read_archive(&archive);
+    let archived_ids: BTreeSet<String> = archived.iter().map(|a| a.message_id.clone()).collect();
+    assert_eq!(archived_ids, ord_123);
+    for line in &archived {
+        let sent = &seeded[&line.message_id];
+        assert_eq!(line.body, sent.body, "body verbatim");
+        assert_eq!(line.attributes, sent.attributes, "attributes verbatim");
+    }
+    let remaining: BTreeSet<String> = seeded
+        .keys()
+        .filter(|id| !ord_123.contains(*id))
+        .cloned()
+        .collect();
+    assert_eq!(stack.ids(dlq).await, remaining);
+
+    // Named, a message in no known format is purged too, its Binary attribute archived as is.
+    let single = dir.path().join("single.ndjson");
+    let single_arg = single.to_str().expect("a UTF-8 path");
+    let report: Purged = stack.json(
+        &["dlq", "purge", "analytics", "--message-id", &binary_id]
+            .into_iter()
+            .chain(["--archive", single_arg, "--yes", "--wait", "1"])
+            .collect::<Vec<_>>(),
+        0,
+    );
+    assert_eq!((report.deleted, report.failed), (1, 0));
+    let archived = read_archive(&single);
+    assert_eq!(archived.len(), 1);
+    assert_eq!(archived[0].body, seeded[&binary_id].body);
+    assert_eq!(archived[0].attributes, seeded[&binary_id].attributes);
+    stack.assert_all_visible(dlq, 3).await;
+}
+
+#[tokio::test]
+async fn purge_without_filters_empties_the_queue_once_a_minute_and_never_without_confirmation() {
+    let stack = Stack::deploy(&[("analytics", Wiring::Both), ("inventory", Wiring::Both)]).await;
+    let events = [
+        order_created("ord-1", "c"),
+        out_of_stock("ord-2", "c"),
+        order_created("ord-3", "c"),
+    ];
+    stack.seed_in_turn("analytics", &events).await;
+    let dlq = stack.dlq("analytics");
+
+    // Without filters or archive: PurgeQueue, allowed once per 60 s.
+    let report: Purged = stack.json(&["dlq", "purge", "analytics", "--yes"], 0);
+    assert!(report.full_purge);
+    assert_eq!(report.deleted, 3);
+    stack.assert_all_visible(dlq, 0).await;
+    let again = stack
+        .ecomm()
+        .args(["dlq", "purge", "analytics", "--yes"])
+        .assert()
+        .code(1);
+    assert!(stderr_of(&again).contains("60 s"), "{}", stderr_of(&again));
+
+    // No terminal to confirm on, no --yes: a usage error, nothing deleted.
+    let kept: BTreeSet<String> = stack
+        .seed_in_turn("inventory", &events)
+        .await
+        .into_iter()
+        .collect();
+    for filters in [&[][..], &["--order-id", "ord-1"][..]] {
+        let refused = stack
+            .ecomm()
+            .args(["dlq", "purge", "inventory", "--wait", "1"])
+            .args(filters)
+            .assert()
+            .code(2);
+        let stderr = stderr_of(&refused);
+        assert!(stderr.contains("--yes"), "{filters:?}: {stderr}");
+    }
+    let inventory = stack.dlq("inventory");
+    assert_eq!(stack.ids(inventory).await, kept);
+    stack.assert_all_visible(inventory, 3).await;
+}
+
+#[tokio::test]
+async fn a_redrive_killed_mid_run_and_run_again_loses_nothing() {
+    let stack = Stack::deploy(&[("notification", Wiring::Both)]).await;
+    let recorder = LambdaRecorder::start(&stack.endpoint);
+    let function = stack.consumer_of("notification").function.clone();
+    let mut seeded = BTreeSet::new();
+    for i in 0..30 {
+        let event = order_created(&format!("ord-{i}"), "corr-kill");
+        seeded.insert(event_id(&event));
+        stack
+            .seed(
+                "notification",
+                &stack.eventbridge_target("notification", &event, "THROTTLING"),
+            )
+            .await;
+    }
+    let delivered_ids = || -> Vec<String> {
+        recorder
+            .delivered_to(&function)
+            .iter()
+            .map(|i| event_id(&i.payload))
+            .collect()
+    };
+
+    let mut run = stack
+        .process_at(recorder.endpoint())
+        .args(["--output", "json", "redrive", "--target", "notification"])
+        .args(["--rate", "5", "--concurrency", "1"])
+        .args(["--visibility-timeout", "2", "--wait", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the redrive");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while delivered_ids().len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the redrive delivered nothing in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    run.kill().expect("SIGKILL the redrive");
+    run.wait().expect("reap the redrive");
+    let killed_at = Instant::now();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let first_run: BTreeSet<String> = delivered_ids().into_iter().collect();
+    assert!(
+        (3..30).contains(&first_run.len()),
+        "killed mid-run: {} delivered",
+        first_run.len()
+    );
+
+    // What the killed run held reappears when its visibility timeout (2 s) ends.
+    tokio::time::sleep(
+        (killed_at + Duration::from_secs(3)).saturating_duration_since(Instant::now()),
+    )
+    .await;
+    let report: RedriveReport = stack.json_at(
+        recorder.endpoint(),
+        &["redrive", "--target", "notification", "--wait", "1"],
+        0,
+    );
+
+    assert_eq!((report.failed, report.skipped), (0, 0), "{report:?}");
+    let delivered = delivered_ids();
+    assert_eq!(
+        delivered.iter().cloned().collect::<BTreeSet<_>>(),
+        seeded,
+        "every event delivered"
+    );
+    let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+    for id in &delivered {
+        *counts.entry(id).or_default() += 1;
+    }
+    for (id, count) in counts {
+        assert!(
+            count == 1 || (count == 2 && first_run.contains(id)),
+            "{id} delivered {count} times: duplicates only for what the killed run had in flight"
+        );
+    }
+    let dlq = stack.dlq("notification");
+    assert!(stack.ids(dlq).await.is_empty());
+    stack.assert_all_visible(dlq, 0).await;
+}
+
+#[tokio::test]
+async fn errors_say_what_to_fix_with_the_documented_exit_codes() {
+    let stack = Stack::deploy(&[
+        ("inventory", Wiring::Both),
+        ("fraud-check", Wiring::Unwired),
+    ])
+    .await;
+
+    let unknown_bus = stack
+        .ecomm_on_bus("no-such-bus")
+        .args(["dlq", "ls"])
+        .assert()
+        .code(1);
+    let stderr = stderr_of(&unknown_bus);
+    assert!(stderr.contains("\"no-such-bus\" not found"), "{stderr}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let closed_endpoint = format!("http://{}", closed.local_addr().expect("an address"));
+    drop(closed);
+    let unreachable = stack
+        .ecomm_at(&closed_endpoint)
+        .args(["dlq", "ls"])
+        .assert()
+        .code(1);
+    let stderr = stderr_of(&unreachable);
+    assert!(
+        stderr.contains("cannot reach") && stderr.contains("Connection refused"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.lines().count() <= 3,
+        "short and to the point: {stderr}"
+    );
+
+    for args in [
+        &["dlq", "show", "nope", "--wait", "1"][..],
+        &["redrive", "--target", "nope"][..],
+    ] {
+        let unknown = stack.ecomm().args(args).assert().code(1);
+        let stderr = stderr_of(&unknown);
+        assert!(
+            stderr.contains("\"nope\"")
+                && stderr.contains("inventory")
+                && stderr.contains("fraud-check"),
+            "{args:?}: {stderr}"
+        );
+    }
+
+    let unwired = stack
+        .ecomm()
+        .args(["dlq", "show", "fraud-check"])
+        .assert()
+        .code(1);
+    assert!(
+        stderr_of(&unwired).contains("no DLQ"),
+        "{}",
+        stderr_of(&unwired)
+    );
+
+    let home = tempfile::tempdir().expect("an empty HOME");
+    let without = |args: &[&str]| {
+        let mut cmd = crate::support::ecomm();
+        cmd.env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(["--env", "aws", "--endpoint-url", &stack.endpoint])
+            .args(["--bus", &stack.bus])
+            .args(args)
+            .args(["dlq", "ls"]);
+        cmd
+    };
+    let no_credentials = without(&["--region", "us-east-1"]).assert().code(1);
+    assert!(
+        stderr_of(&no_credentials).contains("no usable AWS credentials"),
+        "{}",
+        stderr_of(&no_credentials)
+    );
+    let no_region = without(&[])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .assert()
+        .code(1);
+    assert!(
+        stderr_of(&no_region).contains("no AWS region"),
+        "{}",
+        stderr_of(&no_region)
+    );
+
+    let no_bus = crate::support::ecomm()
+        .args(["--env", "aws", "--region", "us-east-1", "dlq", "ls"])
+        .assert()
+        .code(2);
+    assert!(
+        stderr_of(&no_bus).contains("--bus"),
+        "{}",
+        stderr_of(&no_bus)
+    );
+}
