@@ -1,0 +1,508 @@
+"""Structural tests of terraform/, run by scripts/check-terraform.
+
+`terraform validate` and `plan` cannot run here (no provider registry), so these tests parse the
+HCL and assert what a review would: every consumer's failure paths end in its DLQ, every grant is
+scoped, every queue is encrypted, every log group expires, and every name and reference resolves.
+
+Every consumer is one instance of modules/consumer (for_each over consumers/*.json), so asserting
+the module's wiring asserts it for every consumer; the root tests assert that the module is
+instantiated for exactly the declaration files.
+
+TERRAFORM_DIR points the tests at another copy of terraform/ (default: the repo's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unittest
+from pathlib import Path
+from typing import Any
+
+from hcl import COMMENTS, Module, block, blocks, is_expression, load_tree, ref, walk
+
+REPO = Path(__file__).resolve().parents[2]
+TERRAFORM = Path(os.environ.get("TERRAFORM_DIR", REPO / "terraform")).resolve()
+
+TREE = load_tree(TERRAFORM)
+ROOT = TREE[TERRAFORM]
+CONSUMER = TREE[TERRAFORM / "modules" / "consumer"]
+
+IDEMPOTENCY_LOCK_SECONDS = 120
+SQS_MAX_RETENTION = 1_209_600
+
+
+def only(resources: dict[str, Any], what: str) -> tuple[str, dict[str, Any]]:
+    """The one resource of a type in a module."""
+    if len(resources) != 1:
+        raise AssertionError(f"expected exactly one {what}, found {sorted(resources)}")
+    return next(iter(resources.items()))
+
+
+def default_of(module: Module, variable: str) -> Any:
+    """A variable's default value."""
+    return module.variables[variable].get("default")
+
+
+def literal_or_default(module: Module, value: Any) -> Any:
+    """A literal, or the default of the variable it references."""
+    reference = ref(value)
+    if reference and reference.startswith("var."):
+        return default_of(module, reference.split(".", 1)[1])
+    return value
+
+
+def policy_documents(module: Module) -> dict[str, dict[str, Any]]:
+    """The module's aws_iam_policy_document data sources, by name."""
+    return {name: body for (kind, name), body in module.data.items() if kind == "aws_iam_policy_document"}
+
+
+def document_of(module: Module, expression: str) -> dict[str, Any]:
+    """The policy document that `${data.aws_iam_policy_document.X.json}` names."""
+    reference = ref(expression) or ""
+    match = re.fullmatch(r"data\.aws_iam_policy_document\.(\w+)\.json", reference)
+    if not match:
+        raise AssertionError(f"policy {expression!r} is not an aws_iam_policy_document's json")
+    return policy_documents(module)[match.group(1)]
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The literal statements of a policy document."""
+    return blocks(document.get("statement"))
+
+
+class ConsumerDeclarations(unittest.TestCase):
+    """consumers/*.json: the shared source of truth is what Terraform can deploy."""
+
+    def test_declarations_are_complete_and_in_range(self):
+        files = sorted((TERRAFORM / "consumers").glob("*.json"))
+        self.assertTrue(files, "no consumer declarations")
+        known_tables = set(ROOT.locals["tables"])
+        for path in files:
+            with self.subTest(file=path.name):
+                decl = json.loads(path.read_text())
+                self.assertEqual(decl["name"], path.stem, "name must match the file name")
+                self.assertTrue(decl["description"])
+                pattern = decl["eventPattern"]
+                # The seed's lesson: a pattern must match source and detail-type exactly.
+                self.assertTrue(pattern.get("source"), "eventPattern needs a source")
+                self.assertTrue(pattern.get("detail-type"), "eventPattern needs a detail-type")
+                retry, invoke = decl["retryPolicy"], decl["asyncInvoke"]
+                self.assertTrue(0 <= retry["maximumRetryAttempts"] <= 185)
+                self.assertTrue(60 <= retry["maximumEventAgeInSeconds"] <= 86400)
+                self.assertTrue(0 <= invoke["maximumRetryAttempts"] <= 2)
+                self.assertTrue(60 <= invoke["maximumEventAgeInSeconds"] <= 21600)
+                self.assertLessEqual(set(decl.get("tables", [])), known_tables, "unknown table")
+                self.assertIn("idempotency", decl.get("tables", []), "every consumer is idempotent")
+
+
+class RootWiring(unittest.TestCase):
+    """The root instantiates the consumer module once per declaration, and wires the rest."""
+
+    def test_consumers_come_from_the_declaration_files(self):
+        self.assertIn('fileset(path.module, "consumers/*.json")', ROOT.locals["consumer_files"])
+        self.assertIn("jsondecode(file(", ROOT.locals["consumers"])
+        self.assertIn("local.consumer_files", ROOT.locals["consumers"])
+
+    def test_consumer_module_is_instantiated_for_each_declaration(self):
+        self.assertEqual(list(ROOT.modules), ["consumer"], "one module block, for_each'd")
+        consumer = ROOT.modules["consumer"]
+        self.assertEqual(consumer["source"], "./modules/consumer")
+        self.assertEqual(consumer["for_each"], "${local.consumers}")
+        self.assertEqual(consumer["name"], "${each.key}")
+        self.assertEqual(consumer["event_pattern"], "${jsonencode(each.value.eventPattern)}")
+        for argument, field_ in (("retry_policy", "retryPolicy"), ("async_invoke", "asyncInvoke")):
+            self.assertEqual(
+                consumer[argument],
+                {
+                    "maximum_retry_attempts": f"${{each.value.{field_}.maximumRetryAttempts}}",
+                    "maximum_event_age_in_seconds": f"${{each.value.{field_}.maximumEventAgeInSeconds}}",
+                },
+            )
+        self.assertIn("each.value.tables", consumer["tables"])
+
+    def test_every_required_module_variable_is_passed(self):
+        consumer = ROOT.modules["consumer"]
+        required = {name for name, var in CONSUMER.variables.items() if "default" not in var}
+        self.assertEqual(required - set(consumer), set())
+        self.assertEqual(set(consumer) - set(CONSUMER.variables) - {"source", "for_each"}, set())
+
+    def test_naming_scheme(self):
+        self.assertEqual(ROOT.locals["prefix"], "ecomm-${var.environment}")
+        bus = ROOT.resources[("aws_cloudwatch_event_bus", "this")]
+        self.assertEqual(bus["name"], "${local.prefix}")
+        self.assertEqual(CONSUMER.locals["function_name"], "${var.prefix}-${var.name}")
+        self.assertEqual(CONSUMER.locals["rule_name"], "${var.prefix}-${var.name}")
+        self.assertEqual(CONSUMER.locals["dlq_name"], "${var.prefix}-${var.name}-dlq")
+        self.assertEqual(CONSUMER.locals["log_group"], "/aws/lambda/${local.function_name}")
+        self.assertEqual(ROOT.locals["producer_name"], "${local.prefix}-order-producer")
+
+    def test_bus_has_an_archive(self):
+        _, archive = only(ROOT.of_type("aws_cloudwatch_event_archive"), "archive")
+        self.assertEqual(archive["event_source_arn"], "${aws_cloudwatch_event_bus.this.arn}")
+        self.assertEqual(archive["retention_days"], "${var.archive_retention_days}")
+
+    def test_tables(self):
+        _, table = only(ROOT.of_type("aws_dynamodb_table"), "table resource")
+        self.assertEqual(table["for_each"], "${local.tables}")
+        self.assertEqual(block(table["point_in_time_recovery"])["enabled"], True)
+        self.assertEqual(block(table["server_side_encryption"])["enabled"], True)
+        tables = ROOT.locals["tables"]
+        self.assertEqual(set(tables), {"stock", "idempotency", "refunds", "analytics"})
+        self.assertEqual(tables["idempotency"]["ttl"], "expiresAt")
+        self.assertEqual((tables["stock"]["hash_key"], tables["stock"]["range_key"]), ("pk", None))
+        self.assertEqual(tables["idempotency"]["hash_key"], "id")
+        self.assertEqual(tables["refunds"]["hash_key"], "orderId")
+        self.assertEqual((tables["analytics"]["hash_key"], tables["analytics"]["range_key"]), ("pk", "sk"))
+        # Exactly the calls of lambdas/ports/src/aws/dynamodb.rs.
+        self.assertEqual(
+            {name: sorted(t["actions"]) for name, t in tables.items()},
+            {
+                "stock": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                "idempotency": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+                "refunds": ["dynamodb:GetItem", "dynamodb:PutItem"],
+                "analytics": ["dynamodb:UpdateItem"],
+            },
+        )
+
+    def test_producer_behind_http_api_publishing_only_on_the_bus(self):
+        route = ROOT.resources[("aws_apigatewayv2_route", "post_orders")]
+        self.assertEqual(route["route_key"], "POST ${local.producer_orders_path}")
+        self.assertEqual(ROOT.locals["producer_orders_path"], "/orders")
+        integration = ROOT.resources[("aws_apigatewayv2_integration", "producer")]
+        self.assertEqual(integration["payload_format_version"], "2.0")
+        self.assertEqual(integration["integration_uri"], "${aws_lambda_function.producer.invoke_arn}")
+        permission = ROOT.resources[("aws_lambda_permission", "orders_api")]
+        self.assertEqual(permission["principal"], "apigateway.amazonaws.com")
+        self.assertIn("aws_apigatewayv2_api.orders.execution_arn", permission["source_arn"])
+        producer = ROOT.resources[("aws_lambda_function", "producer")]
+        self.assertEqual(producer["role"], "${aws_iam_role.producer.arn}")
+        self.assertEqual(
+            block(producer["environment"])["variables"],
+            {"EVENT_BUS_NAME": "${aws_cloudwatch_event_bus.this.name}", "LOG_LEVEL": "${var.log_level}"},
+        )
+        grants = {
+            tuple(s["actions"]): s["resources"]
+            for s in statements(document_of(ROOT, ROOT.resources[("aws_iam_role_policy", "producer")]["policy"]))
+        }
+        self.assertEqual(
+            grants,
+            {
+                ("logs:CreateLogStream", "logs:PutLogEvents"): ["${aws_cloudwatch_log_group.producer.arn}:*"],
+                ("events:PutEvents",): ["${aws_cloudwatch_event_bus.this.arn}"],
+            },
+        )
+
+    def test_notification_may_send_only_as_the_sender(self):
+        (grant,) = ROOT.locals["consumer_policy_statements"]["notification"]
+        self.assertEqual(grant["actions"], ["ses:SendEmail"])
+        self.assertIn("local.ses_identity_arn", grant["resources"])
+        self.assertEqual(set(ROOT.locals["consumer_policy_statements"]), {"notification"})
+
+    def test_packaging_builds_every_function_terraform_deploys(self):
+        script = (REPO / "scripts" / "package-lambdas").read_text()
+        match = re.search(r"^FUNCTIONS=\(([^)]*)\)", script, re.M)
+        self.assertTrue(match, "scripts/package-lambdas has no FUNCTIONS=(...) list")
+        consumers = {p.stem for p in (TERRAFORM / "consumers").glob("*.json")}
+        self.assertEqual(set(match.group(1).split()), consumers | {"order-producer"})
+        self.assertEqual(ROOT.locals["artifacts_dir"], '${coalesce(var.artifacts_dir, "${path.module}/../target/lambda")}')
+        self.assertEqual(ROOT.modules["consumer"]["package_zip"], "${local.artifacts_dir}/${each.key}/bootstrap.zip")
+        self.assertEqual(ROOT.locals["producer_zip"], "${local.artifacts_dir}/order-producer/bootstrap.zip")
+
+    def test_function_timeout_stays_below_the_idempotency_lock(self):
+        self.assertLess(default_of(ROOT, "function_timeout_seconds"), IDEMPOTENCY_LOCK_SECONDS)
+        for tfvars in sorted((TERRAFORM / "environments").glob("*.tfvars")):
+            text = tfvars.read_text()
+            match = re.search(r"^function_timeout_seconds\s*=\s*(\d+)", text, re.M)
+            if match:
+                self.assertLess(int(match.group(1)), IDEMPOTENCY_LOCK_SECONDS, tfvars.name)
+
+    def test_environments(self):
+        for env in ("staging", "prod"):
+            with self.subTest(env=env):
+                tfvars = (TERRAFORM / "environments" / f"{env}.tfvars").read_text()
+                self.assertRegex(tfvars, rf'(?m)^environment\s*=\s*"{env}"$')
+                required = {n for n, v in ROOT.variables.items() if "default" not in v}
+                for name in required:
+                    self.assertRegex(tfvars, rf"(?m)^{name}\s*=", f"{env}.tfvars must set {name}")
+                self.assertTrue((TERRAFORM / "environments" / f"{env}.s3.tfbackend").is_file())
+        self.assertIn("backend", json.dumps(ROOT.files["backend.tf"]))
+
+
+class ConsumerModule(unittest.TestCase):
+    """modules/consumer: each consumer's rule, target, function, role and the one DLQ."""
+
+    def setUp(self):
+        self.dlq_name, self.dlq = only(CONSUMER.of_type("aws_sqs_queue"), "queue")
+        self.dlq_arn = f"${{aws_sqs_queue.{self.dlq_name}.arn}}"
+        self.rule_name, self.rule = only(CONSUMER.of_type("aws_cloudwatch_event_rule"), "rule")
+        self.rule_arn = f"${{aws_cloudwatch_event_rule.{self.rule_name}.arn}}"
+        self.function_name, self.function = only(CONSUMER.of_type("aws_lambda_function"), "function")
+        _, self.target = only(CONSUMER.of_type("aws_cloudwatch_event_target"), "target")
+
+    def test_rule_listens_on_the_bus_with_the_declared_pattern(self):
+        self.assertEqual(self.rule["event_bus_name"], "${var.event_bus_name}")
+        self.assertEqual(self.rule["event_pattern"], "${var.event_pattern}")
+        self.assertEqual(self.rule["name"], "${local.rule_name}")
+
+    def test_target_has_retry_policy_and_dead_letter_config_to_the_dlq(self):
+        self.assertEqual(self.target["rule"], f"${{aws_cloudwatch_event_rule.{self.rule_name}.name}}")
+        self.assertEqual(self.target["event_bus_name"], "${var.event_bus_name}")
+        self.assertEqual(self.target["target_id"], "${var.name}")
+        self.assertEqual(self.target["arn"], f"${{aws_lambda_function.{self.function_name}.arn}}")
+        self.assertIn("retry_policy", self.target, "the target has no retry_policy")
+        retry = block(self.target["retry_policy"])
+        self.assertEqual(retry["maximum_retry_attempts"], "${var.retry_policy.maximum_retry_attempts}")
+        self.assertEqual(
+            retry["maximum_event_age_in_seconds"], "${var.retry_policy.maximum_event_age_in_seconds}"
+        )
+        self.assertIn("dead_letter_config", self.target, "the target has no dead_letter_config")
+        self.assertEqual(block(self.target["dead_letter_config"])["arn"], self.dlq_arn)
+
+    def test_function_errors_go_to_the_same_dlq(self):
+        _, invoke = only(CONSUMER.of_type("aws_lambda_function_event_invoke_config"), "event invoke config")
+        self.assertEqual(invoke["function_name"], f"${{aws_lambda_function.{self.function_name}.function_name}}")
+        self.assertEqual(invoke["maximum_retry_attempts"], "${var.async_invoke.maximum_retry_attempts}")
+        self.assertEqual(
+            invoke["maximum_event_age_in_seconds"], "${var.async_invoke.maximum_event_age_in_seconds}"
+        )
+        on_failure = block(block(invoke["destination_config"])["on_failure"])
+        self.assertEqual(on_failure["destination"], self.dlq_arn)
+        target_dlq = block(self.target.get("dead_letter_config", [{}])).get("arn")
+        self.assertEqual(on_failure["destination"], target_dlq, "the target's DLQ is another queue")
+
+    def test_dlq_is_standard_encrypted_and_keeps_14_days(self):
+        self.assertNotEqual(self.dlq.get("fifo_queue"), True, "EventBridge target DLQs must be standard")
+        retention = literal_or_default(CONSUMER, self.dlq["message_retention_seconds"])
+        self.assertEqual(retention, SQS_MAX_RETENTION)
+
+    def test_dlq_policy_admits_only_this_rule_and_this_role(self):
+        _, policy = only(CONSUMER.of_type("aws_sqs_queue_policy"), "queue policy")
+        self.assertEqual(policy["queue_url"], f"${{aws_sqs_queue.{self.dlq_name}.id}}")
+        by_principal = {}
+        for statement in statements(document_of(CONSUMER, policy["policy"])):
+            self.assertEqual(statement.get("effect", "Allow"), "Allow")
+            self.assertEqual(statement["actions"], ["sqs:SendMessage"])
+            self.assertEqual(statement["resources"], [self.dlq_arn])
+            (principal,) = blocks(statement["principals"])
+            by_principal[tuple(principal["identifiers"])] = statement
+        events = by_principal.pop(("events.amazonaws.com",))
+        (condition,) = blocks(events.get("condition"))
+        self.assertEqual(
+            (condition["test"], condition["variable"], condition["values"]),
+            ("ArnEquals", "aws:SourceArn", [self.rule_arn]),
+            "the DLQ must accept EventBridge's writes only for this consumer's rule",
+        )
+        self.assertEqual(list(by_principal), [("${aws_iam_role.this.arn}",)])
+
+    def test_lambda_permission_is_scoped_to_the_rule(self):
+        _, permission = only(CONSUMER.of_type("aws_lambda_permission"), "lambda permission")
+        self.assertEqual(permission["principal"], "events.amazonaws.com")
+        self.assertEqual(permission["action"], "lambda:InvokeFunction")
+        self.assertEqual(permission["source_arn"], self.rule_arn)
+        self.assertEqual(
+            permission["function_name"], f"${{aws_lambda_function.{self.function_name}.function_name}}"
+        )
+
+    def test_target_is_created_after_what_makes_its_failures_land(self):
+        depends = set(self.target.get("depends_on", []))
+        for needed in (
+            "${aws_lambda_permission.eventbridge}",
+            "${aws_sqs_queue_policy.dlq}",
+            "${aws_lambda_function_event_invoke_config.this}",
+        ):
+            self.assertIn(needed, depends)
+
+    def test_function_has_its_own_role_with_exactly_its_grants(self):
+        role_name, role = only(CONSUMER.of_type("aws_iam_role"), "role")
+        self.assertEqual(self.function["role"], f"${{aws_iam_role.{role_name}.arn}}")
+        self.assertEqual(role["name"], "${local.function_name}")
+        _, role_policy = only(CONSUMER.of_type("aws_iam_role_policy"), "role policy")
+        self.assertEqual(role_policy["role"], f"${{aws_iam_role.{role_name}.id}}")
+        document = document_of(CONSUMER, role_policy["policy"])
+        grants = {tuple(s["actions"]): s["resources"] for s in statements(document)}
+        self.assertEqual(
+            grants,
+            {
+                ("logs:CreateLogStream", "logs:PutLogEvents"): ["${aws_cloudwatch_log_group.this.arn}:*"],
+                ("events:PutEvents",): ["${var.event_bus_arn}"],
+                ("sqs:SendMessage",): [self.dlq_arn],
+            },
+        )
+        dynamic = {}
+        for entry in blocks(document.get("dynamic")):
+            for label, body in entry.items():
+                dynamic.setdefault(label, []).append(body)
+        feeds = sorted(d["for_each"] for d in dynamic.get("statement", []))
+        self.assertEqual(feeds, ["${var.policy_statements}", "${var.tables}"])
+        for body in dynamic["statement"]:
+            content = block(body["content"])
+            self.assertEqual(content["actions"], "${statement.value.actions}")
+
+    def test_function_runtime_package_and_environment(self):
+        f = self.function
+        self.assertEqual((f["runtime"], f["handler"]), ("provided.al2023", "bootstrap"))
+        self.assertEqual(f["architectures"], ["${var.architecture}"])
+        self.assertEqual(f["filename"], "${var.package_zip}")
+        conditions = [p["condition"] for p in blocks(block(f["lifecycle"])["precondition"])]
+        self.assertIn("${fileexists(var.package_zip)}", conditions, "a missing zip must be refused")
+        self.assertEqual(block(f["logging_config"])["log_group"], "${aws_cloudwatch_log_group.this.name}")
+        environment = CONSUMER.locals["environment"]
+        for needed in ("EVENT_BUS_NAME = var.event_bus_name", "t.env_var => t.name", "var.environment"):
+            self.assertIn(needed, environment)
+
+    def test_alarms_on_dlq_depth_and_age(self):
+        alarms = CONSUMER.of_type("aws_cloudwatch_metric_alarm").values()
+        on_dlq = {
+            a["metric_name"]
+            for a in alarms
+            if a["namespace"] == "AWS/SQS" and a["dimensions"] == {"QueueName": f"${{aws_sqs_queue.{self.dlq_name}.name}}"}
+        }
+        self.assertEqual(on_dlq, {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"})
+        lost = {a["metric_name"] for a in alarms if a["namespace"] in ("AWS/Events", "AWS/Lambda")}
+        self.assertEqual(lost, {"InvocationsFailedToBeSentToDLQ", "DestinationDeliveryFailures"})
+        for alarm in alarms:
+            self.assertEqual(alarm["alarm_actions"], "${var.alarm_actions}")
+
+    def test_timeout_validation_keeps_below_the_lock(self):
+        conditions = [v["condition"] for v in blocks(CONSUMER.variables["timeout"].get("validation"))]
+        self.assertTrue(any("var.timeout < 120" in c for c in conditions))
+
+
+class EveryModule(unittest.TestCase):
+    """Rules for every module under terraform/."""
+
+    def test_layout(self):
+        for path, module in TREE.items():
+            with self.subTest(module=str(path.relative_to(TERRAFORM.parent))):
+                for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
+                    self.assertIn(name, module.files)
+
+    def test_variables_and_outputs_are_typed_and_described(self):
+        for path, module in TREE.items():
+            for name, variable in module.variables.items():
+                with self.subTest(variable=f"{path.name}:{name}"):
+                    self.assertTrue(variable.get("description"))
+                    self.assertIn("type", variable)
+            for name, output in module.outputs.items():
+                with self.subTest(output=f"{path.name}:{name}"):
+                    self.assertTrue(output.get("description"))
+
+    def test_versions_are_pinned(self):
+        for path, module in TREE.items():
+            with self.subTest(module=path.name):
+                terraform = block(module.files["versions.tf"]["terraform"])
+                self.assertTrue(terraform["required_version"].startswith(">= 1."))
+                aws = block(terraform["required_providers"])["aws"]
+                self.assertEqual(aws["source"], "hashicorp/aws")
+                self.assertRegex(aws["version"], r"^>= \d+\.\d+, < \d+\.\d+$")
+
+    def test_every_queue_is_encrypted(self):
+        for path, module in TREE.items():
+            for name, queue in module.of_type("aws_sqs_queue").items():
+                with self.subTest(queue=f"{path.name}:{name}"):
+                    self.assertTrue(
+                        queue.get("sqs_managed_sse_enabled") is True or "kms_master_key_id" in queue,
+                        "queue is not encrypted",
+                    )
+
+    def test_every_log_group_has_retention(self):
+        for path, module in TREE.items():
+            for name, group in module.of_type("aws_cloudwatch_log_group").items():
+                with self.subTest(log_group=f"{path.name}:{name}"):
+                    self.assertIn("retention_in_days", group, "log group keeps logs forever")
+                    retention = group["retention_in_days"]
+                    if ref(retention) and ref(retention).startswith("var.") and module is not ROOT:
+                        # A required module variable: the root passes the root's setting.
+                        variable = ref(retention).split(".", 1)[1]
+                        self.assertNotIn("default", module.variables[variable])
+                        self.assertEqual(ROOT.modules["consumer"][variable], "${var.log_retention_days}")
+                        retention = "${var.log_retention_days}"
+                    self.assertNotIn(literal_or_default(ROOT if module is not ROOT else module, retention), (0, None))
+
+    def test_every_function_has_its_own_role_and_log_group(self):
+        roles = []
+        for path, module in TREE.items():
+            role_names = set(module.of_type("aws_iam_role"))
+            for name, function in module.of_type("aws_lambda_function").items():
+                with self.subTest(function=f"{path.name}:{name}"):
+                    match = re.fullmatch(r"\$\{aws_iam_role\.(\w+)\.arn\}", function["role"])
+                    self.assertTrue(match, "the role must be declared next to the function")
+                    self.assertIn(match.group(1), role_names)
+                    roles.append((path, match.group(1)))
+                    log_group = block(function["logging_config"])["log_group"]
+                    self.assertRegex(log_group, r"^\$\{aws_cloudwatch_log_group\.\w+\.name\}$")
+                    self.assertTrue(function.get("source_code_hash", "").find("fileexists(") >= 0)
+                    conditions = [p["condition"] for p in blocks(block(function["lifecycle"])["precondition"])]
+                    self.assertTrue(any(c.startswith("${fileexists(") for c in conditions))
+        self.assertEqual(len(roles), len(set(roles)), "two functions share a role")
+
+    def test_no_iam_statement_has_a_wildcard_action(self):
+        for path, module in TREE.items():
+            for where, key, value in walk(module.files):
+                if key == "not_actions":
+                    self.fail(f"{path.name}: not_actions in {'/'.join(where)}")
+                if key != "actions":
+                    continue
+                context = f"{path.name}: {'/'.join(where)}"
+                if isinstance(value, list):
+                    for action in value:
+                        self.assertFalse(is_expression(action), context)
+                        self.assertNotIn("*", action, f"wildcard action {action!r} in {context}")
+                else:
+                    # Only a dynamic statement may take its actions from its for_each, and the
+                    # variables feeding those are validated to be exact actions.
+                    self.assertEqual(value, "${statement.value.actions}", context)
+        for name in ("tables", "policy_statements"):
+            self.assertIn("validation", CONSUMER.variables[name])
+
+    def test_policies_are_policy_documents(self):
+        # A jsonencode'd or heredoc policy would escape the wildcard test.
+        for path, module in TREE.items():
+            for where, key, value in walk(module.files):
+                if key in ("policy", "assume_role_policy", "inline_policy", "managed_policy_arns"):
+                    with self.subTest(at=f"{path.name}: {'/'.join(where)}"):
+                        self.assertRegex(value, r"^\$\{data\.aws_iam_policy_document\.\w+\.json\}$")
+            for kind in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_policy"):
+                self.assertEqual(module.of_type(kind), {}, f"{path.name}: use inline least-privilege policies")
+
+    def test_checkov_skips_carry_a_reason(self):
+        for path, module in TREE.items():
+            for where, key, value in walk(module.files):
+                if key != COMMENTS:
+                    continue
+                for comment in value:
+                    if "checkov:skip" in comment:
+                        with self.subTest(at=f"{path.name}: {'/'.join(where)}"):
+                            self.assertRegex(comment, r"checkov:skip=CKV\w*_\d+:\S.{20,}")
+                            self.assertEqual(
+                                (len(where), where[1]), (5, "resource"), "a skip sits inside the resource it skips"
+                            )
+
+    def test_references_resolve(self):
+        """A poor man's `terraform validate`: every var., local., resource, data and module
+        reference names something declared, and module outputs exist."""
+        for path, module in TREE.items():
+            text = re.sub(r"(?m)^\s*#.*$", "", module.text())
+            resource_types = {kind for kind, _ in module.resources}
+            declared = {f"{kind}.{name}" for kind, name in module.resources}
+            with self.subTest(module=path.name):
+                for name in set(re.findall(r"\bvar\.(\w+)", text)):
+                    self.assertIn(name, module.variables, f"undeclared var.{name}")
+                for name in set(re.findall(r"\blocal\.(\w+)", text)):
+                    self.assertIn(name, module.locals, f"undeclared local.{name}")
+                for kind, name in set(re.findall(r"\bdata\.(\w+)\.(\w+)", text)):
+                    self.assertIn((kind, name), module.data, f"undeclared data.{kind}.{name}")
+                for kind, name in set(re.findall(r"(?<![.\w\"])(aws_\w+)\.(\w+)", text)):
+                    if kind in resource_types or f"{kind}.{name}" in declared:
+                        self.assertIn(f"{kind}.{name}", declared, f"undeclared {kind}.{name}")
+                for call, output in set(re.findall(r"\bmodule\.(\w+)\[[^\]]+\]\.(\w+)", text)):
+                    child = TREE[(path / module.modules[call]["source"]).resolve()]
+                    self.assertIn(output, child.outputs, f"module.{call} has no output {output}")
+                for output in set(re.findall(r"\bconsumer\.(\w+)", text)):
+                    self.assertIn(output, CONSUMER.outputs, f"module consumer has no output {output}")
+
+
+if __name__ == "__main__":
+    unittest.main()
