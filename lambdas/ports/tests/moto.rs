@@ -428,7 +428,10 @@ mod refunds {
         assert_eq!(decimal(item["amount"].as_n().unwrap()), decimal("599.99"));
         assert_eq!(item["currency"], s("USD"));
         assert_eq!(item["eventId"], s("evt-oos-1"));
-        assert_eq!(store.find("ord-123").await.unwrap().as_deref(), Some("re_1"));
+        assert_eq!(
+            store.find("ord-123").await.unwrap().as_deref(),
+            Some("re_1")
+        );
         assert_eq!(store.find("ord-999").await.unwrap(), None);
     }
 }
