@@ -173,10 +173,14 @@ pub async fn run(
     // consumer's local run settle, then make everything else visible again.
     run.flush_pending().await;
     run.bar.finish_and_clear();
-    if !args.dry_run {
-        backend.settle().await?;
-    }
+    let settled = if args.dry_run {
+        Ok(())
+    } else {
+        backend.settle().await
+    };
+    // Released even when settling failed: the messages must not stay hidden for the timeout.
     scan::release(backend, &run.queue, &run.held).await;
+    settled?;
     let mut report = run.report.into_inner();
     report.interrupted = interrupted;
     report.left_in_queue = backend
@@ -219,7 +223,12 @@ fn uuid_like() -> String {
 
 impl Run<'_> {
     fn max_reached(&self) -> bool {
-        self.args.max.is_some_and(|max| self.selected.get() >= max)
+        // `--limit` caps what a command acts on; for a redrive that is what `--max` caps.
+        let cap = match (self.args.max, self.args.filters.limit) {
+            (Some(max), Some(limit)) => Some(max.min(limit)),
+            (max, limit) => max.or(limit),
+        };
+        cap.is_some_and(|cap| self.selected.get() >= cap)
     }
 
     async fn worker(&self) -> anyhow::Result<()> {

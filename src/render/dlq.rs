@@ -5,7 +5,9 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::Printer;
-use crate::commands::dlq::{DlqRow, ExportedMessage, MessageView, PurgeReport, mask_body};
+use crate::commands::dlq::{
+    DlqRow, ExportedMessage, MessageView, PurgeReport, mask_body, mask_text,
+};
 use crate::scan::Scan;
 
 /// `3m`, `2h 5m`, `4d 3h`: how long ago.
@@ -29,6 +31,12 @@ fn tick(yes: bool) -> &'static str {
 
 /// `dlq ls`.
 pub fn ls(printer: &Printer, banner: &str, rows: &[DlqRow]) {
+    if printer.format() == crate::cli::OutputFormat::Ndjson {
+        for row in rows {
+            printer.json(row);
+        }
+        return;
+    }
     if !printer.is_human() {
         printer.json(&rows);
         return;
@@ -107,6 +115,14 @@ pub fn show(
         views.len(),
         scan.seen
     ));
+    // Error messages and attributes quote what failed, e.g. the address SES rejected.
+    let pii = |text: &str| {
+        if show_pii {
+            text.to_owned()
+        } else {
+            mask_text(text)
+        }
+    };
     if raw {
         for view in views {
             printer.message(&format!(
@@ -120,7 +136,7 @@ pub fn show(
                     printer.message(&format!(
                         "  {name} [{}] = {}",
                         value.data_type(),
-                        value.as_text().unwrap_or("<binary>")
+                        value.as_text().map_or_else(|| "<binary>".to_owned(), pii)
                     ));
                 }
             }
@@ -145,7 +161,7 @@ pub fn show(
                     v.receive_count.to_string(),
                     v.kind.to_owned(),
                     short(v.error_code.as_deref(), 24),
-                    short(v.error_message.as_deref(), 48),
+                    short(v.error_message.as_deref().map(pii).as_deref(), 48),
                     opt(v.attempts),
                     format!(
                         "{} {}",

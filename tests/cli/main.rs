@@ -3,5 +3,7 @@
 mod aws;
 mod aws_support;
 mod demo;
+mod dlq;
 mod help;
+mod redrive;
 mod support;

@@ -1,0 +1,777 @@
+//! `ecomm redrive` on the local stack after `ecomm demo` with the default faults: the transient
+//! failures are replayed and their sagas complete, exactly once; the poison event comes back;
+//! nothing is lost or done twice, also on Ctrl-C; every run is journaled.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ecomm_events::MessageAttributes;
+use ecomm_local::store::Db;
+use serde_json::Value;
+
+use crate::dlq::{
+    Shown, count, demo_state, export, human_settings, ids, recent_demo_state, run_json, run_text,
+    send_to_dlq, show, stored, stored_ids,
+};
+use crate::support::ecomm_on;
+
+/// Order confirmations sent for an order.
+fn confirmations(state: &Path, order_id: &str) -> i64 {
+    count(
+        state,
+        "SELECT COUNT(*) FROM outbox WHERE subject = ?1",
+        &format!("Your order {order_id}"),
+    )
+}
+
+/// What each function logged as the outcome of its invocations for an order, since `since_ms`:
+/// `(service, outcome)` in log order.
+fn outcomes(state: &Path, order_id: &str, since_ms: i64) -> Vec<(String, String)> {
+    Db::open(state)
+        .unwrap()
+        .with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT line FROM logs WHERE order_id = ?1 AND ts_ms >= ?2 ORDER BY seq",
+            )?;
+            stmt.query_map((order_id, since_ms), |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap()
+        .into_iter()
+        .filter_map(|line| {
+            let record: Value = serde_json::from_str(&line).unwrap();
+            Some((
+                record["service"].as_str()?.to_owned(),
+                record["outcome"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// How many times `service` logged `outcome` for the order since `since_ms`.
+fn logged(state: &Path, order_id: &str, since_ms: i64, service: &str, outcome: &str) -> usize {
+    outcomes(state, order_id, since_ms)
+        .iter()
+        .filter(|(s, o)| s == service && o == outcome)
+        .count()
+}
+
+/// Put exported messages back into a DLQ under new message ids: the same failures, delivered
+/// twice, as a standard queue or a second EventBridge attempt may do.
+fn resend(state: &Path, target: &str, lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let id = format!("resent-{i}-{}", line["messageId"].as_str().unwrap());
+            let attributes: MessageAttributes =
+                serde_json::from_value(line["attributes"].clone()).unwrap();
+            send_to_dlq(
+                state,
+                target,
+                &id,
+                line["body"].as_str().unwrap(),
+                &attributes,
+            );
+            id
+        })
+        .collect()
+}
+
+fn journal_path(state: &Path) -> PathBuf {
+    state.parent().unwrap().join("redrive-journal.ndjson")
+}
+
+fn journal(state: &Path) -> Vec<Value> {
+    std::fs::read_to_string(journal_path(state))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn orders(messages: &[Shown]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| m.order_id.clone().unwrap())
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+#[test]
+fn redriving_notification_sends_each_missing_email_once_and_the_poison_event_returns() {
+    let (_dir, state) = demo_state();
+    let before = show(&state, "notification", &[]);
+    let transient = show(
+        &state,
+        "notification",
+        &["--error-code", "DependencyUnavailable"],
+    );
+    let poison = show(
+        &state,
+        "notification",
+        &["--error-code", "UnsupportedEventVersion"],
+    );
+    assert_eq!(transient.len() + poison.len(), before.len());
+    assert!(!transient.is_empty());
+    assert_eq!(poison.len(), 1);
+    // The outage covered a v1 event too: it is replayed through `invoke` like the others.
+    assert!(
+        transient
+            .iter()
+            .any(|m| m.event_version.as_deref() == Some("1.0"))
+    );
+    for order in orders(&transient) {
+        assert_eq!(confirmations(&state, &order), 0, "{order}");
+    }
+    let exported = export(
+        &state,
+        "notification",
+        &["--error-code", "DependencyUnavailable"],
+    );
+
+    // The poison's redelivery was accepted (202), so it counts as redriven and the run
+    // succeeds; the consumer rejects it again, and that new failure is a new DLQ message.
+    let report = run_json(&state, &["redrive", "--target", "notification"], 0);
+    assert_eq!(report["redriven"], before.len());
+    assert_eq!(report["failed"], 0);
+    assert_eq!(report["skipped"], 0);
+    assert_eq!(report["deliveredNotDeleted"], 0);
+    assert_eq!(report["interrupted"], false);
+    assert_eq!(report["leftInQueue"], 1);
+    assert_eq!(report["via"], "invoke");
+
+    for order in orders(&transient) {
+        assert_eq!(confirmations(&state, &order), 1, "{order}");
+    }
+    let after = show(&state, "notification", &[]);
+    assert_eq!(after.len(), 1);
+    let returned = &after[0];
+    assert_ne!(returned.message_id, poison[0].message_id, "a new message");
+    assert_eq!(returned.event_id, poison[0].event_id, "the same event");
+    assert_eq!(
+        returned.error_code.as_deref(),
+        Some("UnsupportedEventVersion")
+    );
+    assert_eq!(returned.kind, "lambda-destination");
+    assert!(!stored_ids(&state, "notification").contains(&poison[0].message_id));
+
+    // The same failures delivered to the DLQ again: the replay is absorbed by idempotency.
+    let since = now_ms();
+    let resent = resend(&state, "notification", &exported);
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--error-code",
+            "DependencyUnavailable",
+        ],
+        0,
+    );
+    assert_eq!(report["redriven"], resent.len());
+    for order in orders(&transient) {
+        assert_eq!(confirmations(&state, &order), 1, "{order}: no second email");
+        assert_eq!(
+            logged(&state, &order, since, "notification", "duplicate"),
+            1,
+            "{order}"
+        );
+    }
+    assert_eq!(
+        stored_ids(&state, "notification"),
+        BTreeSet::from([returned.message_id.clone()])
+    );
+}
+
+#[test]
+fn redriving_refund_refunds_once_and_a_duplicate_does_not_refund_again() {
+    let (_dir, state) = demo_state();
+    let failed = show(&state, "refund", &[]);
+    assert_eq!(failed.len(), 1);
+    let order = failed[0].order_id.clone().unwrap();
+    assert_eq!(
+        failed[0].detail_type.as_deref(),
+        Some("InventoryOutOfStock")
+    );
+    assert_eq!(
+        failed[0].error_code.as_deref(),
+        Some("DependencyUnavailable")
+    );
+    let refunds = |state: &Path| {
+        count(
+            state,
+            "SELECT COUNT(*) FROM gateway_refunds WHERE order_id = ?1",
+            &order,
+        )
+    };
+    let notices = |state: &Path| {
+        count(
+            state,
+            "SELECT COUNT(*) FROM outbox WHERE subject = ?1",
+            &format!("Refund for order {order}"),
+        )
+    };
+    assert_eq!(refunds(&state), 0);
+    let exported = export(&state, "refund", &[]);
+
+    let report = run_json(&state, &["redrive", "--target", "refund"], 0);
+    assert_eq!(report["redriven"], 1);
+    assert_eq!(report["leftInQueue"], 0);
+    assert_eq!(refunds(&state), 1);
+    assert_eq!(
+        count(
+            &state,
+            "SELECT COUNT(*) FROM refunds WHERE order_id = ?1",
+            &order
+        ),
+        1
+    );
+    // The saga went on: RefundCompleted reached notification, which told the customer.
+    assert_eq!(notices(&state), 1);
+    assert!(stored(&state, "refund").is_empty());
+
+    let since = now_ms();
+    resend(&state, "refund", &exported);
+    let report = run_json(&state, &["redrive", "--target", "refund"], 0);
+    assert_eq!(report["redriven"], 1);
+    assert_eq!(refunds(&state), 1, "no second refund");
+    assert_eq!(notices(&state), 1, "no second notice");
+    assert_eq!(logged(&state, &order, since, "refund", "duplicate"), 1);
+    assert!(stored(&state, "refund").is_empty());
+}
+
+fn analytics_orders(state: &Path) -> i64 {
+    Db::open(state)
+        .unwrap()
+        .with(|c| {
+            c.query_row(
+                "SELECT COALESCE(SUM(order_count), 0) FROM analytics",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap()
+}
+
+#[test]
+fn redriving_through_the_bus_reaches_every_rule_and_idempotency_absorbs_it() {
+    let (_dir, state) = demo_state();
+    let throttled = show(&state, "analytics", &["--error-code", "THROTTLING"]);
+    assert_eq!(throttled.len(), 2, "the default faults throttle two orders");
+    assert!(throttled.iter().all(|m| m.kind == "eventbridge-target"));
+    let others_before: Vec<BTreeSet<String>> = ["inventory", "notification"]
+        .iter()
+        .map(|t| stored_ids(&state, t))
+        .collect();
+    let counted_before = analytics_orders(&state);
+    let exported = export(&state, "analytics", &["--error-code", "THROTTLING"]);
+
+    let since = now_ms();
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "analytics",
+            "--via",
+            "bus",
+            "--error-code",
+            "throttling",
+        ],
+        0,
+    );
+    assert_eq!(report["via"], "bus");
+    assert_eq!(report["redriven"], 2);
+    assert_eq!(report["notSelected"], 1, "the poison event stays");
+    assert_eq!(analytics_orders(&state), counted_before + 2);
+    for order in orders(&throttled) {
+        // Analytics never saw these orders: now it counts them, once.
+        assert_eq!(logged(&state, &order, since, "analytics", "succeeded"), 1);
+        // Every other rule matched the event again; their idempotency recognised it.
+        assert_eq!(logged(&state, &order, since, "inventory", "duplicate"), 1);
+        assert_eq!(
+            logged(&state, &order, since, "notification", "duplicate"),
+            1
+        );
+        assert!(
+            !outcomes(&state, &order, since)
+                .iter()
+                .any(|(_, o)| o == "failed"),
+            "{order}"
+        );
+    }
+    let left = show(&state, "analytics", &[]);
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        left[0].error_code.as_deref(),
+        Some("UnsupportedEventVersion")
+    );
+    for (target, before) in ["inventory", "notification"].iter().zip(&others_before) {
+        assert_eq!(&stored_ids(&state, target), before, "{target}");
+    }
+
+    // Replayed twice: counted once.
+    let since = now_ms();
+    resend(&state, "analytics", &exported);
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "analytics",
+            "--via",
+            "bus",
+            "--error-code",
+            "THROTTLING",
+        ],
+        0,
+    );
+    assert_eq!(report["redriven"], 2);
+    assert_eq!(analytics_orders(&state), counted_before + 2);
+    for order in orders(&throttled) {
+        assert_eq!(logged(&state, &order, since, "analytics", "duplicate"), 1);
+    }
+}
+
+#[test]
+fn v1_events_are_skipped_through_the_bus_and_kept() {
+    let (_dir, state) = demo_state();
+    let v1 = show(&state, "notification", &[])
+        .into_iter()
+        .find(|m| m.event_version.as_deref() == Some("1.0"))
+        .expect("the mail outage covers a v1 event");
+    let before = stored_ids(&state, "notification");
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--via",
+            "bus",
+            "--message-id",
+            &v1.message_id,
+        ],
+        3,
+    );
+    assert_eq!(report["redriven"], 0);
+    assert_eq!(report["skipped"], 1);
+    let reason = report["notRedriven"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("v1") && reason.contains("--via invoke"),
+        "{reason}"
+    );
+    assert_eq!(stored_ids(&state, "notification"), before);
+    assert!(stored(&state, "notification").iter().all(|m| m.visible));
+}
+
+#[test]
+fn a_dry_run_lists_what_would_be_redriven_and_changes_nothing() {
+    let (_dir, state) = demo_state();
+    let before = stored(&state, "notification");
+    let transient = show(
+        &state,
+        "notification",
+        &["--error-code", "DependencyUnavailable"],
+    );
+    let report = run_json(
+        &state,
+        &["redrive", "--target", "notification", "--dry-run"],
+        0,
+    );
+    assert_eq!(report["dryRun"], true);
+    assert_eq!(report["redriven"], 0);
+    let would: Vec<&str> = report["wouldRedrive"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["messageId"].as_str().unwrap())
+        .collect();
+    let all: Vec<&str> = before.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(would, all);
+
+    let after = stored(&state, "notification");
+    assert_eq!(
+        after.iter().map(|m| &m.body).collect::<Vec<_>>(),
+        before.iter().map(|m| &m.body).collect::<Vec<_>>()
+    );
+    assert!(after.iter().all(|m| m.visible));
+    for order in orders(&transient) {
+        assert_eq!(confirmations(&state, &order), 0);
+    }
+    // Filters and --max narrow a dry run as they narrow a real one.
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--dry-run",
+            "--error-code",
+            "DependencyUnavailable",
+            "--max",
+            "2",
+        ],
+        0,
+    );
+    let would: Vec<&str> = report["wouldRedrive"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(would, ids(&transient[..2]));
+}
+
+#[test]
+fn max_message_id_and_filters_redrive_exactly_the_selected_messages() {
+    let (_dir, state) = demo_state();
+    let transient = show(
+        &state,
+        "notification",
+        &["--error-code", "DependencyUnavailable"],
+    );
+    assert!(transient.len() >= 3);
+    let mut left: BTreeSet<String> = stored_ids(&state, "notification");
+
+    // --max 1: one message, the oldest.
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--error-code",
+            "DependencyUnavailable",
+            "--max",
+            "1",
+        ],
+        0,
+    );
+    assert_eq!(report["redriven"], 1);
+    left.remove(&transient[0].message_id);
+    assert_eq!(stored_ids(&state, "notification"), left);
+    assert_eq!(confirmations(&state, &orders(&transient)[0]), 1);
+    assert_eq!(confirmations(&state, &orders(&transient)[1]), 0);
+
+    // --limit caps a redrive as --max does.
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--error-code",
+            "DependencyUnavailable",
+            "--limit",
+            "1",
+            "--dry-run",
+        ],
+        0,
+    );
+    assert_eq!(
+        report["wouldRedrive"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
+
+    // --message-id: exactly that one.
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--message-id",
+            &transient[2].message_id,
+        ],
+        0,
+    );
+    assert_eq!(report["redriven"], 1);
+    left.remove(&transient[2].message_id);
+    assert_eq!(stored_ids(&state, "notification"), left);
+
+    // --order-id: exactly that order's message.
+    let order = transient[1].order_id.clone().unwrap();
+    let report = run_json(
+        &state,
+        &["redrive", "--target", "notification", "--order-id", &order],
+        0,
+    );
+    assert_eq!(report["redriven"], 1);
+    left.remove(&transient[1].message_id);
+    assert_eq!(stored_ids(&state, "notification"), left);
+    for order in orders(&transient[..3]) {
+        assert_eq!(confirmations(&state, &order), 1, "{order}");
+    }
+    for order in orders(&transient[3..]) {
+        assert_eq!(confirmations(&state, &order), 0, "{order}");
+    }
+}
+
+#[test]
+fn bodies_in_no_known_format_are_skipped_and_kept_unless_named() {
+    let (_dir, state) = demo_state();
+    let transient = export(
+        &state,
+        "notification",
+        &["--error-code", "DependencyUnavailable"],
+    );
+    // An order event pasted into the queue by hand (no DLQ attributes), and garbage.
+    let record: Value = serde_json::from_str(transient[0]["body"].as_str().unwrap()).unwrap();
+    let event = record["requestPayload"].to_string();
+    send_to_dlq(
+        &state,
+        "notification",
+        "hand-written",
+        &event,
+        &MessageAttributes::new(),
+    );
+    send_to_dlq(
+        &state,
+        "notification",
+        "garbage",
+        "{\"truncated\": ",
+        &MessageAttributes::new(),
+    );
+    let unknown: Vec<Shown> = show(&state, "notification", &[])
+        .into_iter()
+        .filter(|m| m.kind == "unknown")
+        .collect();
+    assert_eq!(ids(&unknown), ["hand-written", "garbage"]);
+
+    let report = run_json(&state, &["redrive", "--target", "notification"], 3);
+    assert_eq!(report["skipped"], 2);
+    assert_eq!(report["failed"], 0);
+    assert_eq!(
+        report["redriven"],
+        transient.len() + 1,
+        "and the poison event"
+    );
+    let skipped: BTreeSet<&str> = report["notRedriven"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, BTreeSet::from(["hand-written", "garbage"]));
+    let left = stored_ids(&state, "notification");
+    assert!(left.contains("hand-written") && left.contains("garbage"));
+
+    // Named, the hand-written event is replayed as it is (and absorbed: its email was sent).
+    let order = record["requestPayload"]["detail"]["order"]["orderId"]
+        .as_str()
+        .unwrap();
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--message-id",
+            "hand-written",
+        ],
+        0,
+    );
+    assert_eq!(report["redriven"], 1);
+    assert!(!stored_ids(&state, "notification").contains("hand-written"));
+    assert_eq!(confirmations(&state, order), 1);
+
+    // Named, garbage cannot be replayed: it fails, and stays.
+    let report = run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--message-id",
+            "garbage",
+        ],
+        3,
+    );
+    assert_eq!(report["failed"], 1);
+    assert!(
+        report["notRedriven"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not JSON")
+    );
+    assert!(stored_ids(&state, "notification").contains("garbage"));
+    assert!(stored(&state, "notification").iter().all(|m| m.visible));
+}
+
+#[test]
+fn the_journal_records_the_start_every_message_and_the_end_of_each_run() {
+    let (_dir, state) = demo_state();
+    let before = show(&state, "notification", &[]);
+    run_json(&state, &["redrive", "--target", "notification"], 0);
+
+    let lines = journal(&state);
+    assert_eq!(lines.len(), before.len() + 2, "{lines:#?}");
+    let run = lines[0]["run"].as_str().unwrap();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["run"] == run && l["time"].is_string())
+    );
+    assert!(lines.iter().all(|l| l["user"].is_string()));
+    let start = &lines[0];
+    assert_eq!(start["record"], "start");
+    assert_eq!(start["target"], "notification");
+    assert_eq!(start["via"], "invoke");
+    assert_eq!(start["dryRun"], false);
+    let messages = &lines[1..=before.len()];
+    assert!(
+        messages
+            .iter()
+            .all(|l| l["record"] == "message" && l["outcome"] == "redriven")
+    );
+    let journaled: BTreeSet<&str> = messages
+        .iter()
+        .map(|l| l["messageId"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = before.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(journaled, expected);
+    let end = lines.last().unwrap();
+    assert_eq!(end["record"], "end");
+    assert_eq!(end["redriven"], before.len());
+    assert_eq!(end["interrupted"], false);
+
+    // A second run appends under its own run id; a dry run journals its start and end.
+    run_json(
+        &state,
+        &["redrive", "--target", "analytics", "--dry-run"],
+        0,
+    );
+    let lines = journal(&state);
+    let second: Vec<&Value> = lines.iter().filter(|l| l["run"] != run).collect();
+    assert_eq!(second.first().unwrap()["record"], "start");
+    assert_eq!(second.first().unwrap()["dryRun"], true);
+    assert_eq!(second.last().unwrap()["record"], "end");
+}
+
+/// Ctrl-C in the middle of a slow redrive: every message not confirmed delivered is back in
+/// the queue, visible, and the same command run again finishes the job without a second email.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_loses_nothing_and_a_rerun_finishes_the_job() {
+    let (_dir, state) = demo_state();
+    let before = show(&state, "notification", &[]);
+    let transient = show(
+        &state,
+        "notification",
+        &["--error-code", "DependencyUnavailable"],
+    );
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecomm"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ECOMM_") || key.starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    let child = command
+        .env("NO_COLOR", "1")
+        .arg("--state")
+        .arg(&state)
+        .args([
+            "redrive",
+            "--target",
+            "notification",
+            "--error-code",
+            "DependencyUnavailable",
+            "--rate",
+            "0.5",
+            "--output",
+            "json",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run has started (its journal line is written), then interrupt it while
+    // the rate limit holds the later deliveries back.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while journal(&state).is_empty() {
+        assert!(Instant::now() < deadline, "the redrive never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["interrupted"], true);
+    let redriven = usize::try_from(report["redriven"].as_u64().unwrap()).unwrap();
+    assert!(redriven < transient.len(), "{report}");
+
+    // Nothing lost: what was not redriven is back, visible, with its body.
+    let left = stored(&state, "notification");
+    assert_eq!(left.len(), before.len() - redriven);
+    assert!(left.iter().all(|m| m.visible));
+    assert_eq!(journal(&state).last().unwrap()["interrupted"], true);
+
+    // Re-running finishes the job; an event delivered just before the interrupt but not yet
+    // deleted is delivered again and absorbed.
+    run_json(
+        &state,
+        &[
+            "redrive",
+            "--target",
+            "notification",
+            "--error-code",
+            "DependencyUnavailable",
+        ],
+        0,
+    );
+    assert_eq!(
+        stored_ids(&state, "notification"),
+        show(
+            &state,
+            "notification",
+            &["--error-code", "UnsupportedEventVersion"]
+        )
+        .iter()
+        .map(|m| m.message_id.clone())
+        .collect()
+    );
+    for order in orders(&transient) {
+        assert_eq!(confirmations(&state, &order), 1, "{order}");
+    }
+}
+
+#[test]
+fn redrive_human_output() {
+    let (_dir, state) = recent_demo_state();
+    let dry_run = run_text(
+        &state,
+        &["redrive", "--target", "notification", "--dry-run"],
+        0,
+    );
+    send_to_dlq(
+        &state,
+        "notification",
+        "hand-written-1",
+        "not json",
+        &MessageAttributes::new(),
+    );
+    let ecomm = ecomm_on(&state)
+        .args(["redrive", "--target", "notification"])
+        .assert()
+        .code(3);
+    let summary = String::from_utf8(ecomm.get_output().stdout.clone()).unwrap();
+    human_settings("age").bind(|| {
+        insta::assert_snapshot!("redrive_dry_run", dry_run);
+        insta::assert_snapshot!("redrive_summary", summary);
+    });
+}
