@@ -46,7 +46,7 @@ impl Filters {
 
     /// Whether `--message-id` names this message.
     pub fn names(&self, message: &Message) -> bool {
-        self.message_id.iter().any(|id| *id == message.message_id)
+        self.message_id.contains(&message.message_id)
     }
 
     /// Whether a message matches every filter given.

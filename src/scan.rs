@@ -157,7 +157,6 @@ pub async fn scan(
             }
         }
     }
-    scan.matching
-        .sort_by(|a, b| a.message.sent.cmp(&b.message.sent));
+    scan.matching.sort_by_key(|a| a.message.sent);
     Ok(scan)
 }

@@ -102,6 +102,14 @@ impl RateLimiter {
     }
 }
 
+/// A message whose delivery was confirmed and that must now leave the DLQ.
+struct Delivered {
+    message_id: String,
+    receipt: String,
+    event_id: Option<String>,
+    order_id: Option<String>,
+}
+
 struct Run<'a> {
     backend: &'a dyn Backend,
     args: &'a RedriveArgs,
@@ -110,7 +118,7 @@ struct Run<'a> {
     started: DateTime<Utc>,
     held: Held,
     finished: RefCell<HashSet<String>>,
-    pending_delete: RefCell<Vec<(String, String)>>,
+    pending_delete: RefCell<Vec<Delivered>>,
     selected: Cell<usize>,
     limiter: RateLimiter,
     journal: RefCell<Journal>,
@@ -347,7 +355,6 @@ impl Run<'_> {
     }
 
     async fn deliver(&self, chosen: Vec<Scanned>) -> anyhow::Result<()> {
-        let mut confirmed = Vec::new();
         match self.args.via {
             Via::Invoke => {
                 let function = self.function.clone().unwrap_or_default();
@@ -359,14 +366,17 @@ impl Run<'_> {
                         self.backend
                             .invoke_async(&function, &payload.to_string())
                             .await
-                            .map_err(|e| e.to_string())
+                            .map_err(|e| e.to_string())?;
+                        // Confirmed the moment it is accepted, so that even a run stopped
+                        // mid-batch deletes it.
+                        self.confirm(s);
+                        Ok::<(), String>(())
                     }
                 }))
                 .await;
-                for (scanned, outcome) in chosen.into_iter().zip(outcomes) {
-                    match outcome {
-                        Ok(()) => confirmed.push(scanned),
-                        Err(reason) => self.not_redriven(&scanned, "failed", reason),
+                for (scanned, outcome) in chosen.iter().zip(outcomes) {
+                    if let Err(reason) = outcome {
+                        self.not_redriven(scanned, "failed", reason);
                     }
                 }
             }
@@ -390,7 +400,7 @@ impl Run<'_> {
                         Ok(outcomes) => {
                             for (scanned, outcome) in ready.into_iter().zip(outcomes) {
                                 match outcome {
-                                    Ok(()) => confirmed.push(scanned),
+                                    Ok(()) => self.confirm(&scanned),
                                     Err(reason) => self.not_redriven(&scanned, "failed", reason),
                                 }
                             }
@@ -404,55 +414,60 @@ impl Run<'_> {
                 }
             }
         }
-        // Confirmed: from here on, the message must be deleted, even if the run is stopped.
-        self.pending_delete
-            .borrow_mut()
-            .extend(confirmed.iter().filter_map(|s| {
-                self.held
-                    .receipt(&s.message.message_id)
-                    .map(|r| (s.message.message_id.clone(), r))
-            }));
-        for scanned in &confirmed {
-            self.finished
-                .borrow_mut()
-                .insert(scanned.message.message_id.clone());
-        }
         self.flush_pending().await;
-        for scanned in &confirmed {
-            let _ = self.journal.borrow_mut().write(
-                "message",
-                json!({"messageId": scanned.message.message_id, "eventId": scanned.record.summary.event_id,
-                       "orderId": scanned.record.summary.order_id, "outcome": "redriven"}),
-            );
-        }
         Ok(())
+    }
+
+    /// Record a confirmed delivery: from here on the message must be deleted, even if the run
+    /// is stopped.
+    fn confirm(&self, scanned: &Scanned) {
+        let message_id = scanned.message.message_id.clone();
+        self.finished.borrow_mut().insert(message_id.clone());
+        if let Some(receipt) = self.held.receipt(&message_id) {
+            self.pending_delete.borrow_mut().push(Delivered {
+                message_id,
+                receipt,
+                event_id: scanned.record.summary.event_id.clone(),
+                order_id: scanned.record.summary.order_id.clone(),
+            });
+        }
     }
 
     /// Delete every confirmed-delivered message not yet deleted.
     async fn flush_pending(&self) {
         let pending = std::mem::take(&mut *self.pending_delete.borrow_mut());
         for batch in pending.chunks(10) {
-            let receipts: Vec<String> = batch.iter().map(|(_, r)| r.clone()).collect();
+            let receipts: Vec<String> = batch.iter().map(|d| d.receipt.clone()).collect();
             let outcomes = match self.backend.delete(&self.queue, &receipts).await {
                 Ok(outcomes) => outcomes,
                 Err(e) => receipts.iter().map(|_| Err(e.to_string())).collect(),
             };
-            for ((message_id, _), outcome) in batch.iter().zip(outcomes) {
+            for (delivered, outcome) in batch.iter().zip(outcomes) {
                 let mut report = self.report.borrow_mut();
-                match outcome {
+                let journal = match outcome {
                     Ok(()) => {
-                        self.held.forget(message_id);
+                        self.held.forget(&delivered.message_id);
                         report.redriven += 1;
+                        json!({"outcome": "redriven"})
                     }
                     Err(reason) => {
                         report.delivered_not_deleted += 1;
+                        let reason = format!(
+                            "delivered, but the delete failed ({reason}); the next run delivers it again and idempotency absorbs it"
+                        );
                         report.not_redriven.push(NotRedriven {
-                            message_id: message_id.clone(),
-                            order_id: None,
-                            reason: format!("delivered, but the delete failed ({reason}); the next run delivers it again and idempotency absorbs it"),
+                            message_id: delivered.message_id.clone(),
+                            order_id: delivered.order_id.clone(),
+                            reason: reason.clone(),
                         });
+                        json!({"outcome": "delivered-not-deleted", "error": reason})
                     }
-                }
+                };
+                let mut record = journal;
+                record["messageId"] = json!(delivered.message_id);
+                record["eventId"] = json!(delivered.event_id);
+                record["orderId"] = json!(delivered.order_id);
+                let _ = self.journal.borrow_mut().write("message", record);
             }
         }
     }
