@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use ecomm_events::{DlqRecord, LogRecord, Outcome as LogOutcome, detail_types, sources};
+use ecomm_events::{DlqRecord, LogLevel, LogRecord, Outcome as LogOutcome, detail_types, sources};
 use ecomm_local::config::Routing;
 use serde::Serialize;
 use serde_json::json;
@@ -30,7 +30,9 @@ pub struct Attempt {
     pub attempt: Option<u32>,
     /// When it started.
     pub at: DateTime<Utc>,
-    /// `succeeded`, `failed`, `duplicate`, `skipped`, or `running` (no outcome logged yet).
+    /// `succeeded`, `failed`, `duplicate`, `skipped`, `running` (no outcome logged yet), or
+    /// `unfinished` (no outcome was ever logged, yet a later attempt ran or the event is in the
+    /// DLQ: the function timed out or crashed).
     pub outcome: String,
     /// How long it took.
     pub duration_ms: Option<u64>,
@@ -140,16 +142,22 @@ pub async fn gather(
     let mut problems = Vec::new();
     let mut partial = false;
 
-    // Resolve: records naming the argument give the correlation ids.
-    let first = backend
-        .search_logs(&LogRequest {
-            groups: &groups,
-            term: &args.id,
-            start,
-            end,
-            insights: args.insights,
-        })
-        .await?;
+    // Resolve: records naming the argument give the correlation ids. The DLQs may know the
+    // order even when the logs do not (logs expired, a delivery failure). Both at once: each
+    // DLQ scan ends with a long poll that proves the queue drained, seconds the log search
+    // need not wait for.
+    let resolve = LogRequest {
+        groups: &groups,
+        term: &args.id,
+        start,
+        end,
+        insights: args.insights,
+    };
+    let (first, dlq) = futures::join!(
+        backend.search_logs(&resolve),
+        scan_dlqs(backend, consumers, args)
+    );
+    let first = first?;
     problems.extend(first.problems);
     partial |= first.partial;
     let first_records: Vec<LogRecord> = first
@@ -167,8 +175,6 @@ pub async fn gather(
         .filter_map(|r| r.correlation_id.clone())
         .collect();
 
-    // The DLQs may know the order even when the logs do not (logs expired, a delivery failure).
-    let dlq = scan_dlqs(backend, consumers, args).await;
     problems.extend(dlq.1);
     let messages = dlq.0;
     for (_, record, _) in &messages {
@@ -236,7 +242,10 @@ pub async fn gather(
         )
         .collect();
 
-    let events = build(&records, &messages);
+    let events = build(&records, &messages, consumers);
+    // Every search meets the same unreadable group: say so once.
+    let mut seen = BTreeSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     Ok(Trace {
         query: args.id.clone(),
         correlation_ids: correlations.into_iter().collect(),
@@ -329,8 +338,9 @@ fn expected_consumers(routing: Option<&Routing>, detail_type: &str) -> Vec<Strin
         .collect()
 }
 
-/// Build the chains from the records and DLQ messages of one or more correlations.
-pub fn build(records: &[LogRecord], messages: &[DlqHit]) -> Vec<EventNode> {
+/// Build the chains from the records and DLQ messages of one or more correlations; `consumers`
+/// are the bus's, the only ones whose absence is a missing step.
+pub fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer]) -> Vec<EventNode> {
     let mut events: BTreeMap<String, EventFacts> = BTreeMap::new();
     // (event id, consumer) → attempts
     let mut invocations: BTreeMap<(String, String), Vec<Attempt>> = BTreeMap::new();
@@ -361,6 +371,9 @@ pub fn build(records: &[LogRecord], messages: &[DlqHit]) -> Vec<EventNode> {
             .entry((event_id, r.service.clone()))
             .or_default();
         match r.outcome {
+            // A line without an outcome is the start line (INFO), or a warning or debug line
+            // within the invocation: only the start line opens an attempt.
+            None if r.level != LogLevel::Info => {}
             None => attempts.push(Attempt {
                 attempt: r.attempt,
                 at: r.timestamp,
@@ -388,6 +401,16 @@ pub fn build(records: &[LogRecord], messages: &[DlqHit]) -> Vec<EventNode> {
             }
         }
     }
+    // An attempt that never logged an outcome but was followed by another did not finish: the
+    // function timed out or crashed (Lambda prints no record of ours for that).
+    for attempts in invocations.values_mut() {
+        let last = attempts.len().saturating_sub(1);
+        for attempt in &mut attempts[..last] {
+            if attempt.outcome == "running" {
+                "unfinished".clone_into(&mut attempt.outcome);
+            }
+        }
+    }
     let mut stuck: BTreeMap<(String, String), Stuck> = BTreeMap::new();
     for (consumer, record, hit) in messages {
         let s = &record.summary;
@@ -404,28 +427,44 @@ pub fn build(records: &[LogRecord], messages: &[DlqHit]) -> Vec<EventNode> {
         stuck.insert((event_id, consumer.clone()), hit.clone());
     }
     let routing = Routing::embedded().ok();
+    let deployed: BTreeSet<&str> = consumers.iter().map(|c| c.target.as_str()).collect();
+    let context = Context {
+        events: &events,
+        invocations: &invocations,
+        stuck: &stuck,
+        routing: routing.as_ref(),
+        deployed: &deployed,
+    };
     let known: BTreeSet<String> = events.keys().cloned().collect();
     let roots: Vec<String> = events
         .iter()
         .filter(|(_, f)| f.causation.as_ref().is_none_or(|c| !known.contains(c)))
         .map(|(id, _)| id.clone())
         .collect();
-    let mut nodes: Vec<EventNode> = roots
-        .iter()
-        .map(|id| node(id, &events, &invocations, &stuck, routing.as_ref(), 0))
-        .collect();
+    let mut nodes: Vec<EventNode> = roots.iter().map(|id| node(id, &context, 0)).collect();
     nodes.sort_by_key(|n| n.at);
     nodes
 }
 
-fn node(
-    event_id: &str,
-    events: &BTreeMap<String, EventFacts>,
-    invocations: &BTreeMap<(String, String), Vec<Attempt>>,
-    stuck: &BTreeMap<(String, String), Stuck>,
-    routing: Option<&Routing>,
-    depth: usize,
-) -> EventNode {
+/// What every node of one build reads.
+struct Context<'a> {
+    events: &'a BTreeMap<String, EventFacts>,
+    /// (event id, consumer) → attempts.
+    invocations: &'a BTreeMap<(String, String), Vec<Attempt>>,
+    stuck: &'a BTreeMap<(String, String), Stuck>,
+    routing: Option<&'a Routing>,
+    /// The consumers on the bus.
+    deployed: &'a BTreeSet<&'a str>,
+}
+
+fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
+    let Context {
+        events,
+        invocations,
+        stuck,
+        routing,
+        deployed,
+    } = cx;
     let facts = &events[event_id];
     let mut consumers: BTreeSet<String> = invocations
         .keys()
@@ -441,11 +480,19 @@ fn node(
     let mut list: Vec<Invocation> = consumers
         .into_iter()
         .map(|consumer| {
-            let attempts = invocations
+            let mut attempts = invocations
                 .get(&(event_id.to_owned(), consumer.clone()))
                 .cloned()
                 .unwrap_or_default();
             let in_dlq = stuck.get(&(event_id.to_owned(), consumer.clone())).cloned();
+            if in_dlq.is_some() {
+                // Lambda gave up on it: an attempt without an outcome is not still running.
+                for attempt in &mut attempts {
+                    if attempt.outcome == "running" {
+                        "unfinished".clone_into(&mut attempt.outcome);
+                    }
+                }
+            }
             let outcome = if in_dlq.is_some() {
                 "stuck".to_owned()
             } else {
@@ -466,7 +513,7 @@ fn node(
                         f.causation.as_deref() == Some(event_id)
                             && f.publisher.as_deref() == Some(consumer.as_str())
                     })
-                    .map(|(id, _)| node(id, events, invocations, stuck, routing, depth + 1))
+                    .map(|(id, _)| node(id, cx, depth + 1))
                     .collect();
                 children.sort_by_key(|n| n.at);
                 children
@@ -482,9 +529,11 @@ fn node(
         .collect();
     list.sort_by_key(|i| i.attempts.first().map(|a| a.at));
     let seen: BTreeSet<&str> = list.iter().map(|i| i.consumer.as_str()).collect();
-    let missing = expected_consumers(routing, &facts.detail_type)
+    // Only a consumer the bus has can be missing: the declarations may name one this
+    // environment does not deploy.
+    let missing = expected_consumers(*routing, &facts.detail_type)
         .into_iter()
-        .filter(|c| !seen.contains(c.as_str()))
+        .filter(|c| deployed.contains(c.as_str()) && !seen.contains(c.as_str()))
         .collect();
     EventNode {
         event_id: event_id.to_owned(),
@@ -510,8 +559,18 @@ pub async fn run(
     if !args.follow {
         let trace = gather(backend, args, &consumers).await?;
         if trace.events.is_empty() {
+            // Say what could not be read: "not found" is not an answer when the logs were not
+            // readable.
+            let unread = if trace.problems.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "\n  and these could not be read:\n    {}",
+                    trace.problems.join("\n    ")
+                )
+            };
             anyhow::bail!(
-                "no log record or DLQ message mentions {} in the window; check the id, or widen it with --since (default 24h)",
+                "no log record or DLQ message mentions {} in the window; check the id, or widen it with --since (default 24h){unread}",
                 args.id
             );
         }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::Printer;
 use super::dlq::age;
 use crate::cli::OutputFormat;
-use crate::commands::trace::{EventNode, Invocation, Trace};
+use crate::commands::trace::{Attempt, EventNode, Invocation, Trace};
 
 fn time(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(
@@ -21,13 +21,14 @@ fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
+/// Failed, or never logged an outcome although Lambda moved on.
+fn did_not_finish(attempt: &Attempt) -> bool {
+    attempt.outcome == "failed" || attempt.outcome == "unfinished"
+}
+
 fn invocation_line(inv: &Invocation) -> String {
     let last = inv.attempts.last();
-    let failed = inv
-        .attempts
-        .iter()
-        .filter(|a| a.outcome == "failed")
-        .count();
+    let failed = inv.attempts.iter().filter(|a| did_not_finish(a)).count();
     let mut line = format!("{:<13} {}", inv.consumer, inv.outcome);
     if let Some(a) = last {
         let _ = write!(line, "  {}", time(Some(a.at)));
@@ -44,7 +45,9 @@ fn invocation_line(inv: &Invocation) -> String {
     line
 }
 
-fn lines_of(event: &EventNode, prefix: &str, out: &mut Vec<String>) {
+/// The lines under `event`; `ages` says "stuck for 2h 5m" rather than "stuck since <time>"
+/// (which does not change between two polls of `--follow`).
+fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<String>) {
     let children = event.invocations.len() + usize::from(!event.missing.is_empty());
     for (i, inv) in event.invocations.iter().enumerate() {
         let last = i + 1 == children;
@@ -55,19 +58,32 @@ fn lines_of(event: &EventNode, prefix: &str, out: &mut Vec<String>) {
         };
         out.push(format!("{prefix}{branch}{}", invocation_line(inv)));
         let inner = format!("{prefix}{cont}");
-        for a in inv.attempts.iter().filter(|a| a.outcome == "failed") {
-            out.push(format!(
-                "{inner}   attempt {} at {}: {}",
-                a.attempt.map_or_else(|| "?".to_owned(), |n| n.to_string()),
-                time(Some(a.at)),
+        // Lambda does not tell a function its attempt number on AWS: number them in order.
+        for (position, a) in inv.attempts.iter().enumerate() {
+            if !did_not_finish(a) {
+                continue;
+            }
+            let why = if a.outcome == "unfinished" {
+                "no outcome logged (timed out or crashed)"
+            } else {
                 a.error.as_deref().unwrap_or("failed")
+            };
+            out.push(format!(
+                "{inner}   attempt {} at {}: {why}",
+                a.attempt
+                    .unwrap_or_else(|| u32::try_from(position + 1).unwrap_or(u32::MAX)),
+                time(Some(a.at)),
             ));
         }
         if let Some(stuck) = &inv.stuck {
+            let how_long = if ages {
+                format!("for {}", stuck.sent_at.map_or_else(|| "?".to_owned(), age))
+            } else {
+                format!("since {}", time(stuck.sent_at))
+            };
             out.push(format!(
-                "{inner}   STUCK in {} for {}: {} {}",
+                "{inner}   STUCK in {} {how_long}: {} {}",
                 stuck.queue,
-                stuck.sent_at.map_or_else(|| "?".to_owned(), age),
                 stuck.error_code.as_deref().unwrap_or("-"),
                 stuck.error_message.as_deref().unwrap_or("")
             ));
@@ -80,7 +96,7 @@ fn lines_of(event: &EventNode, prefix: &str, out: &mut Vec<String>) {
                 short(&child.event_id),
                 time(child.at)
             ));
-            lines_of(child, &format!("{inner}   "), out);
+            lines_of(child, &format!("{inner}   "), ages, out);
         }
     }
     if !event.missing.is_empty() {
@@ -94,6 +110,10 @@ fn lines_of(event: &EventNode, prefix: &str, out: &mut Vec<String>) {
 
 /// The tree as lines.
 pub fn tree(trace: &Trace) -> Vec<String> {
+    tree_lines(trace, true)
+}
+
+fn tree_lines(trace: &Trace, ages: bool) -> Vec<String> {
     let mut out = Vec::new();
     for event in &trace.events {
         let publisher = event
@@ -107,57 +127,122 @@ pub fn tree(trace: &Trace) -> Vec<String> {
             short(&event.event_id),
             time(event.at)
         ));
-        lines_of(event, "", &mut out);
+        lines_of(event, "", ages, &mut out);
     }
     out
 }
 
-fn walk(event: &EventNode, publisher: &str, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "    {publisher}->>bus: {} ({})",
-        event.detail_type,
-        short(&event.event_id)
-    );
+/// Text from a DLQ message, made safe for Mermaid (`;` ends a statement, `#` starts an entity).
+fn note_text(text: &str) -> String {
+    text.replace([';', '#'], " ")
+}
+
+/// One arrow (with its note) of the sequence diagram, placed in time.
+struct Step {
+    at: Option<DateTime<Utc>>,
+    text: String,
+}
+
+fn walk(event: &EventNode, publisher: &str, steps: &mut Vec<Step>) {
+    steps.push(Step {
+        at: event.at,
+        text: format!(
+            "    {publisher}->>bus: {} ({})\n",
+            event.detail_type,
+            short(&event.event_id)
+        ),
+    });
     for inv in &event.invocations {
         let arrow = if inv.outcome == "stuck" || inv.outcome == "failed" {
             "-x"
         } else {
             "->>"
         };
-        let _ = writeln!(out, "    bus{arrow}{}: {}", inv.consumer, event.detail_type);
+        let mut text = format!("    bus{arrow}{}: {}\n", inv.consumer, event.detail_type);
         if let Some(stuck) = &inv.stuck {
             let _ = writeln!(
-                out,
+                text,
                 "    Note over {}: {} — in {}",
                 inv.consumer,
-                stuck.error_code.as_deref().unwrap_or("failed"),
+                note_text(stuck.error_code.as_deref().unwrap_or("failed")),
                 stuck.queue
             );
         } else if inv.outcome != "succeeded" {
-            let _ = writeln!(out, "    Note over {}: {}", inv.consumer, inv.outcome);
+            let _ = writeln!(text, "    Note over {}: {}", inv.consumer, inv.outcome);
         }
+        let delivered = inv
+            .attempts
+            .first()
+            .map(|a| a.at)
+            .or_else(|| inv.stuck.as_ref().and_then(|s| s.sent_at));
+        steps.push(Step {
+            at: delivered.max(event.at),
+            text,
+        });
         for child in &inv.emitted {
-            walk(child, &inv.consumer, out);
+            walk(child, &inv.consumer, steps);
         }
     }
     for missing in &event.missing {
-        let _ = writeln!(out, "    Note over bus,{missing}: no {missing} invocation");
+        steps.push(Step {
+            at: event.at,
+            text: format!("    Note over bus,{missing}: no {missing} invocation\n"),
+        });
     }
 }
 
-/// A Mermaid sequence diagram of the chain.
+fn participants<'a>(event: &'a EventNode, publisher: &'a str, out: &mut Vec<&'a str>) {
+    let mut add = |name: &'a str| {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    };
+    add(publisher);
+    add("bus");
+    for inv in &event.invocations {
+        add(&inv.consumer);
+    }
+    for missing in &event.missing {
+        add(missing);
+    }
+    for inv in &event.invocations {
+        for child in &inv.emitted {
+            participants(child, &inv.consumer, out);
+        }
+    }
+}
+
+/// A Mermaid sequence diagram of the chain: every participant declared, publishers first, in
+/// the order they appear.
 pub fn mermaid(trace: &Trace) -> String {
-    let mut out =
-        String::from("sequenceDiagram\n    autonumber\n    participant bus as event bus\n");
+    let mut names = Vec::new();
     for event in &trace.events {
-        walk(
-            event,
-            event.published_by.as_deref().unwrap_or("producer"),
-            &mut out,
-        );
+        participants(event, publisher_of(event), &mut names);
+    }
+    let mut out = String::from("sequenceDiagram\n    autonumber\n");
+    for name in names {
+        if name == "bus" {
+            out.push_str("    participant bus as event bus\n");
+        } else {
+            let _ = writeln!(out, "    participant {name}");
+        }
+    }
+    // A sequence diagram reads top to bottom in time: the steps of every branch, interleaved.
+    let mut steps = Vec::new();
+    for event in &trace.events {
+        walk(event, publisher_of(event), &mut steps);
+    }
+    steps.sort_by_key(|s| s.at);
+    for step in steps {
+        out.push_str(&step.text);
     }
     out
+}
+
+/// Who published a root event; an event no log line claims (put on the bus by hand, or by a
+/// producer whose logs are gone) is drawn from `producer`.
+fn publisher_of(event: &EventNode) -> &str {
+    event.published_by.as_deref().unwrap_or("producer")
 }
 
 /// Print a trace.
@@ -200,7 +285,8 @@ pub fn print(printer: &Printer, banner: &str, trace: &Trace) {
 
 /// Print the lines not shown yet (`--follow`).
 pub fn follow(printer: &Printer, banner: &str, trace: &Trace, shown: &mut BTreeSet<String>) {
-    if shown.is_empty() && printer.is_human() {
+    // Keyed like a line, so that it is printed once even while the tree is still empty.
+    if printer.is_human() && shown.insert("\0banner".to_owned()) {
         printer.message(banner);
         printer.message(&format!("following {} (Ctrl-C to stop)", trace.query));
     }
@@ -211,7 +297,8 @@ pub fn follow(printer: &Printer, banner: &str, trace: &Trace, shown: &mut BTreeS
         }
         return;
     }
-    for line in tree(trace) {
+    let warnings = trace.problems.iter().map(|p| format!("warning: {p}"));
+    for line in tree_lines(trace, false).into_iter().chain(warnings) {
         if shown.insert(line.clone()) {
             printer.message(&line);
         }

@@ -7,3 +7,5 @@ mod dlq;
 mod help;
 mod redrive;
 mod support;
+mod trace;
+mod trace_aws;
