@@ -67,14 +67,35 @@ impl LogStore {
         })
     }
 
-    /// Lines matching `query`, oldest first.
+    /// Lines matching `query`, oldest first. A term is looked up as an id first (the indexed
+    /// correlation, order and event columns); only when no line carries it as an id is it
+    /// searched as text in every line, as CloudWatch's plain-term filter would.
     pub fn query(&self, query: &LogQuery) -> Result<Vec<LogLine>, StoreError> {
-        let mut sql = String::from(
-            "SELECT log_group, ts_ms, line FROM logs WHERE ts_ms >= ?1 AND ts_ms < ?2",
-        );
-        // A term that is an id hits the indexed columns; any other text scans the lines.
-        sql.push_str(
-            " AND (?3 IS NULL OR correlation_id = ?3 OR order_id = ?3 OR event_id = ?3 OR instr(line, ?3) > 0)",
+        let Some(term) = &query.term else {
+            return self.select(query, "?3 IS NULL", None);
+        };
+        let by_id = self.select(
+            query,
+            "seq IN (SELECT seq FROM logs WHERE correlation_id = ?3
+                     UNION SELECT seq FROM logs WHERE order_id = ?3
+                     UNION SELECT seq FROM logs WHERE event_id = ?3)",
+            Some(term),
+        )?;
+        if !by_id.is_empty() {
+            return Ok(by_id);
+        }
+        self.select(query, "instr(line, ?3) > 0", Some(term))
+    }
+
+    /// `condition` always binds `?3`, the term.
+    fn select(
+        &self,
+        query: &LogQuery,
+        condition: &str,
+        term: Option<&String>,
+    ) -> Result<Vec<LogLine>, StoreError> {
+        let mut sql = format!(
+            "SELECT log_group, ts_ms, line FROM logs WHERE ts_ms >= ?1 AND ts_ms < ?2 AND {condition}"
         );
         if !query.groups.is_empty() {
             let list = query
@@ -95,7 +116,7 @@ impl LogStore {
                 params![
                     query.start_ms.unwrap_or(i64::MIN),
                     query.end_ms.unwrap_or(i64::MAX),
-                    query.term
+                    term
                 ],
                 |r| {
                     Ok(LogLine {
