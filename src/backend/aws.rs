@@ -362,12 +362,18 @@ async fn insights(
                             .and_then(|f| f.value())
                             .unwrap_or_default()
                     };
-                    let timestamp = chrono::NaiveDateTime::parse_from_str(
-                        field("@timestamp"),
-                        "%Y-%m-%d %H:%M:%S%.3f",
-                    )
-                    .map(|t| t.and_utc())
-                    .unwrap_or_default();
+                    // Insights prints `2026-01-22 11:45:00.123`; some emulators print epoch ms.
+                    let raw = field("@timestamp");
+                    let timestamp =
+                        chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S%.3f")
+                            .map(|t| t.and_utc())
+                            .ok()
+                            .or_else(|| {
+                                raw.parse::<i64>()
+                                    .ok()
+                                    .and_then(DateTime::from_timestamp_millis)
+                            })
+                            .unwrap_or_default();
                     let group = field("@log")
                         .rsplit(':')
                         .next()
