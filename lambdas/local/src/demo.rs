@@ -157,7 +157,9 @@ const CHANNELS: [&str; 4] = ["WEB", "WEB", "MOBILE", "STORE"];
 const CURRENCIES: [&str; 5] = ["USD", "USD", "USD", "EUR", "GBP"];
 
 struct Plan {
-    submissions: Vec<(DateTime<Utc>, Value, String)>,
+    /// Request bodies as bytes: a parsed `Value` per order would cost kilobytes each, held
+    /// for the whole run.
+    submissions: Vec<(DateTime<Utc>, Vec<u8>, String)>,
     legacy: Vec<(DateTime<Utc>, Value)>,
     poison: Vec<(DateTime<Utc>, Value)>,
     valid_order_ids: Vec<String>,
@@ -283,7 +285,8 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
             }
             _ => plan.valid_order_ids.push(order_id.clone()),
         }
-        plan.submissions.push((at, body, correlation_id));
+        plan.submissions
+            .push((at, body.to_string().into_bytes(), correlation_id));
     }
     for n in 0..options.faults.poison {
         let at =
@@ -400,15 +403,15 @@ pub async fn run(
             product.stock_per_100_orders.saturating_mul(scale),
         )?;
     }
-    for (at, body, correlation_id) in &plan.submissions {
-        stack.submit_order(
-            *at,
-            body.to_string().into_bytes(),
-            Some(correlation_id.clone()),
-        );
+    let orders_submitted = plan.submissions.len() as u64;
+    let legacy_v1_events = plan.legacy.len() as u64;
+    let poison_events = plan.poison.len() as u64;
+    // Handed over, not copied: the schedule holds the only copy until each runs.
+    for (at, body, correlation_id) in plan.submissions {
+        stack.submit_order(at, body, Some(correlation_id));
     }
-    for (at, event) in plan.legacy.iter().chain(&plan.poison) {
-        stack.put_event(*at, event.clone());
+    for (at, event) in plan.legacy.into_iter().chain(plan.poison) {
+        stack.put_event(at, event);
     }
     let stats = stack.run(progress).await?;
 
@@ -442,11 +445,11 @@ pub async fn run(
     Ok(DemoReport {
         state: path.display().to_string(),
         seed: options.seed,
-        orders_submitted: plan.submissions.len() as u64,
+        orders_submitted,
         orders_accepted: stats.orders_accepted,
         orders_rejected: stats.orders_rejected,
-        legacy_v1_events: plan.legacy.len() as u64,
-        poison_events: plan.poison.len() as u64,
+        legacy_v1_events,
+        poison_events,
         events_routed: stats.events_put,
         consumers,
         rejection_example: stats.rejections.first().cloned(),
