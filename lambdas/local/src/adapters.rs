@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::faults::Faults;
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, exec};
 
 #[allow(clippy::needless_pass_by_value, reason = "used as a map_err function")]
 fn port(error: StoreError) -> PortError {
@@ -41,7 +41,8 @@ impl SqliteStock {
     /// Set a SKU's level.
     pub fn set_level(&self, sku: &str, available: u32) -> Result<(), StoreError> {
         self.db.with(|c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT OR REPLACE INTO stock(sku, available) VALUES (?1, ?2)",
                 params![sku, available],
             )
@@ -101,12 +102,14 @@ impl StockStore for SqliteStock {
                     return Ok(Reservation::OutOfStock(missing));
                 }
                 for item in items {
-                    c.execute(
+                    exec(
+                        c,
                         "UPDATE stock SET available = available - ?2 WHERE sku = ?1",
                         params![item.sku, item.quantity],
                     )?;
                 }
-                c.execute(
+                exec(
+                    c,
                     "INSERT INTO reservations(order_id, items) VALUES (?1, ?2)",
                     params![order_id, lines],
                 )?;
@@ -139,10 +142,13 @@ impl IdempotencyStore for SqliteIdempotency {
     ) -> Result<Claim, PortError> {
         self.db
             .atomically(|c| {
+                // Past `expires_ms` a record is gone, as DynamoDB's TTL would delete it.
                 let current: Option<(String, Option<i64>, Option<String>)> = c
-                    .query_row("SELECT status, locked_until_ms, outcome FROM idempotency WHERE key = ?1", [key], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
+                    .query_row(
+                        "SELECT status, locked_until_ms, outcome FROM idempotency WHERE key = ?1 AND expires_ms > ?2",
+                        params![key, now.timestamp_millis()],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
                     .optional()?;
                 match current {
                     Some((status, _, outcome)) if status == "COMPLETED" => {
@@ -154,7 +160,8 @@ impl IdempotencyStore for SqliteIdempotency {
                     }
                     _ => {}
                 }
-                c.execute(
+                exec(
+                c,
                     "INSERT OR REPLACE INTO idempotency(key, status, locked_until_ms, expires_ms, outcome) VALUES (?1, 'INPROGRESS', ?2, ?3, NULL)",
                     params![key, locked_until.timestamp_millis(), (locked_until + chrono::Duration::days(1)).timestamp_millis()],
                 )?;
@@ -171,7 +178,8 @@ impl IdempotencyStore for SqliteIdempotency {
     ) -> Result<(), PortError> {
         self.db
             .with(|c| {
-                c.execute(
+                exec(
+                c,
                     "INSERT OR REPLACE INTO idempotency(key, status, locked_until_ms, expires_ms, outcome) VALUES (?1, 'COMPLETED', NULL, ?2, ?3)",
                     params![key, expires_at.timestamp_millis(), outcome.to_string()],
                 )
@@ -183,7 +191,8 @@ impl IdempotencyStore for SqliteIdempotency {
     async fn release(&self, key: &str) -> Result<(), PortError> {
         self.db
             .with(|c| {
-                c.execute(
+                exec(
+                    c,
                     "DELETE FROM idempotency WHERE key = ?1 AND status = 'INPROGRESS'",
                     [key],
                 )
@@ -224,7 +233,8 @@ impl RefundStore for SqliteRefunds {
     async fn record(&self, refund: &RefundRecord) -> Result<bool, PortError> {
         self.db
             .with(|c| {
-                c.execute(
+                exec(
+                c,
                     "INSERT OR IGNORE INTO refunds(order_id, refund_id, amount, currency, event_id, refunded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![refund.order_id, refund.refund_id, refund.amount.to_string(), refund.currency, refund.event_id, refund.refunded_at.to_rfc3339()],
                 )
@@ -261,7 +271,8 @@ impl AnalyticsSink for SqliteAnalytics {
                     )
                     .optional()?;
                 let total = revenue.and_then(|r| Decimal::from_str(&r).ok()).unwrap_or_default() + fact.amount;
-                c.execute(
+                exec(
+                c,
                     "INSERT INTO analytics(day, channel, currency, order_count, revenue) VALUES (?1, ?2, ?3, 1, ?4)
                      ON CONFLICT(day, channel, currency) DO UPDATE SET order_count = order_count + 1, revenue = ?4",
                     params![day, fact.channel, fact.currency, total.to_string()],
@@ -311,7 +322,8 @@ impl Mailer for OutboxMailer {
         let message_id = self.ids.uuid();
         self.db
             .with(|c| {
-                c.execute(
+                exec(
+                c,
                     "INSERT INTO outbox(message_id, recipient, subject, body, sent_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![message_id, email.to, email.subject, email.body, now.timestamp_millis()],
                 )
@@ -357,7 +369,8 @@ impl PaymentGateway for FakeGateway {
         let now = self.clock.now().timestamp_millis();
         self.db
             .atomically(|c| {
-                c.execute(
+                exec(
+                c,
                     "INSERT OR IGNORE INTO gateway_refunds(idempotency_key, refund_id, order_id, amount, currency, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![idempotency_key, refund_id, request.order_id, request.amount.to_string(), request.currency, now],
                 )?;

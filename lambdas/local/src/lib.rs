@@ -188,11 +188,7 @@ impl LocalStack {
         let db = Db::open(path)?;
         let routing = Routing::embedded()?;
         // Each run of a state file draws fresh ids, so extending a state never reuses one.
-        let run = db
-            .meta("runs")?
-            .and_then(|r| r.parse::<u64>().ok())
-            .unwrap_or(0);
-        db.set_meta("runs", &(run + 1).to_string())?;
+        let run = db.next_run()?;
         let clock = Arc::new(SimClock::at(options.start));
         let ids = Arc::new(SeededIds::new(
             options.seed ^ run.wrapping_mul(0x9E37_79B9_7F4A_7C15),

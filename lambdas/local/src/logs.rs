@@ -7,7 +7,7 @@ use ecomm_events::LogRecord;
 use ecomm_ports::logging::LogSink;
 use rusqlite::params;
 
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, exec};
 
 /// The log group of a function.
 pub fn log_group(function_name: &str) -> String {
@@ -134,7 +134,8 @@ impl LogStore {
     pub fn append(&self, record: &LogRecord) -> Result<(), StoreError> {
         let group = log_group(&format!("{}-{}", self.prefix, record.service));
         self.db.with(|c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO logs(log_group, ts_ms, line, correlation_id, order_id, event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     group,

@@ -5,7 +5,7 @@
 use ecomm_events::MessageAttributes;
 use rusqlite::{OptionalExtension as _, params};
 
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, exec};
 
 /// `ReceiveMessage` and the batch calls take at most this many entries.
 pub const MAX_BATCH: usize = 10;
@@ -102,7 +102,8 @@ impl Queues {
     /// Create a queue (no-op if it exists).
     pub fn create(&self, name: &str, now_ms: i64) -> Result<(), SqsError> {
         self.db.with(|c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT OR IGNORE INTO queues(name, created_ms) VALUES (?1, ?2)",
                 params![name, now_ms],
             )
@@ -142,7 +143,8 @@ impl Queues {
         self.require(queue)?;
         let attributes = serde_json::to_string(attributes).expect("attributes always serialize");
         self.db.with(|c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO messages(queue, message_id, body, attributes, sent_ms, visible_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![queue, message_id, body, attributes, sent_ms, visible_ms],
             )
@@ -278,8 +280,9 @@ impl Queues {
             }
         }
         let deleted = self.db.atomically(|c| {
-            let n = c.execute("DELETE FROM messages WHERE queue = ?1", [queue])?;
-            c.execute(
+            let n = exec(c, "DELETE FROM messages WHERE queue = ?1", [queue])?;
+            exec(
+                c,
                 "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
                 params![key, now_ms.to_string()],
             )?;
