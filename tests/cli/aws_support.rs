@@ -70,7 +70,7 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// The SDK config of the checks: moto, static test credentials, `us-east-1`.
-async fn sdk_config(endpoint: &str) -> SdkConfig {
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region("us-east-1")
@@ -224,7 +224,7 @@ fn moto_request(
 }
 
 /// Make moto's `Invoke` echo its payload instead of needing Docker (a server-wide switch).
-fn lambda_without_docker(endpoint: &str) {
+pub fn lambda_without_docker(endpoint: &str) {
     let (status, body) = moto_request(
         endpoint,
         "POST",
@@ -240,7 +240,7 @@ fn lambda_without_docker(endpoint: &str) {
 }
 
 /// An execution role for the test functions (moto's CreateFunction wants one that exists).
-fn execution_role(endpoint: &str) -> String {
+pub fn execution_role(endpoint: &str) -> String {
     static ROLE: OnceLock<String> = OnceLock::new();
     ROLE.get_or_init(|| {
         let name = unique("ecomm-cli-test");
@@ -264,7 +264,7 @@ fn execution_role(endpoint: &str) -> String {
 }
 
 /// The smallest valid zip archive (empty): what `CreateFunction` gets as code.
-const EMPTY_ZIP: [u8; 22] = [
+pub const EMPTY_ZIP: [u8; 22] = [
     0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
 

@@ -5,14 +5,7 @@
 //! Insights ignores `filter` altogether, so only the client's exact filtering makes it right.
 
 use std::collections::BTreeSet;
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
 
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_credential_types::Credentials;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_eventbridge::types::{DeadLetterConfig, RetryPolicy, Target};
 use aws_sdk_lambda::types::{DestinationConfig, FunctionCode, OnFailure, Runtime};
@@ -22,105 +15,17 @@ use ecomm_events::dlq::InvocationRecord;
 use ecomm_events::{DlqMessage, LogLevel, LogRecord, Outcome};
 use serde_json::{Value, json};
 
+use crate::aws_support::{
+    EMPTY_ZIP, endpoint, execution_role, lambda_without_docker, sdk_config, unique,
+};
 use crate::support::ecomm;
 use crate::trace::Trace;
 
-/// The variable `scripts/test` sets to the moto server it started.
-const ENDPOINT_VAR: &str = "ECOMM_TEST_AWS_ENDPOINT";
-
-/// The moto endpoint. Without it the tests fail: they must never pass by not running.
-fn endpoint() -> String {
-    match std::env::var(ENDPOINT_VAR) {
-        Ok(url) if !url.trim().is_empty() => url.trim_end_matches('/').to_owned(),
-        _ => panic!(
-            "{ENDPOINT_VAR} is not set. The `--env aws` trace tests run against moto on \
-             loopback: run ./scripts/test --quick -p ecomm --test cli (it installs and starts \
-             moto), or start `moto_server -H 127.0.0.1 -p PORT` yourself and set \
-             {ENDPOINT_VAR}=http://127.0.0.1:PORT"
-        ),
-    }
-}
-
-/// A name no other test uses.
-fn unique(prefix: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("the clock is after 1970")
-        .subsec_nanos();
-    format!(
-        "{prefix}-{:x}{nanos:x}{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-async fn sdk_config(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region("us-east-1")
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await
-}
-
-/// One unsigned request to moto (it routes by the credential scope and checks no signature):
-/// its own API, and IAM, which this workspace has no SDK for.
-fn moto_post(endpoint: &str, path: &str, service: &str, content_type: &str, body: &str) -> String {
-    let host = endpoint.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("moto at {endpoint}: {e}"));
-    stream
-        .set_read_timeout(Some(StdDuration::from_secs(30)))
-        .unwrap();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\n\
-         authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 2") || response.starts_with("HTTP/1.0 2"),
-        "POST {path} ({service}): {response}"
-    );
-    response
-}
-
 /// Functions that exist, with an execution role, and `Invoke` without Docker.
 fn lambda_prerequisites(endpoint: &str) -> String {
-    static ROLE: OnceLock<String> = OnceLock::new();
-    ROLE.get_or_init(|| {
-        moto_post(
-            endpoint,
-            "/moto-api/config",
-            "moto",
-            "application/json",
-            r#"{"lambda":{"use_docker":false}}"#,
-        );
-        let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
-        let response = moto_post(
-            endpoint,
-            "/",
-            "iam",
-            "application/x-www-form-urlencoded",
-            &format!(
-                "Action=CreateRole&Version=2010-05-08&RoleName={}&AssumeRolePolicyDocument={trust}",
-                unique("trace-test")
-            ),
-        );
-        let start = response.find("<Arn>").expect("CreateRole returns an ARN") + 5;
-        let end = response[start..].find("</Arn>").unwrap() + start;
-        response[start..end].to_owned()
-    })
-    .clone()
+    lambda_without_docker(endpoint);
+    execution_role(endpoint)
 }
-
-/// The smallest valid zip archive (empty): what `CreateFunction` gets as code.
-const EMPTY_ZIP: [u8; 22] = [
-    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-];
 
 /// A bus whose consumers are Lambda targets named `<prefix>-<target>` with a target DLQ and
 /// the same queue as on-failure destination, as Terraform wires them; and the CloudWatch Logs
