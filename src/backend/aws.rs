@@ -164,7 +164,12 @@ impl AwsBackend {
             sqs: aws_sdk_sqs::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            // The oldest message's age is a nicety of `dlq ls`: one try, no retries.
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&config)
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
+                    .build(),
+            ),
             // FilterLogEvents allows 5–25 calls per second per account: back off and retry
             // throttling patiently rather than failing the trace.
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(
@@ -530,11 +535,18 @@ impl Backend for AwsBackend {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0)
         };
+        Ok(QueueStats {
+            visible: number(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            oldest_sent: None,
+        })
+    }
+
+    async fn oldest_sent(&self, queue: &QueueRef) -> Option<DateTime<Utc>> {
         // ApproximateAgeOfOldestMessage is a CloudWatch metric, not a queue attribute.
         let now = aws_sdk_cloudwatch::primitives::DateTime::from(std::time::SystemTime::now());
         let start = aws_sdk_cloudwatch::primitives::DateTime::from_secs(now.secs() - 900);
-        let oldest = self
-            .cloudwatch
+        self.cloudwatch
             .get_metric_statistics()
             .namespace("AWS/SQS")
             .metric_name("ApproximateAgeOfOldestMessage")
@@ -567,12 +579,7 @@ impl Backend for AwsBackend {
                 )]
                 chrono::Duration::try_seconds(age.max(0.0) as i64)
             })
-            .map(|age| Utc::now() - age);
-        Ok(QueueStats {
-            visible: number(QueueAttributeName::ApproximateNumberOfMessages),
-            in_flight: number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-            oldest_sent: oldest,
-        })
+            .map(|age| Utc::now() - age)
     }
 
     async fn receive(

@@ -175,8 +175,14 @@ pub trait Backend {
     /// Every consumer of the bus, with its DLQ wiring.
     async fn consumers(&self) -> Result<Vec<Consumer>, BackendError>;
 
-    /// A queue's counters.
+    /// A queue's counters (`oldest_sent` only where it comes free, as on the local stack).
     async fn queue_stats(&self, queue: &QueueRef) -> Result<QueueStats, BackendError>;
+
+    /// When the oldest message was sent, when it can be known without reading the queue
+    /// (CloudWatch's `ApproximateAgeOfOldestMessage` on AWS). Only `dlq ls` asks.
+    async fn oldest_sent(&self, _queue: &QueueRef) -> Option<DateTime<Utc>> {
+        None
+    }
 
     /// Receive up to 10 messages, hidden for `visibility_s`; waits up to `wait_s` for one.
     async fn receive(

@@ -50,7 +50,15 @@ pub async fn ls(backend: &dyn Backend, printer: &Printer) -> anyhow::Result<Outc
     let consumers = backend.consumers().await?;
     let stats = futures::future::join_all(consumers.iter().map(|c| async move {
         match &c.dlq {
-            Some(queue) => Some(backend.queue_stats(queue).await),
+            Some(queue) => Some(match backend.queue_stats(queue).await {
+                Ok(mut stats) => {
+                    if stats.oldest_sent.is_none() {
+                        stats.oldest_sent = backend.oldest_sent(queue).await;
+                    }
+                    Ok(stats)
+                }
+                Err(e) => Err(e),
+            }),
             None => None,
         }
     }))
