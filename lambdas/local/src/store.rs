@@ -149,8 +149,7 @@ impl Db {
         }
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+        set_wal(&conn).map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
         // 64 MiB of page cache: a big demo's indexes stay in memory (23 s → 14 s at 30k orders).
@@ -212,21 +211,34 @@ impl Db {
         f(&self.lock()).map_err(|source| self.error(source))
     }
 
-    /// Run `f` atomically (a savepoint: nests inside an open transaction).
+    /// Run `f` atomically: its own write transaction, or a savepoint inside an open one.
     pub fn atomically<T>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
         let conn = self.lock();
+        // Outside a transaction, take the write lock up front (BEGIN IMMEDIATE): a deferred
+        // transaction that reads, then writes, fails at once with "database is locked" when
+        // another process wrote in between — the busy timeout does not help there. Inside the
+        // engine's transaction, a savepoint nests.
+        let (begin, commit, rollback) = if conn.is_autocommit() {
+            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        } else {
+            (
+                "SAVEPOINT atomically",
+                "RELEASE atomically",
+                "ROLLBACK TO atomically; RELEASE atomically",
+            )
+        };
         let run = || -> rusqlite::Result<T> {
-            conn.execute_batch("SAVEPOINT atomically")?;
+            conn.execute_batch(begin)?;
             match f(&conn) {
                 Ok(value) => {
-                    conn.execute_batch("RELEASE atomically")?;
+                    conn.execute_batch(commit)?;
                     Ok(value)
                 }
                 Err(e) => {
-                    conn.execute_batch("ROLLBACK TO atomically; RELEASE atomically")?;
+                    conn.execute_batch(rollback)?;
                     Err(e)
                 }
             }
@@ -295,6 +307,23 @@ impl Db {
             )
             .map(drop)
         })
+    }
+}
+
+/// Switch to WAL. Two processes creating the file at once race for this switch, and SQLite
+/// answers "database is locked" to the loser without waiting on the busy timeout: retry.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mut tries = 0;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 300 =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
     }
 }
 
