@@ -651,22 +651,11 @@ impl Backend for AwsBackend {
             .send()
             .await
             .map_err(|e| classify(&format!("while deleting from {}", queue.name), &e))?;
-        let failed: HashMap<&str, String> = response
-            .failed()
-            .iter()
-            .map(|f| {
-                (
-                    f.id(),
-                    format!("{}: {}", f.code(), f.message().unwrap_or_default()),
-                )
-            })
-            .collect();
-        let ok: Vec<&str> = response
+        let ok = response
             .successful()
             .iter()
-            .map(aws_sdk_sqs::types::DeleteMessageBatchResultEntry::id)
-            .collect();
-        Ok(per_entry(receipts.len(), &ok, &failed))
+            .map(aws_sdk_sqs::types::DeleteMessageBatchResultEntry::id);
+        Ok(per_entry(receipts.len(), ok, response.failed()))
     }
 
     async fn change_visibility(
@@ -695,22 +684,11 @@ impl Backend for AwsBackend {
             .send()
             .await
             .map_err(|e| classify(&format!("while changing visibility in {}", queue.name), &e))?;
-        let failed: HashMap<&str, String> = response
-            .failed()
-            .iter()
-            .map(|f| {
-                (
-                    f.id(),
-                    format!("{}: {}", f.code(), f.message().unwrap_or_default()),
-                )
-            })
-            .collect();
-        let ok: Vec<&str> = response
+        let ok = response
             .successful()
             .iter()
-            .map(aws_sdk_sqs::types::ChangeMessageVisibilityBatchResultEntry::id)
-            .collect();
-        Ok(per_entry(receipts.len(), &ok, &failed))
+            .map(aws_sdk_sqs::types::ChangeMessageVisibilityBatchResultEntry::id);
+        Ok(per_entry(receipts.len(), ok, response.failed()))
     }
 
     async fn purge(&self, queue: &QueueRef) -> Result<(), BackendError> {
@@ -808,7 +786,23 @@ impl Backend for AwsBackend {
     }
 }
 
-fn per_entry(len: usize, ok: &[&str], failed: &HashMap<&str, String>) -> Vec<EntryOutcome> {
+/// One outcome per entry, in request order, from a batch call's `Successful` and `Failed` lists;
+/// an entry in neither is a failure, never assumed done.
+fn per_entry<'a>(
+    len: usize,
+    ok: impl Iterator<Item = &'a str>,
+    failed: &[aws_sdk_sqs::types::BatchResultErrorEntry],
+) -> Vec<EntryOutcome> {
+    let ok: Vec<&str> = ok.collect();
+    let failed: HashMap<&str, String> = failed
+        .iter()
+        .map(|f| {
+            (
+                f.id(),
+                format!("{}: {}", f.code(), f.message().unwrap_or_default()),
+            )
+        })
+        .collect();
     (0..len)
         .map(|i| {
             let id = i.to_string();
