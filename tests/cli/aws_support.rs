@@ -268,6 +268,31 @@ pub const EMPTY_ZIP: [u8; 22] = [
     0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
 
+/// Create a test function (custom runtime, empty code) and return its ARN.
+pub async fn create_function(lambda: &aws_sdk_lambda::Client, name: &str, role: &str) -> String {
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Providedal2023)
+        .role(role)
+        .handler("bootstrap")
+        .code(
+            FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "create function {name}: {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        })
+        .function_arn
+        .expect("a function ARN")
+}
+
 // ---------------------------------------------------------------------------------------------
 // The recording Lambda proxy.
 
@@ -498,28 +523,7 @@ impl Stack {
         pattern: &Value,
     ) -> Deployed {
         let function = format!("{}-{target}", self.prefix);
-        let function_arn = self
-            .lambda
-            .create_function()
-            .function_name(&function)
-            .runtime(Runtime::Providedal2023)
-            .role(role)
-            .handler("bootstrap")
-            .code(
-                FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "create function {function}: {}",
-                    aws_sdk_lambda::error::DisplayErrorContext(e)
-                )
-            })
-            .function_arn
-            .expect("a function ARN");
+        let function_arn = create_function(&self.lambda, &function, role).await;
         let rule_arn = self
             .events
             .put_rule()

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_eventbridge::types::{DeadLetterConfig, RetryPolicy, Target};
-use aws_sdk_lambda::types::{DestinationConfig, FunctionCode, OnFailure, Runtime};
+use aws_sdk_lambda::types::{DestinationConfig, OnFailure};
 use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::{DateTime, Duration, Utc};
 use ecomm_events::dlq::InvocationRecord;
@@ -16,7 +16,7 @@ use ecomm_events::{DlqMessage, LogLevel, LogRecord, Outcome};
 use serde_json::{Value, json};
 
 use crate::aws_support::{
-    EMPTY_ZIP, endpoint, execution_role, lambda_without_docker, sdk_config, unique,
+    create_function, endpoint, execution_role, lambda_without_docker, sdk_config, unique,
 };
 use crate::support::ecomm;
 use crate::trace::Trace;
@@ -71,23 +71,7 @@ impl System {
     /// `DeadLetterConfig` and the function's on-failure destination.
     async fn consumer(&self, target: &str, role: &str) {
         let function = format!("{}-{target}", self.prefix);
-        let function_arn = self
-            .lambda
-            .create_function()
-            .function_name(&function)
-            .runtime(Runtime::Providedal2023)
-            .role(role)
-            .handler("bootstrap")
-            .code(
-                FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("create the function")
-            .function_arn
-            .unwrap();
+        let function_arn = create_function(&self.lambda, &function, role).await;
         self.events
             .put_rule()
             .name(&function)
