@@ -303,12 +303,22 @@ pub struct PurgeArgs {
 }
 
 /// How `redrive` delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Via {
     /// Asynchronous Invoke of the consumer's function: only that consumer sees the event.
     Invoke,
     /// PutEvents to the bus: every matching rule sees the event again.
     Bus,
+}
+
+impl Via {
+    /// The name on the command line (serde's name in the JSON answers is the same).
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
 }
 
 /// `ecomm redrive`.

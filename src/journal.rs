@@ -6,20 +6,100 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use chrono::Utc;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::cli::{Filters, Via};
+
+/// What became of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum MessageOutcome {
+    /// Delivered and deleted from the DLQ.
+    Redriven,
+    /// Delivered; the delete failed, so it is still in the DLQ.
+    DeliveredNotDeleted,
+    /// The delivery failed.
+    Failed,
+    /// Not replayable: never delivered.
+    Skipped,
+}
+
+/// One record of the journal.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "record", rename_all = "camelCase")]
+pub(crate) enum JournalRecord<'a> {
+    /// A run starts.
+    #[serde(rename_all = "camelCase")]
+    Start {
+        /// Where it acts.
+        backend: &'a str,
+        /// The consumer.
+        target: &'a str,
+        /// Its DLQ.
+        queue: &'a str,
+        /// How it delivers.
+        via: Via,
+        /// Whether it changes nothing.
+        dry_run: bool,
+        /// The filters given.
+        filters: &'a Filters,
+        /// `--max`.
+        max: Option<usize>,
+    },
+    /// A message's outcome.
+    #[serde(rename_all = "camelCase")]
+    Message {
+        /// The SQS message id.
+        message_id: &'a str,
+        /// The event's idempotency key.
+        event_id: Option<&'a str>,
+        /// The order.
+        order_id: Option<&'a str>,
+        /// What became of it.
+        outcome: MessageOutcome,
+        /// Why, when it was not redriven.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a str>,
+    },
+    /// A run ends.
+    #[serde(rename_all = "camelCase")]
+    End {
+        /// Delivered and deleted.
+        redriven: u64,
+        /// Deliveries that failed.
+        failed: u64,
+        /// Not replayable.
+        skipped: u64,
+        /// Delivered, delete failed.
+        delivered_not_deleted: u64,
+        /// Ctrl-C stopped it.
+        interrupted: bool,
+    },
+}
+
+/// A record with the run, the time and the user.
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    record: &'a JournalRecord<'a>,
+    run: &'a str,
+    time: DateTime<Utc>,
+    user: &'a str,
+}
 
 /// An open journal.
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     file: File,
     path: PathBuf,
     run: String,
+    user: String,
 }
 
 impl Journal {
     /// Append to the journal at `path` for run `run`.
-    pub fn open(path: &Path, run: &str) -> anyhow::Result<Self> {
+    pub(crate) fn open(path: &Path, run: &str) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("while creating {}", dir.display()))?;
@@ -29,30 +109,32 @@ impl Journal {
             .append(true)
             .open(path)
             .with_context(|| format!("while opening the redrive journal {}", path.display()))?;
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".to_owned());
         Ok(Self {
             file,
             path: path.to_owned(),
             run: run.to_owned(),
+            user,
         })
     }
 
     /// Where it is.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Append one record (`run`, `time` and `user` are added).
-    pub fn write(&mut self, kind: &str, mut record: Value) -> anyhow::Result<()> {
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".to_owned());
-        if let Value::Object(map) = &mut record {
-            map.insert("record".into(), json!(kind));
-            map.insert("run".into(), json!(self.run));
-            map.insert("time".into(), json!(Utc::now().to_rfc3339()));
-            map.insert("user".into(), json!(user));
-        }
-        writeln!(self.file, "{record}")
+    /// Append one record.
+    pub(crate) fn write(&mut self, record: &JournalRecord<'_>) -> anyhow::Result<()> {
+        let line = Line {
+            record,
+            run: &self.run,
+            time: Utc::now(),
+            user: &self.user,
+        };
+        let text = serde_json::to_string(&line).expect("journal records always serialize");
+        writeln!(self.file, "{text}")
             .with_context(|| format!("while writing the redrive journal {}", self.path.display()))
     }
 }

@@ -1,47 +1,47 @@
-//! The `ecomm` CLI: parses the command line, runs the command, maps the result to an exit code.
+//! The `ecomm` CLI: parses the command line, runs the command, renders its report once and
+//! maps how it ended to an exit code.
 //!
 //! Exit codes are part of the interface: 0 success, 1 a failure the user can act on, 2 a usage
 //! error, 3 partial success.
 
-pub mod backend;
-pub mod cli;
-pub mod commands;
-pub mod filter;
-pub mod journal;
-pub mod render;
-pub mod scan;
-pub mod target;
+mod backend;
+mod cli;
+mod commands;
+mod filter;
+mod interaction;
+mod journal;
+mod render;
+mod report;
+mod scan;
+mod target;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory as _, Parser as _};
+use clap::Parser as _;
 
 use crate::backend::Backend;
 use crate::cli::{Cli, Command, DlqCommand, LocalCommand};
-use crate::render::Printer;
+use crate::render::{Printer, Terminal};
+use crate::report::{Outcome, Report};
 use crate::target::Target;
-
-/// How a command ended, when it did not fail outright.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Everything done.
-    Success,
-    /// Some of it done (exit code 3).
-    Partial,
-}
 
 /// A usage error found after parsing (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(pub String);
+struct UsageError(String);
 
 /// Run the CLI with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(&cli.global);
-    match run(cli, &printer) {
-        Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Ok(Outcome::Partial) => ExitCode::from(3),
+    let answer = run(cli, &printer)
+        .and_then(|(banner, report)| render::report(&printer, &banner, &report).map(|()| report));
+    match answer {
+        Ok(report) => match report.outcome() {
+            Outcome::Success => ExitCode::SUCCESS,
+            Outcome::Partial => ExitCode::from(3),
+            Outcome::Failed => ExitCode::FAILURE,
+        },
         Err(error) => {
             printer.error(&error);
             if error.is::<UsageError>() {
@@ -53,16 +53,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
-    match &cli.command {
-        Command::Completions { shell } => {
-            render::completions(*shell, &mut Cli::command());
-            return Ok(Outcome::Success);
-        }
-        Command::Man => {
-            render::man(Cli::command())?;
-            return Ok(Outcome::Success);
-        }
+/// Run the command: its report, and the banner naming where the answer comes from.
+fn run(cli: Cli, printer: &Printer) -> anyhow::Result<(String, Report)> {
+    match cli.command {
+        Command::Completions { shell } => return Ok((String::new(), Report::Completions(shell))),
+        Command::Man => return Ok((String::new(), Report::Man)),
         _ => {}
     }
     if cli.global.output == cli::OutputFormat::Mermaid && !matches!(cli.command, Command::Trace(_))
@@ -74,26 +69,45 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     match cli.command {
-        Command::Demo(args) => runtime.block_on(commands::demo::run(&target, &args, printer)),
-        Command::Local(LocalCommand::Reset) => commands::local::reset(&target, printer),
-        Command::Dlq(command) => runtime.block_on(async {
+        Command::Demo(args) => {
+            let terminal = Terminal::new(printer, target.banner());
+            let summary = runtime.block_on(commands::demo::run(&target, &args, &terminal))?;
+            Ok((target.banner(), Report::Demo(summary)))
+        }
+        Command::Local(LocalCommand::Reset) => Ok((
+            target.banner(),
+            Report::Reset(commands::local::reset(&target)?),
+        )),
+        command => runtime.block_on(async {
             let backend = target.connect().await?;
             let backend: &dyn Backend = backend.as_ref();
-            match command {
-                DlqCommand::Ls => commands::dlq::ls(backend, printer).await,
-                DlqCommand::Show(args) => commands::dlq::show(backend, &args, printer).await,
-                DlqCommand::Export(args) => commands::dlq::export(backend, &args, printer).await,
-                DlqCommand::Purge(args) => commands::dlq::purge(backend, &args, printer).await,
-            }
+            let banner = backend.banner();
+            let terminal = Terminal::new(printer, banner.clone());
+            let report = match command {
+                Command::Dlq(DlqCommand::Ls) => Report::DlqList(commands::dlq::ls(backend).await?),
+                Command::Dlq(DlqCommand::Show(args)) => {
+                    Report::Show(commands::dlq::show(backend, &args).await?)
+                }
+                Command::Dlq(DlqCommand::Export(args)) => {
+                    Report::Export(commands::dlq::export(backend, &args).await?)
+                }
+                Command::Dlq(DlqCommand::Purge(args)) => {
+                    Report::Purge(commands::dlq::purge(backend, &args, &terminal).await?)
+                }
+                Command::Redrive(args) => Report::Redrive(
+                    commands::redrive::run(backend, &args, target.journal_path()?, &terminal)
+                        .await?,
+                ),
+                Command::Trace(args) if args.follow => {
+                    commands::trace::follow(backend, &args, &terminal).await?
+                }
+                Command::Trace(args) => Report::Trace(commands::trace::run(backend, &args).await?),
+                Command::Demo(_)
+                | Command::Local(_)
+                | Command::Completions { .. }
+                | Command::Man => unreachable!("handled above"),
+            };
+            Ok((banner, report))
         }),
-        Command::Redrive(args) => runtime.block_on(async {
-            let backend = target.connect().await?;
-            commands::redrive::run(backend.as_ref(), &args, target.journal_path()?, printer).await
-        }),
-        Command::Trace(args) => runtime.block_on(async {
-            let backend = target.connect().await?;
-            commands::trace::run(backend.as_ref(), &args, printer).await
-        }),
-        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }

@@ -6,6 +6,7 @@
 //! least once), and at the end makes everything it did not delete visible again — also on
 //! Ctrl-C or error. A queue larger than one pass can hold in flight is reported as such.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -43,6 +44,8 @@ pub struct Scan {
     pub seen: usize,
     /// Why the scan stopped before draining the queue, if it did.
     pub incomplete: Option<String>,
+    /// Ctrl-C stopped it.
+    pub interrupted: bool,
 }
 
 /// Messages held invisible by this command, by message id → latest receipt handle.
@@ -71,11 +74,6 @@ impl Held {
     /// How many are held.
     pub fn len(&self) -> usize {
         self.0.borrow().len()
-    }
-
-    /// Whether none are.
-    pub fn is_empty(&self) -> bool {
-        self.0.borrow().is_empty()
     }
 
     fn take(&self) -> Vec<String> {
@@ -115,35 +113,74 @@ pub async fn until_interrupted<T>(
 }
 
 /// Read every message of `queue` (holding them in `held`), keeping those matching `filters`.
-pub async fn scan(
+pub async fn read(
     backend: &dyn Backend,
     queue: &QueueRef,
     filters: &Filters,
     args: &ScanArgs,
     held: &Held,
 ) -> Result<Scan, BackendError> {
-    let mut scan = Scan::default();
+    let scan = RefCell::new(Scan::default());
+    read_into(backend, queue, filters, args, held, &scan).await?;
+    Ok(sorted(scan.into_inner()))
+}
+
+/// The same, stopping at Ctrl-C with what was read so far (`interrupted` set).
+pub async fn read_until_interrupted(
+    backend: &dyn Backend,
+    queue: &QueueRef,
+    filters: &Filters,
+    args: &ScanArgs,
+    held: &Held,
+) -> Result<Scan, BackendError> {
+    let scan = RefCell::new(Scan::default());
+    let interrupted = tokio::select! {
+        result = read_into(backend, queue, filters, args, held, &scan) => {
+            result?;
+            false
+        }
+        _ = tokio::signal::ctrl_c() => true,
+    };
+    let mut scan = scan.into_inner();
+    scan.interrupted = interrupted;
+    Ok(sorted(scan))
+}
+
+fn sorted(mut scan: Scan) -> Scan {
+    scan.matching.sort_by_key(|a| a.message.sent);
+    scan
+}
+
+async fn read_into(
+    backend: &dyn Backend,
+    queue: &QueueRef,
+    filters: &Filters,
+    args: &ScanArgs,
+    held: &Held,
+    scan: &RefCell<Scan>,
+) -> Result<(), BackendError> {
     loop {
         if filters
             .limit
-            .is_some_and(|limit| scan.matching.len() >= limit)
+            .is_some_and(|limit| scan.borrow().matching.len() >= limit)
         {
-            break;
+            return Ok(());
         }
         if held.len() >= IN_FLIGHT_LIMIT {
-            scan.incomplete = Some(format!(
+            scan.borrow_mut().incomplete = Some(format!(
                 "stopped after {} messages: SQS holds at most ~120,000 in flight per queue, so one pass cannot see more; \
                  narrow the filters or act on this part first",
                 held.len()
             ));
-            break;
+            return Ok(());
         }
         let batch = backend
             .receive(queue, 10, args.visibility_timeout, args.wait)
             .await?;
         if batch.is_empty() {
-            break;
+            return Ok(());
         }
+        let mut scan = scan.borrow_mut();
         for message in batch {
             if !held.hold(&message) {
                 continue;
@@ -157,6 +194,4 @@ pub async fn scan(
             }
         }
     }
-    scan.matching.sort_by_key(|a| a.message.sent);
-    Ok(scan)
 }

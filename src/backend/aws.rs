@@ -192,11 +192,6 @@ impl AwsBackend {
         Ok(backend)
     }
 
-    /// The bus.
-    pub fn bus(&self) -> &str {
-        &self.bus
-    }
-
     async fn queue_ref(&self, arn: &str) -> Result<QueueRef, BackendError> {
         let parts: Vec<&str> = arn.split(':').collect();
         let (Some(account), Some(name)) = (parts.get(4), parts.get(5)) else {

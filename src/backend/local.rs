@@ -55,11 +55,6 @@ impl LocalBackend {
         .map_err(local)?;
         Ok(Self { stack })
     }
-
-    /// The stack itself.
-    pub fn stack(&self) -> &LocalStack {
-        &self.stack
-    }
 }
 
 fn rand_seed() -> u64 {

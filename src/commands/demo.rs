@@ -2,16 +2,20 @@
 
 use anyhow::{Context as _, anyhow};
 use chrono::{Duration, Utc};
-use ecomm_local::demo::{DemoOptions, DemoReport};
+use ecomm_local::demo::DemoOptions;
 use ecomm_local::faults::FaultSpec;
 
-use crate::Outcome;
 use crate::cli::DemoArgs;
-use crate::render::{self, Printer};
+use crate::interaction::Interaction;
+use crate::report::demo::{DemoSummary, RejectedField};
 use crate::target::Target;
 
-/// Run the demo and print its summary.
-pub async fn run(target: &Target, args: &DemoArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+/// Run the demo.
+pub(crate) async fn run(
+    target: &Target,
+    args: &DemoArgs,
+    interaction: &dyn Interaction,
+) -> anyhow::Result<DemoSummary> {
     let state = target.local_state("demo")?;
     let faults = FaultSpec::parse(&args.faults).map_err(|e| anyhow!("--faults: {e}"))?;
     if !args.extend {
@@ -26,16 +30,25 @@ pub async fn run(target: &Target, args: &DemoArgs, printer: &Printer) -> anyhow:
         start: args.start.unwrap_or_else(|| Utc::now() - window),
         window,
     };
-    let spinner = printer.spinner("running the demo");
-    let report: DemoReport = ecomm_local::demo::run(state, &options, |stats, pending| {
-        spinner.set_message(format!(
+    let spinner = interaction.spinner("running the demo");
+    let run = ecomm_local::demo::run(state, &options, |stats, pending| {
+        spinner.status(format!(
             "{} orders accepted, {} events routed, {} steps pending",
             stats.orders_accepted, stats.events_put, pending
         ));
     })
     .await
     .with_context(|| format!("while running the demo on {}", state.display()))?;
-    spinner.finish_and_clear();
-    render::demo::print(printer, &target.banner(), &report);
-    Ok(Outcome::Success)
+    spinner.finish();
+    // The producer's 400 body: `{"errors": [{"field", "code", "message"}, ...]}`.
+    let rejected_fields = run
+        .rejection_example
+        .as_ref()
+        .and_then(|body| body.get("errors").cloned())
+        .and_then(|errors| serde_json::from_value::<Vec<RejectedField>>(errors).ok())
+        .unwrap_or_default();
+    Ok(DemoSummary {
+        run,
+        rejected_fields,
+    })
 }

@@ -1,42 +1,20 @@
-//! `ecomm dlq ls | show | export | purge`.
+//! `ecomm dlq ls | show | export | purge`: every consumer's DLQ at a glance, its messages read
+//! without consuming them, exported verbatim, or deleted (all, or exactly those matching) after
+//! an archive and a confirmation.
 
+use std::cell::Cell;
 use std::io::Write as _;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
-use ecomm_events::{DlqRecord, MessageAttributes};
-use serde::Serialize;
-use serde_json::Value;
 
-use crate::backend::{self, Backend, Consumer};
-use crate::cli::{ExportArgs, PurgeArgs, ShowArgs};
-use crate::render::{self, Printer};
+use crate::UsageError;
+use crate::backend::{self, Backend, Consumer, QueueRef};
+use crate::cli::{ExportArgs, Filters, PurgeArgs, ScanArgs, ShowArgs};
+use crate::interaction::{Confirmation, Interaction};
+use crate::report::dlq::{
+    Coverage, DlqList, DlqRow, ExportReport, ExportedMessage, MessageView, PurgeReport, ShowReport,
+};
 use crate::scan::{self, Held, Scan, Scanned};
-use crate::{Outcome, UsageError};
-
-/// One row of `dlq ls`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DlqRow {
-    /// The consumer (target id).
-    pub target: String,
-    /// Its function.
-    pub function: Option<String>,
-    /// Its DLQ's name.
-    pub dlq: Option<String>,
-    /// Messages ready to read.
-    pub visible: Option<u64>,
-    /// Messages being read by someone (a redrive, a scan).
-    pub in_flight: Option<u64>,
-    /// When the oldest message was sent, when known.
-    pub oldest_sent: Option<DateTime<Utc>>,
-    /// Whether EventBridge delivery failures reach the DLQ (target DeadLetterConfig).
-    pub delivery_failures_wired: bool,
-    /// Whether function errors reach the DLQ (on-failure destination to the same queue).
-    pub function_errors_wired: bool,
-    /// Problems with the wiring.
-    pub findings: Vec<String>,
-}
 
 fn wired(consumer: &Consumer) -> (bool, bool) {
     let dlq_arn = consumer.dlq.as_ref().map(|q| q.arn.as_str());
@@ -46,21 +24,19 @@ fn wired(consumer: &Consumer) -> (bool, bool) {
 }
 
 /// `dlq ls`: every consumer, its DLQ's counters fetched concurrently.
-pub async fn ls(backend: &dyn Backend, printer: &Printer) -> anyhow::Result<Outcome> {
+pub(crate) async fn ls(backend: &dyn Backend) -> anyhow::Result<DlqList> {
     let consumers = backend.consumers().await?;
     let stats = futures::future::join_all(consumers.iter().map(|c| async move {
-        match &c.dlq {
-            Some(queue) => Some(match backend.queue_stats(queue).await {
-                Ok(mut stats) => {
-                    if stats.oldest_sent.is_none() {
-                        stats.oldest_sent = backend.oldest_sent(queue).await;
-                    }
-                    Ok(stats)
+        let queue = c.dlq.as_ref()?;
+        Some(match backend.queue_stats(queue).await {
+            Ok(mut stats) => {
+                if stats.oldest_sent.is_none() {
+                    stats.oldest_sent = backend.oldest_sent(queue).await;
                 }
-                Err(e) => Err(e),
-            }),
-            None => None,
-        }
+                Ok(stats)
+            }
+            Err(e) => Err(e),
+        })
     }))
     .await;
     let mut rows = Vec::new();
@@ -79,188 +55,109 @@ pub async fn ls(backend: &dyn Backend, printer: &Printer) -> anyhow::Result<Outc
             findings: consumer.findings.clone(),
         });
     }
-    render::dlq::ls(printer, &backend.banner(), &rows);
-    Ok(Outcome::Success)
+    Ok(DlqList { rows })
 }
 
-/// One message as `dlq show` presents it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageView {
-    /// The SQS message id.
-    pub message_id: String,
-    /// When it entered the DLQ.
-    pub sent_at: Option<DateTime<Utc>>,
-    /// `ApproximateReceiveCount` (this read included).
-    pub receive_count: u32,
-    /// `eventbridge-target`, `lambda-destination`, `lambda-dlq` or `unknown`.
-    pub kind: &'static str,
-    /// The error code.
-    pub error_code: Option<String>,
-    /// The error message (or why the format is unknown).
-    pub error_message: Option<String>,
-    /// Attempts made before giving up.
-    pub attempts: Option<u32>,
-    /// Why retrying stopped.
-    pub exhausted_condition: Option<String>,
-    /// The target or function that failed.
-    pub failed_arn: Option<String>,
-    /// The original event's detail-type.
-    pub detail_type: Option<String>,
-    /// Its `detail.eventVersion`.
-    pub event_version: Option<String>,
-    /// Its idempotency key.
-    pub event_id: Option<String>,
-    /// The order.
-    pub order_id: Option<String>,
-    /// The order journey.
-    pub correlation_id: Option<String>,
-    /// The body as stored (with `--raw`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// The message attributes (with `--raw`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<MessageAttributes>,
-}
-
-impl MessageView {
-    /// Present a scanned message.
-    pub fn of(scanned: &Scanned, raw: bool) -> Self {
-        let r: &DlqRecord = &scanned.record;
-        let m = &scanned.message;
-        Self {
-            message_id: m.message_id.clone(),
-            sent_at: m.sent,
-            receive_count: m.receive_count,
-            kind: r.kind().as_str(),
-            error_code: r.error_code().map(str::to_owned),
-            error_message: r.error_message().map(str::to_owned),
-            attempts: r.attempts(),
-            exhausted_condition: r.exhausted_condition().map(str::to_owned),
-            failed_arn: r.failed_arn().map(str::to_owned),
-            detail_type: r.summary.detail_type.clone(),
-            event_version: r.summary.event_version.clone(),
-            event_id: r.summary.event_id.clone(),
-            order_id: r.summary.order_id.clone(),
-            correlation_id: r.summary.correlation_id.clone(),
-            body: raw.then(|| m.body.clone()),
-            attributes: raw.then(|| m.attributes.clone()),
-        }
+/// A scanned message as `dlq show` presents it; with `raw`, its body and attributes too.
+pub(crate) fn view(scanned: &Scanned, raw: bool) -> MessageView {
+    let r = &scanned.record;
+    let m = &scanned.message;
+    MessageView {
+        message_id: m.message_id.clone(),
+        sent_at: m.sent,
+        receive_count: m.receive_count,
+        kind: r.kind(),
+        error_code: r.error_code().map(str::to_owned),
+        error_message: r.error_message().map(str::to_owned),
+        attempts: r.attempts(),
+        exhausted_condition: r.exhausted_condition().map(str::to_owned),
+        failed_arn: r.failed_arn().map(str::to_owned),
+        detail_type: r.summary.detail_type.clone(),
+        event_version: r.summary.event_version.clone(),
+        event_id: r.summary.event_id.clone(),
+        order_id: r.summary.order_id.clone(),
+        correlation_id: r.summary.correlation_id.clone(),
+        body: raw.then(|| m.body.clone()),
+        attributes: raw.then(|| m.attributes.clone()),
     }
 }
 
-/// A message as exported and archived: exactly what SQS holds.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportedMessage {
-    /// The SQS message id.
-    pub message_id: String,
-    /// `SentTimestamp`.
-    pub sent_at: Option<DateTime<Utc>>,
-    /// `ApproximateReceiveCount`.
-    pub receive_count: u32,
-    /// The body, verbatim.
-    pub body: String,
-    /// The message attributes, verbatim.
-    pub attributes: MessageAttributes,
-}
-
-impl From<&Scanned> for ExportedMessage {
-    fn from(s: &Scanned) -> Self {
-        Self {
-            message_id: s.message.message_id.clone(),
-            sent_at: s.message.sent,
-            receive_count: s.message.receive_count,
-            body: s.message.body.clone(),
-            attributes: s.message.attributes.clone(),
-        }
+fn exported(scanned: &Scanned) -> ExportedMessage {
+    ExportedMessage {
+        message_id: scanned.message.message_id.clone(),
+        sent_at: scanned.message.sent,
+        receive_count: scanned.message.receive_count,
+        body: scanned.message.body.clone(),
+        attributes: scanned.message.attributes.clone(),
     }
 }
 
-/// Scan a consumer's DLQ, always releasing what was held, also on Ctrl-C.
+/// A consumer's DLQ, read until drained (or Ctrl-C), holding what it read in `held`.
 async fn scan_target(
     backend: &dyn Backend,
     target: &str,
-    filters: &crate::cli::Filters,
-    args: &crate::cli::ScanArgs,
-) -> anyhow::Result<(Scan, crate::backend::QueueRef, Held)> {
+    filters: &Filters,
+    args: &ScanArgs,
+    held: &Held,
+) -> anyhow::Result<(Scan, QueueRef)> {
     let consumers = backend.consumers().await?;
     let queue = backend::find(&consumers, target)?.require_dlq()?.clone();
-    let held = Held::default();
-    let result = scan::until_interrupted(async {
-        Ok(scan::scan(backend, &queue, filters, args, &held).await?)
-    })
-    .await;
-    match result {
-        Ok(scan) => Ok((scan, queue, held)),
+    match scan::read_until_interrupted(backend, &queue, filters, args, held).await {
+        Ok(scan) => Ok((scan, queue)),
         Err(e) => {
-            scan::release(backend, &queue, &held).await;
-            Err(e)
+            scan::release(backend, &queue, held).await;
+            Err(e.into())
         }
+    }
+}
+
+fn coverage(scan: &Scan, unreleased: usize) -> Coverage {
+    Coverage {
+        seen: scan.seen,
+        complete: scan.incomplete.is_none() && !scan.interrupted,
+        incomplete: scan.incomplete.clone(),
+        interrupted: scan.interrupted,
+        unreleased,
     }
 }
 
 /// `dlq show`.
-pub async fn show(
-    backend: &dyn Backend,
-    args: &ShowArgs,
-    printer: &Printer,
-) -> anyhow::Result<Outcome> {
-    let (scan, queue, held) = scan_target(backend, &args.target, &args.filters, &args.scan).await?;
+pub(crate) async fn show(backend: &dyn Backend, args: &ShowArgs) -> anyhow::Result<ShowReport> {
+    let held = Held::default();
+    let (scan, queue) =
+        scan_target(backend, &args.target, &args.filters, &args.scan, &held).await?;
     let unreleased = scan::release(backend, &queue, &held).await;
-    let views: Vec<MessageView> = scan
-        .matching
-        .iter()
-        .map(|s| MessageView::of(s, args.raw))
-        .collect();
-    render::dlq::show(
-        printer,
-        &backend.banner(),
-        &queue.name,
-        &views,
-        &scan,
-        args.raw,
-        args.show_pii,
-        unreleased,
-    );
-    Ok(if scan.incomplete.is_some() {
-        Outcome::Partial
-    } else {
-        Outcome::Success
+    Ok(ShowReport {
+        queue: queue.name,
+        messages: scan.matching.iter().map(|s| view(s, args.raw)).collect(),
+        coverage: coverage(&scan, unreleased),
+        raw: args.raw,
+        show_pii: args.show_pii,
     })
 }
 
-/// `dlq export`.
-pub async fn export(
+/// `dlq export`: to `--file`, or the report carries the lines for stdout.
+pub(crate) async fn export(
     backend: &dyn Backend,
     args: &ExportArgs,
-    printer: &Printer,
-) -> anyhow::Result<Outcome> {
-    let (scan, queue, held) = scan_target(backend, &args.target, &args.filters, &args.scan).await?;
+) -> anyhow::Result<ExportReport> {
+    let held = Held::default();
+    let (scan, queue) =
+        scan_target(backend, &args.target, &args.filters, &args.scan, &held).await?;
     let unreleased = scan::release(backend, &queue, &held).await;
-    let lines: Vec<ExportedMessage> = scan.matching.iter().map(ExportedMessage::from).collect();
-    match &args.file {
-        Some(path) => {
-            write_ndjson(path, &lines, false)?;
-            render::dlq::exported(
-                printer,
-                &backend.banner(),
-                lines.len(),
-                path,
-                &scan,
-                unreleased,
-            );
-        }
-        None => render::dlq::ndjson(&lines),
+    let messages: Vec<ExportedMessage> = scan.matching.iter().map(exported).collect();
+    if let Some(path) = &args.file {
+        write_ndjson(path, &messages, false)?;
     }
-    Ok(if scan.incomplete.is_some() {
-        Outcome::Partial
-    } else {
-        Outcome::Success
+    Ok(ExportReport {
+        exported: messages.len(),
+        file: args.file.clone(),
+        coverage: coverage(&scan, unreleased),
+        messages,
     })
 }
 
-/// Write `lines` to `path`, replacing it, or with `append` adding to it.
+/// Write `lines` to `path`, replacing it, or with `append` adding to it; on disk when it returns.
 fn write_ndjson(
     path: &std::path::Path,
     lines: &[ExportedMessage],
@@ -283,89 +180,109 @@ fn write_ndjson(
     Ok(())
 }
 
-/// What a purge did.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PurgeReport {
-    /// The queue.
-    pub queue: String,
-    /// Messages deleted (for a full purge: the approximate count before it).
-    pub deleted: u64,
-    /// Messages that matched but could not be deleted (they stay in the queue).
-    pub failed: u64,
-    /// The archive written first, if any.
-    pub archive: Option<String>,
-    /// Whether the whole queue was purged with PurgeQueue.
-    pub full_purge: bool,
-}
-
 /// `dlq purge`.
-pub async fn purge(
+pub(crate) async fn purge(
     backend: &dyn Backend,
     args: &PurgeArgs,
-    printer: &Printer,
-) -> anyhow::Result<Outcome> {
+    interaction: &dyn Interaction,
+) -> anyhow::Result<PurgeReport> {
     if !args.filters.narrows() && args.archive.is_none() && args.filters.limit.is_none() {
-        let consumers = backend.consumers().await?;
-        let queue = backend::find(&consumers, &args.target)?
-            .require_dlq()?
-            .clone();
-        let stats = backend.queue_stats(&queue).await?;
-        let count = stats.visible + stats.in_flight;
-        confirm(
-            printer,
-            args.yes,
-            &format!(
-                "Purge all {count} message(s) of {} (PurgeQueue, no archive)?",
-                queue.name
-            ),
-        )?;
-        backend.purge(&queue).await?;
-        let report = PurgeReport {
-            queue: queue.name,
-            deleted: count,
-            full_purge: true,
-            ..PurgeReport::default()
-        };
-        render::dlq::purged(printer, &backend.banner(), &report);
-        return Ok(Outcome::Success);
+        return purge_queue(backend, args, interaction).await;
     }
-    let (scan, queue, held) = scan_target(backend, &args.target, &args.filters, &args.scan).await?;
-    let outcome =
-        scan::until_interrupted(purge_scanned(backend, args, printer, &scan, &queue, &held)).await;
+    let held = Held::default();
+    let (scan, queue) =
+        scan_target(backend, &args.target, &args.filters, &args.scan, &held).await?;
+    let mut report = PurgeReport {
+        queue: queue.name.clone(),
+        incomplete: scan.incomplete.clone(),
+        interrupted: scan.interrupted,
+        ..PurgeReport::default()
+    };
+    if scan.interrupted {
+        // Stopped while reading: nothing is deleted, everything read goes back.
+        scan::release(backend, &queue, &held).await;
+        return Ok(report);
+    }
+    let deleted = Cell::new(0);
+    let failed = Cell::new(0);
+    let work = delete_matching(
+        backend,
+        args,
+        interaction,
+        &scan,
+        &queue,
+        &held,
+        &mut report,
+        (&deleted, &failed),
+    );
+    let result = scan::until_interrupted(work).await;
     scan::release(backend, &queue, &held).await;
-    let report = outcome?;
-    render::dlq::purged(printer, &backend.banner(), &report);
-    Ok(if report.failed > 0 || scan.incomplete.is_some() {
-        Outcome::Partial
-    } else {
-        Outcome::Success
+    report.deleted = deleted.get();
+    report.failed = failed.get();
+    match result {
+        Ok(()) => Ok(report),
+        Err(e) if e.is::<scan::Interrupted>() => {
+            report.interrupted = true;
+            Ok(report)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An unfiltered purge without archive: `PurgeQueue`.
+async fn purge_queue(
+    backend: &dyn Backend,
+    args: &PurgeArgs,
+    interaction: &dyn Interaction,
+) -> anyhow::Result<PurgeReport> {
+    let consumers = backend.consumers().await?;
+    let queue = backend::find(&consumers, &args.target)?
+        .require_dlq()?
+        .clone();
+    let stats = backend.queue_stats(&queue).await?;
+    let count = stats.visible + stats.in_flight;
+    confirm(
+        interaction,
+        args.yes,
+        &format!(
+            "Purge all {count} message(s) of {} (PurgeQueue, no archive)?",
+            queue.name
+        ),
+    )?;
+    backend.purge(&queue).await?;
+    Ok(PurgeReport {
+        queue: queue.name,
+        deleted: count,
+        full_purge: true,
+        ..PurgeReport::default()
     })
 }
 
-async fn purge_scanned(
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one step of purge, with the counters that survive its interruption"
+)]
+async fn delete_matching(
     backend: &dyn Backend,
     args: &PurgeArgs,
-    printer: &Printer,
+    interaction: &dyn Interaction,
     scan: &Scan,
-    queue: &crate::backend::QueueRef,
+    queue: &QueueRef,
     held: &Held,
-) -> anyhow::Result<PurgeReport> {
-    let mut report = PurgeReport {
-        queue: queue.name.clone(),
-        ..PurgeReport::default()
-    };
+    report: &mut PurgeReport,
+    (deleted, failed): (&Cell<u64>, &Cell<u64>),
+) -> anyhow::Result<()> {
     if scan.matching.is_empty() {
-        return Ok(report);
+        return Ok(());
     }
     if let Some(path) = &args.archive {
-        let lines: Vec<ExportedMessage> = scan.matching.iter().map(ExportedMessage::from).collect();
+        let lines: Vec<ExportedMessage> = scan.matching.iter().map(exported).collect();
         // Appended: an archive may hold the only copy of messages deleted by earlier purges.
         write_ndjson(path, &lines, true)?;
         report.archive = Some(path.display().to_string());
     }
     confirm(
-        printer,
+        interaction,
         args.yes,
         &format!(
             "Delete {} message(s) from {}?",
@@ -383,110 +300,25 @@ async fn purge_scanned(
             match outcome {
                 Ok(()) => {
                     held.forget(&scanned.message.message_id);
-                    report.deleted += 1;
+                    deleted.set(deleted.get() + 1);
                 }
-                Err(_) => report.failed += 1,
+                Err(_) => failed.set(failed.get() + 1),
             }
         }
     }
-    Ok(report)
+    Ok(())
 }
 
-fn confirm(printer: &Printer, yes: bool, question: &str) -> anyhow::Result<()> {
+fn confirm(interaction: &dyn Interaction, yes: bool, question: &str) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }
-    match printer.confirm(question) {
-        Some(true) => Ok(()),
-        Some(false) => Err(UsageError("nothing deleted: not confirmed".to_owned()).into()),
-        None => Err(UsageError(format!(
+    match interaction.confirm(question) {
+        Confirmation::Yes => Ok(()),
+        Confirmation::No => Err(UsageError("nothing deleted: not confirmed".to_owned()).into()),
+        Confirmation::NoTerminal => Err(UsageError(format!(
             "{question} — stdin is not a terminal; pass --yes to confirm"
         ))
         .into()),
-    }
-}
-
-/// Mask customer emails, names and addresses in a JSON body, for human output.
-pub fn mask_pii(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
-                match key.as_str() {
-                    "email" => {
-                        if let Some(email) = v.as_str() {
-                            *v = Value::String(mask_email(email));
-                        }
-                    }
-                    "name" | "shippingAddress" | "line1" | "postalCode" => {
-                        *v = Value::String("***".to_owned());
-                    }
-                    _ => mask_pii(v),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(mask_pii),
-        Value::String(text) => {
-            // Bodies wrapped as JSON strings (an invocation record's payload, say).
-            if let Ok(mut inner) = serde_json::from_str::<Value>(text)
-                && inner.is_object()
-            {
-                mask_pii(&mut inner);
-                *text = inner.to_string();
-            }
-        }
-        _ => {}
-    }
-}
-
-/// `ada.001@example.com` → `a***@example.com`.
-pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
-        None => "***".to_owned(),
-    }
-}
-
-/// Mask PII in a raw body: JSON is masked field by field; other text has its email-like
-/// words masked.
-pub fn mask_body(body: &str) -> String {
-    match serde_json::from_str::<Value>(body) {
-        Ok(mut value) => {
-            mask_pii(&mut value);
-            value.to_string()
-        }
-        Err(_) => mask_text(body),
-    }
-}
-
-/// Mask the email-like words of a text (an error message, an attribute).
-pub fn mask_text(text: &str) -> String {
-    text.split(' ')
-        .map(|w| {
-            if w.contains('@') {
-                mask_email(w)
-            } else {
-                w.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pii_is_masked_in_nested_json_and_in_text() {
-        let body = r#"{"detail":{"customer":{"userId":"u1","email":"ada.001@example.com","name":"Ada","shippingAddress":{"line1":"1 St"}}}}"#;
-        let masked = mask_body(body);
-        assert!(!masked.contains("ada.001"), "{masked}");
-        assert!(masked.contains("a***@example.com"), "{masked}");
-        assert!(!masked.contains("Ada"), "{masked}");
-        assert!(masked.contains("\"userId\":\"u1\""), "ids stay: {masked}");
-        assert_eq!(
-            mask_body("mail ada@example.com failed"),
-            "mail a***@example.com failed"
-        );
     }
 }

@@ -1,7 +1,9 @@
-//! One module per command; each returns data and leaves printing to `render`.
+//! One module per command. Each is a library function that does the work and returns its
+//! report (`crate::report`); what it needs from the person at the terminal comes through
+//! `crate::interaction`. No command prints: `lib.rs` renders the report once.
 
-pub mod demo;
-pub mod dlq;
-pub mod local;
-pub mod redrive;
-pub mod trace;
+pub(crate) mod demo;
+pub(crate) mod dlq;
+pub(crate) mod local;
+pub(crate) mod redrive;
+pub(crate) mod trace;

@@ -13,68 +13,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ecomm_events::DlqKind;
-use indicatif::ProgressBar;
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::Outcome;
 use crate::backend::{self, Backend, QueueRef};
 use crate::cli::{RedriveArgs, Via};
-use crate::commands::dlq::MessageView;
+use crate::commands::dlq::view;
 use crate::filter::replayable;
-use crate::journal::Journal;
-use crate::render::{self, Printer};
+use crate::interaction::{Interaction, Progress};
+use crate::journal::{Journal, JournalRecord, MessageOutcome};
+use crate::report::redrive::{NotRedriven, NotRedrivenReason, RedriveReport};
 use crate::scan::{self, Held, IN_FLIGHT_LIMIT, Scanned};
-
-/// A message that was selected but not redriven.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NotRedriven {
-    /// The SQS message id.
-    pub message_id: String,
-    /// The order, when known.
-    pub order_id: Option<String>,
-    /// Why.
-    pub reason: String,
-}
-
-/// What a redrive did.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RedriveReport {
-    /// The consumer.
-    pub target: String,
-    /// Its DLQ.
-    pub queue: String,
-    /// `invoke` or `bus`.
-    pub via: String,
-    /// Nothing was changed.
-    pub dry_run: bool,
-    /// Delivered and deleted from the DLQ.
-    pub redriven: u64,
-    /// Delivered but still in the DLQ (its delete failed): it will be delivered again by the
-    /// next run, and the consumer's idempotency absorbs it.
-    pub delivered_not_deleted: u64,
-    /// Delivery failed: still in the DLQ.
-    pub failed: u64,
-    /// Selected but not replayable (unknown format, v1 via bus): still in the DLQ.
-    pub skipped: u64,
-    /// Messages read that the filters did not select, or that arrived during the run.
-    pub not_selected: u64,
-    /// Messages left in the DLQ afterwards (approximate).
-    pub left_in_queue: Option<u64>,
-    /// The failures and skips, one by one.
-    pub not_redriven: Vec<NotRedriven>,
-    /// With `--dry-run`: what would be redriven.
-    pub would_redrive: Vec<MessageView>,
-    /// The audit journal.
-    pub journal: String,
-    /// Ctrl-C stopped the run.
-    pub interrupted: bool,
-    /// Why the run could not see the whole queue, if so.
-    pub incomplete: Option<String>,
-}
 
 struct RateLimiter {
     interval: Option<Duration>,
@@ -123,16 +72,17 @@ struct Run<'a> {
     limiter: RateLimiter,
     journal: RefCell<Journal>,
     report: RefCell<RedriveReport>,
-    bar: ProgressBar,
+    progress: Box<dyn Progress>,
 }
 
-/// Run a redrive.
-pub async fn run(
+/// Run a redrive. An error after the run started is in the report (with what was done
+/// before it); only errors before anything was touched are returned as errors.
+pub(crate) async fn run(
     backend: &dyn Backend,
     args: &RedriveArgs,
     journal: PathBuf,
-    printer: &Printer,
-) -> anyhow::Result<Outcome> {
+    interaction: &dyn Interaction,
+) -> anyhow::Result<RedriveReport> {
     let consumers = backend.consumers().await?;
     let consumer = backend::find(&consumers, &args.target)?;
     let queue = consumer.require_dlq()?.clone();
@@ -143,22 +93,24 @@ pub async fn run(
         );
     }
     let depth = backend.queue_stats(&queue).await?;
-    let run_id = uuid_like();
+    let run_id = uuid::Uuid::new_v4().to_string();
     let mut journal = Journal::open(&journal, &run_id)?;
-    journal.write(
-        "start",
-        json!({"backend": backend.banner(), "target": args.target, "queue": queue.name, "via": via_name(args.via),
-               "dryRun": args.dry_run, "filters": args.filters, "max": args.max}),
-    )?;
-    let report = RedriveReport {
-        target: args.target.clone(),
-        queue: queue.name.clone(),
-        via: via_name(args.via).to_owned(),
+    journal.write(&JournalRecord::Start {
+        backend: &backend.banner(),
+        target: &args.target,
+        queue: &queue.name,
+        via: args.via,
         dry_run: args.dry_run,
-        journal: journal.path().display().to_string(),
-        ..RedriveReport::default()
-    };
-    let bar = printer.progress(depth.visible, "redriving");
+        filters: &args.filters,
+        max: args.max,
+    })?;
+    let report = RedriveReport::new(
+        &args.target,
+        &queue.name,
+        args.via,
+        args.dry_run,
+        journal.path().display().to_string(),
+    );
     let run = Run {
         backend,
         args,
@@ -172,7 +124,7 @@ pub async fn run(
         limiter: RateLimiter::new(args.rate),
         journal: RefCell::new(journal),
         report: RefCell::new(report),
-        bar,
+        progress: interaction.progress(depth.visible, "redriving"),
     };
     let workers = futures::future::try_join_all((0..args.concurrency).map(|_| run.worker()));
     let result = scan::until_interrupted(async { workers.await.map(drop) }).await;
@@ -180,7 +132,7 @@ pub async fn run(
     // Whatever happened, first finish deleting what was confirmed delivered, then let the
     // consumer's local run settle, then make everything else visible again.
     run.flush_pending().await;
-    run.bar.finish_and_clear();
+    run.progress.finish();
     let settled = if args.dry_run {
         Ok(())
     } else {
@@ -196,37 +148,19 @@ pub async fn run(
         .await
         .ok()
         .map(|s| s.visible + s.in_flight);
-    run.journal.borrow_mut().write(
-        "end",
-        json!({"redriven": report.redriven, "failed": report.failed, "skipped": report.skipped,
-               "deliveredNotDeleted": report.delivered_not_deleted, "interrupted": interrupted}),
-    )?;
-    render::redrive::print(printer, &backend.banner(), &report);
-    match result {
-        Err(e) if !interrupted => Err(e),
-        _ if interrupted
-            || report.failed + report.skipped + report.delivered_not_deleted > 0
-            || report.incomplete.is_some() =>
-        {
-            Ok(Outcome::Partial)
-        }
-        _ => Ok(Outcome::Success),
+    if let Err(e) = result
+        && !interrupted
+    {
+        report.error = Some(format!("{e:#}"));
     }
-}
-
-fn via_name(via: Via) -> &'static str {
-    match via {
-        Via::Invoke => "invoke",
-        Via::Bus => "bus",
-    }
-}
-
-fn uuid_like() -> String {
-    format!(
-        "{:x}-{:x}",
-        Utc::now().timestamp_millis(),
-        std::process::id()
-    )
+    run.journal.borrow_mut().write(&JournalRecord::End {
+        redriven: report.redriven,
+        failed: report.failed,
+        skipped: report.skipped,
+        delivered_not_deleted: report.delivered_not_deleted,
+        interrupted,
+    })?;
+    Ok(report)
 }
 
 impl Run<'_> {
@@ -274,7 +208,7 @@ impl Run<'_> {
                 if !self.held.hold(&message) {
                     continue;
                 }
-                self.bar.inc(1);
+                self.progress.advance(1);
                 let scanned = Scanned::new(message);
                 if let Some(s) = self.select(scanned) {
                     chosen.push(s);
@@ -287,11 +221,11 @@ impl Run<'_> {
                 self.report
                     .borrow_mut()
                     .would_redrive
-                    .extend(chosen.iter().map(|s| MessageView::of(s, false)));
+                    .extend(chosen.iter().map(|s| view(s, false)));
                 continue;
             }
             self.deliver(chosen).await?;
-            self.bar.set_message({
+            self.progress.status({
                 let r = self.report.borrow();
                 format!("redriven {}, failed {}", r.redriven, r.failed)
             });
@@ -318,28 +252,36 @@ impl Run<'_> {
             v1_on_bus.then(|| "a v1 event has no metadata.eventId: through the bus it would get a new id and bypass idempotency; use --via invoke".to_owned())
         });
         if let Some(reason) = unusable {
-            self.not_redriven(&scanned, "skipped", reason);
+            self.not_redriven(&scanned, NotRedrivenReason::Skipped, reason);
             return None;
         }
         self.selected.set(self.selected.get() + 1);
         Some(scanned)
     }
 
-    fn not_redriven(&self, scanned: &Scanned, outcome: &str, reason: String) {
-        let _ = self.journal.borrow_mut().write(
-            "message",
-            json!({"messageId": scanned.message.message_id, "eventId": scanned.record.summary.event_id,
-                   "orderId": scanned.record.summary.order_id, "outcome": outcome, "error": reason}),
-        );
+    fn not_redriven(&self, scanned: &Scanned, outcome: NotRedrivenReason, reason: String) {
+        let summary = &scanned.record.summary;
+        let _ = self.journal.borrow_mut().write(&JournalRecord::Message {
+            message_id: &scanned.message.message_id,
+            event_id: summary.event_id.as_deref(),
+            order_id: summary.order_id.as_deref(),
+            outcome: match outcome {
+                NotRedrivenReason::Skipped => MessageOutcome::Skipped,
+                NotRedrivenReason::Failed => MessageOutcome::Failed,
+                NotRedrivenReason::DeliveredNotDeleted => MessageOutcome::DeliveredNotDeleted,
+            },
+            error: Some(&reason),
+        });
         let mut report = self.report.borrow_mut();
-        if outcome == "skipped" {
-            report.skipped += 1;
-        } else {
-            report.failed += 1;
+        match outcome {
+            NotRedrivenReason::Skipped => report.skipped += 1,
+            NotRedrivenReason::Failed => report.failed += 1,
+            NotRedrivenReason::DeliveredNotDeleted => report.delivered_not_deleted += 1,
         }
         report.not_redriven.push(NotRedriven {
             message_id: scanned.message.message_id.clone(),
-            order_id: scanned.record.summary.order_id.clone(),
+            order_id: summary.order_id.clone(),
+            outcome,
             reason,
         });
     }
@@ -376,7 +318,7 @@ impl Run<'_> {
                 .await;
                 for (scanned, outcome) in chosen.iter().zip(outcomes) {
                     if let Err(reason) = outcome {
-                        self.not_redriven(scanned, "failed", reason);
+                        self.not_redriven(scanned, NotRedrivenReason::Failed, reason);
                     }
                 }
             }
@@ -389,7 +331,9 @@ impl Run<'_> {
                             envelopes.push(envelope);
                             ready.push(scanned);
                         }
-                        Err(reason) => self.not_redriven(&scanned, "failed", reason),
+                        Err(reason) => {
+                            self.not_redriven(&scanned, NotRedrivenReason::Failed, reason)
+                        }
                     }
                 }
                 if !ready.is_empty() {
@@ -401,13 +345,21 @@ impl Run<'_> {
                             for (scanned, outcome) in ready.into_iter().zip(outcomes) {
                                 match outcome {
                                     Ok(()) => self.confirm(&scanned),
-                                    Err(reason) => self.not_redriven(&scanned, "failed", reason),
+                                    Err(reason) => self.not_redriven(
+                                        &scanned,
+                                        NotRedrivenReason::Failed,
+                                        reason,
+                                    ),
                                 }
                             }
                         }
                         Err(e) => {
                             for scanned in &ready {
-                                self.not_redriven(scanned, "failed", e.to_string());
+                                self.not_redriven(
+                                    scanned,
+                                    NotRedrivenReason::Failed,
+                                    e.to_string(),
+                                );
                             }
                         }
                     }
@@ -443,31 +395,34 @@ impl Run<'_> {
                 Err(e) => receipts.iter().map(|_| Err(e.to_string())).collect(),
             };
             for (delivered, outcome) in batch.iter().zip(outcomes) {
-                let mut report = self.report.borrow_mut();
-                let journal = match outcome {
+                let (outcome, error) = match outcome {
                     Ok(()) => {
                         self.held.forget(&delivered.message_id);
-                        report.redriven += 1;
-                        json!({"outcome": "redriven"})
+                        self.report.borrow_mut().redriven += 1;
+                        (MessageOutcome::Redriven, None)
                     }
                     Err(reason) => {
-                        report.delivered_not_deleted += 1;
                         let reason = format!(
                             "delivered, but the delete failed ({reason}); the next run delivers it again and idempotency absorbs it"
                         );
+                        let mut report = self.report.borrow_mut();
+                        report.delivered_not_deleted += 1;
                         report.not_redriven.push(NotRedriven {
                             message_id: delivered.message_id.clone(),
                             order_id: delivered.order_id.clone(),
+                            outcome: NotRedrivenReason::DeliveredNotDeleted,
                             reason: reason.clone(),
                         });
-                        json!({"outcome": "delivered-not-deleted", "error": reason})
+                        (MessageOutcome::DeliveredNotDeleted, Some(reason))
                     }
                 };
-                let mut record = journal;
-                record["messageId"] = json!(delivered.message_id);
-                record["eventId"] = json!(delivered.event_id);
-                record["orderId"] = json!(delivered.order_id);
-                let _ = self.journal.borrow_mut().write("message", record);
+                let _ = self.journal.borrow_mut().write(&JournalRecord::Message {
+                    message_id: &delivered.message_id,
+                    event_id: delivered.event_id.as_deref(),
+                    order_id: delivered.order_id.as_deref(),
+                    outcome,
+                    error: error.as_deref(),
+                });
             }
         }
     }

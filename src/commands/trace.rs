@@ -11,108 +11,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use ecomm_events::{DlqRecord, LogLevel, LogRecord, Outcome as LogOutcome, detail_types, sources};
-use ecomm_local::config::Routing;
-use serde::Serialize;
+use ecomm_consumers::Routing;
+use ecomm_events::{DlqRecord, DomainEvent, LogLevel, LogRecord, Outcome as Logged, services};
 use serde_json::json;
 
-use crate::Outcome;
 use crate::backend::{Backend, Consumer, LogRequest};
 use crate::cli::{Filters, TraceArgs};
-use crate::render::{self, Printer};
+use crate::interaction::Interaction;
+use crate::report::Report;
+use crate::report::trace::{
+    Attempt, AttemptOutcome, EventNode, Invocation, InvocationOutcome, Stuck, TraceReport,
+};
 use crate::scan::{self, Held};
-
-/// One attempt of an invocation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Attempt {
-    /// Lambda's attempt number, when known.
-    pub attempt: Option<u32>,
-    /// When it started.
-    pub at: DateTime<Utc>,
-    /// `succeeded`, `failed`, `duplicate`, `skipped`, `running` (no outcome logged yet), or
-    /// `unfinished` (no outcome was ever logged, yet a later attempt ran or the event is in the
-    /// DLQ: the function timed out or crashed).
-    pub outcome: String,
-    /// How long it took.
-    pub duration_ms: Option<u64>,
-    /// The error, when it failed.
-    pub error: Option<String>,
-}
-
-/// A message of the chain that sits in a DLQ.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Stuck {
-    /// The consumer whose DLQ holds it.
-    pub consumer: String,
-    /// The queue.
-    pub queue: String,
-    /// The SQS message id.
-    pub message_id: String,
-    /// When it entered the DLQ.
-    pub sent_at: Option<DateTime<Utc>>,
-    /// The error code.
-    pub error_code: Option<String>,
-    /// The error message.
-    pub error_message: Option<String>,
-    /// Attempts made before it was dead-lettered.
-    pub attempts: Option<u32>,
-    /// The command that replays it.
-    pub redrive: String,
-}
-
-/// A consumer's handling of one event.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Invocation {
-    /// The consumer.
-    pub consumer: String,
-    /// The final state: the last attempt's outcome, or `stuck` when the event is in the DLQ.
-    pub outcome: String,
-    /// Every attempt logged.
-    pub attempts: Vec<Attempt>,
-    /// The events this invocation emitted.
-    pub emitted: Vec<EventNode>,
-    /// The DLQ message, when stuck.
-    pub stuck: Option<Stuck>,
-}
-
-/// One event of the chain.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EventNode {
-    /// The idempotency key.
-    pub event_id: String,
-    /// The detail-type.
-    pub detail_type: String,
-    /// Who published it, when the log says.
-    pub published_by: Option<String>,
-    /// When it was published (or first seen).
-    pub at: Option<DateTime<Utc>>,
-    /// The consumers that handled (or failed) it.
-    pub invocations: Vec<Invocation>,
-    /// Consumers whose rule matches this event but that never saw it.
-    pub missing: Vec<String>,
-}
-
-/// The answer of `trace`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Trace {
-    /// What was asked.
-    pub query: String,
-    /// The correlation ids it resolved to.
-    pub correlation_ids: Vec<String>,
-    /// The order(s).
-    pub order_ids: Vec<String>,
-    /// The chains, roots first.
-    pub events: Vec<EventNode>,
-    /// Log groups or DLQs that could not be read (the rest is shown).
-    pub problems: Vec<String>,
-    /// Whether some source may be incomplete.
-    pub partial: bool,
-}
 
 #[derive(Default)]
 struct EventFacts {
@@ -127,11 +37,11 @@ struct EventFacts {
     clippy::too_many_lines,
     reason = "resolve, gather, filter, build: one pass, read top to bottom"
 )]
-pub async fn gather(
+async fn gather(
     backend: &dyn Backend,
     args: &TraceArgs,
     consumers: &[Consumer],
-) -> anyhow::Result<Trace> {
+) -> anyhow::Result<TraceReport> {
     let start = args
         .since
         .unwrap_or_else(|| Utc::now() - Duration::hours(24));
@@ -246,7 +156,7 @@ pub async fn gather(
     // Every search meets the same unreadable group: say so once.
     let mut seen = BTreeSet::new();
     problems.retain(|p| seen.insert(p.clone()));
-    Ok(Trace {
+    Ok(TraceReport {
         query: args.id.clone(),
         correlation_ids: correlations.into_iter().collect(),
         order_ids: order_ids.into_iter().collect(),
@@ -270,7 +180,7 @@ async fn scan_dlqs(
             .map(|(target, queue)| async move {
                 let held = Held::default();
                 let result =
-                    scan::scan(backend, &queue, &Filters::default(), &args.scan, &held).await;
+                    scan::read(backend, &queue, &Filters::default(), &args.scan, &held).await;
                 scan::release(backend, &queue, &held).await;
                 (target, queue, result)
             }),
@@ -308,39 +218,25 @@ async fn scan_dlqs(
     (hits, problems)
 }
 
-fn outcome_name(outcome: LogOutcome) -> &'static str {
-    ecomm_ports::consumer::outcome_name(outcome)
-}
-
-const PRODUCER: &str = "order-producer";
-
-fn source_of(detail_type: &str) -> &'static str {
-    match detail_type {
-        detail_types::INVENTORY_RESERVED | detail_types::INVENTORY_OUT_OF_STOCK => {
-            sources::INVENTORY
-        }
-        detail_types::REFUND_COMPLETED | detail_types::REFUND_FAILED => sources::PAYMENTS,
-        _ => sources::ORDERS,
-    }
-}
-
 /// The consumers whose rule matches an event of this detail-type, per the declarations.
 fn expected_consumers(routing: Option<&Routing>, detail_type: &str) -> Vec<String> {
-    let Some(routing) = routing else {
+    let (Some(routing), Some(source)) = (routing, DomainEvent::source_of(detail_type)) else {
         return Vec::new();
     };
-    let probe = json!({"version": "0", "id": "probe", "detail-type": detail_type, "source": source_of(detail_type),
+    // Rules match on the envelope: a probe with this detail-type and its source stands for
+    // every event of the type.
+    let probe = json!({"version": "0", "id": "probe", "detail-type": detail_type, "source": source,
                        "account": "0", "time": "2026-01-01T00:00:00Z", "region": "probe", "resources": [], "detail": {}});
     routing
-        .targets(&probe)
+        .consumers_of(&probe)
         .into_iter()
-        .map(|i| routing.consumers[i].name.clone())
+        .map(str::to_owned)
         .collect()
 }
 
 /// Build the chains from the records and DLQ messages of one or more correlations; `consumers`
 /// are the bus's, the only ones whose absence is a missing step.
-pub fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer]) -> Vec<EventNode> {
+fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer]) -> Vec<EventNode> {
     let mut events: BTreeMap<String, EventFacts> = BTreeMap::new();
     // (event id, consumer) → attempts
     let mut invocations: BTreeMap<(String, String), Vec<Attempt>> = BTreeMap::new();
@@ -348,7 +244,7 @@ pub fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer])
         let Some(event_id) = r.event_id.clone() else {
             continue;
         };
-        if r.outcome == Some(LogOutcome::Published) {
+        if r.outcome == Some(Logged::Published) {
             let facts = events.entry(event_id).or_default();
             facts.detail_type = r.detail_type.clone().unwrap_or_default();
             facts.publisher = Some(r.service.clone());
@@ -356,7 +252,7 @@ pub fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer])
             facts.at = Some(r.timestamp);
             continue;
         }
-        if r.service == PRODUCER {
+        if r.service == services::ORDER_PRODUCER {
             continue;
         }
         let facts = events.entry(event_id.clone()).or_default();
@@ -370,34 +266,36 @@ pub fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer])
         let attempts = invocations
             .entry((event_id, r.service.clone()))
             .or_default();
-        match r.outcome {
+        match &r.outcome {
             // A line without an outcome is the start line (INFO), or a warning or debug line
             // within the invocation: only the start line opens an attempt.
             None if r.level != LogLevel::Info => {}
             None => attempts.push(Attempt {
                 attempt: r.attempt,
                 at: r.timestamp,
-                outcome: "running".to_owned(),
+                outcome: AttemptOutcome::Running,
                 duration_ms: None,
                 error: None,
             }),
             Some(outcome) => {
-                let open = attempts.iter_mut().rev().find(|a| a.outcome == "running");
-                let attempt = if let Some(a) = open {
-                    a
+                let logged = AttemptOutcome::Logged(outcome.clone());
+                let open = attempts
+                    .iter_mut()
+                    .rev()
+                    .find(|a| a.outcome == AttemptOutcome::Running);
+                if let Some(attempt) = open {
+                    attempt.outcome = logged;
+                    attempt.duration_ms = r.duration_ms;
+                    attempt.error.clone_from(&r.error);
                 } else {
                     attempts.push(Attempt {
                         attempt: r.attempt,
                         at: r.timestamp,
-                        outcome: String::new(),
-                        duration_ms: None,
-                        error: None,
+                        outcome: logged,
+                        duration_ms: r.duration_ms,
+                        error: r.error.clone(),
                     });
-                    attempts.last_mut().expect("just pushed")
-                };
-                outcome_name(outcome).clone_into(&mut attempt.outcome);
-                attempt.duration_ms = r.duration_ms;
-                attempt.error.clone_from(&r.error);
+                }
             }
         }
     }
@@ -406,8 +304,8 @@ pub fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer])
     for attempts in invocations.values_mut() {
         let last = attempts.len().saturating_sub(1);
         for attempt in &mut attempts[..last] {
-            if attempt.outcome == "running" {
-                "unfinished".clone_into(&mut attempt.outcome);
+            if attempt.outcome == AttemptOutcome::Running {
+                attempt.outcome = AttemptOutcome::Unfinished;
             }
         }
     }
@@ -488,20 +386,23 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
             if in_dlq.is_some() {
                 // Lambda gave up on it: an attempt without an outcome is not still running.
                 for attempt in &mut attempts {
-                    if attempt.outcome == "running" {
-                        "unfinished".clone_into(&mut attempt.outcome);
+                    if attempt.outcome == AttemptOutcome::Running {
+                        attempt.outcome = AttemptOutcome::Unfinished;
                     }
                 }
             }
+            let duplicate = AttemptOutcome::Logged(Logged::Duplicate);
             let outcome = if in_dlq.is_some() {
-                "stuck".to_owned()
+                InvocationOutcome::Stuck
             } else {
                 attempts
                     .iter()
                     .rev()
-                    .find(|a| a.outcome != "duplicate")
+                    .find(|a| a.outcome != duplicate)
                     .or(attempts.last())
-                    .map_or_else(|| "unknown".to_owned(), |a| a.outcome.clone())
+                    .map_or(InvocationOutcome::Unknown, |a| {
+                        InvocationOutcome::Attempt(a.outcome.clone())
+                    })
             };
             // Guard against a cycle in corrupt data: the chain is short by nature.
             let emitted = if depth > 16 {
@@ -549,52 +450,49 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
     }
 }
 
-/// Run `trace`.
-pub async fn run(
+/// `trace`: the chain once.
+pub(crate) async fn run(backend: &dyn Backend, args: &TraceArgs) -> anyhow::Result<TraceReport> {
+    let consumers = backend.consumers().await?;
+    let trace = gather(backend, args, &consumers).await?;
+    if trace.events.is_empty() {
+        // Say what could not be read: "not found" is not an answer when the logs were not
+        // readable.
+        let unread = if trace.problems.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n  and these could not be read:\n    {}",
+                trace.problems.join("\n    ")
+            )
+        };
+        anyhow::bail!(
+            "no log record or DLQ message mentions {} in the window; check the id, or widen it with --since (default 24h){unread}",
+            args.id
+        );
+    }
+    Ok(trace)
+}
+
+/// `trace --follow`: every state of the chain handed to `interaction` as it changes, until
+/// Ctrl-C.
+pub(crate) async fn follow(
     backend: &dyn Backend,
     args: &TraceArgs,
-    printer: &Printer,
-) -> anyhow::Result<Outcome> {
+    interaction: &dyn Interaction,
+) -> anyhow::Result<Report> {
     let consumers = backend.consumers().await?;
-    if !args.follow {
-        let trace = gather(backend, args, &consumers).await?;
-        if trace.events.is_empty() {
-            // Say what could not be read: "not found" is not an answer when the logs were not
-            // readable.
-            let unread = if trace.problems.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "\n  and these could not be read:\n    {}",
-                    trace.problems.join("\n    ")
-                )
-            };
-            anyhow::bail!(
-                "no log record or DLQ message mentions {} in the window; check the id, or widen it with --since (default 24h){unread}",
-                args.id
-            );
-        }
-        render::trace::print(printer, &backend.banner(), &trace);
-        return Ok(if trace.partial || !trace.problems.is_empty() {
-            Outcome::Partial
-        } else {
-            Outcome::Success
-        });
-    }
-    let mut shown = BTreeSet::new();
-    scan::until_interrupted(async {
+    let polls = async {
         loop {
-            let trace = gather(backend, args, &consumers).await?;
-            render::trace::follow(printer, &backend.banner(), &trace, &mut shown);
+            let trace = match gather(backend, args, &consumers).await {
+                Ok(trace) => trace,
+                Err(e) => return Err::<(), _>(e),
+            };
+            interaction.trace_update(&trace);
             tokio::time::sleep(std::time::Duration::from_secs(args.interval)).await;
         }
-    })
-    .await
-    .or_else(|e| {
-        if e.is::<scan::Interrupted>() {
-            Ok(Outcome::Success)
-        } else {
-            Err(e)
-        }
-    })
+    };
+    match scan::until_interrupted(polls).await {
+        Err(e) if !e.is::<scan::Interrupted>() => Err(e),
+        _ => Ok(Report::Followed),
+    }
 }

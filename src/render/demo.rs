@@ -1,16 +1,15 @@
 //! The demo's summary.
 
-use ecomm_local::demo::DemoReport;
-
 use super::Printer;
-use crate::cli::OutputFormat;
+use crate::report::demo::DemoSummary;
 
-/// Print the demo's report.
-pub fn print(printer: &Printer, banner: &str, report: &DemoReport) {
-    if printer.format() != OutputFormat::Table {
-        printer.json(report);
+/// Print the demo's summary.
+pub(super) fn print(printer: &Printer, banner: &str, summary: &DemoSummary) {
+    if !printer.is_human() {
+        printer.json(summary);
         return;
     }
+    let report = &summary.run;
     printer.message(&format!("{banner} (seed {})", report.seed));
     printer.message(&format!(
         "orders: {} through the producer ({} accepted, {} rejected), {} from the legacy v1 producer; \
@@ -47,23 +46,12 @@ pub fn print(printer: &Printer, banner: &str, report: &DemoReport) {
         ],
         rows,
     );
-    if let Some(rejection) = &report.rejection_example {
-        let errors: Vec<String> = rejection["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} {} ({})",
-                            e["field"].as_str().unwrap_or(""),
-                            e["code"].as_str().unwrap_or(""),
-                            e["message"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    if !summary.rejected_fields.is_empty() {
+        let errors: Vec<String> = summary
+            .rejected_fields
+            .iter()
+            .map(|e| format!("{} {} ({})", e.field, e.code, e.message))
+            .collect();
         printer.message(&format!(
             "a rejected order, as the client saw it (400): {}",
             errors.join("; ")

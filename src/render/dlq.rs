@@ -1,48 +1,33 @@
 //! `dlq ls | show | export | purge` output.
 
-use std::path::Path;
-
-use chrono::{DateTime, Utc};
-
 use super::Printer;
-use crate::commands::dlq::{
-    DlqRow, ExportedMessage, MessageView, PurgeReport, mask_body, mask_text,
-};
-use crate::scan::Scan;
-
-/// `3m`, `2h 5m`, `4d 3h`: how long ago.
-pub fn age(since: DateTime<Utc>) -> String {
-    let secs = (Utc::now() - since).num_seconds().max(0);
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3600 => format!("{}m", secs / 60),
-        3600..86_400 => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
-        _ => format!("{}d {}h", secs / 86_400, secs % 86_400 / 3600),
-    }
-}
-
-fn opt<T: ToString>(value: Option<T>) -> String {
-    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
-}
+use super::cells::{age, opt, short};
+use super::pii::{mask_body, mask_text};
+use crate::cli::OutputFormat;
+use crate::report::dlq::{Coverage, DlqList, ExportReport, PurgeReport, ShowReport};
 
 fn tick(yes: bool) -> &'static str {
     if yes { "yes" } else { "NO" }
 }
 
 /// `dlq ls`.
-pub fn ls(printer: &Printer, banner: &str, rows: &[DlqRow]) {
-    if printer.format() == crate::cli::OutputFormat::Ndjson {
-        for row in rows {
-            printer.json(row);
+pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
+    match printer.format() {
+        OutputFormat::Ndjson => {
+            for row in &list.rows {
+                printer.json(row);
+            }
+            return;
         }
-        return;
-    }
-    if !printer.is_human() {
-        printer.json(&rows);
-        return;
+        OutputFormat::Json | OutputFormat::Mermaid => {
+            printer.json(list);
+            return;
+        }
+        OutputFormat::Table => {}
     }
     printer.message(banner);
-    let table = rows
+    let table = list
+        .rows
         .iter()
         .map(|r| {
             vec![
@@ -70,78 +55,59 @@ pub fn ls(printer: &Printer, banner: &str, rows: &[DlqRow]) {
         ],
         table,
     );
-    for row in rows {
+    for row in &list.rows {
         for finding in &row.findings {
             printer.message(&format!("warning: {}: {finding}", row.target));
         }
     }
 }
 
-fn short(text: Option<&str>, max: usize) -> String {
-    match text {
-        None => "-".to_owned(),
-        Some(t) if t.chars().count() <= max => t.to_owned(),
-        Some(t) => format!("{}…", t.chars().take(max - 1).collect::<String>()),
-    }
-}
-
 /// `dlq show`.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "a renderer of one command's whole answer"
-)]
-pub fn show(
-    printer: &Printer,
-    banner: &str,
-    queue: &str,
-    views: &[MessageView],
-    scan: &Scan,
-    raw: bool,
-    show_pii: bool,
-    unreleased: usize,
-) {
-    if !printer.is_human() {
-        if printer.format() == crate::cli::OutputFormat::Ndjson {
-            for view in views {
+pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
+    match printer.format() {
+        OutputFormat::Ndjson => {
+            for view in &report.messages {
                 printer.json(view);
             }
-        } else {
-            printer.json(&serde_json::json!({"queue": queue, "messages": views, "seen": scan.seen, "complete": scan.incomplete.is_none(), "incomplete": scan.incomplete}));
+            return;
         }
-        return;
+        OutputFormat::Json | OutputFormat::Mermaid => {
+            printer.json(report);
+            return;
+        }
+        OutputFormat::Table => {}
     }
     printer.message(&format!(
-        "{banner}\n{queue}: {} matching of {} read",
-        views.len(),
-        scan.seen
+        "{banner}\n{}: {} matching of {} read",
+        report.queue,
+        report.messages.len(),
+        report.coverage.seen
     ));
     // Error messages and attributes quote what failed, e.g. the address SES rejected.
     let pii = |text: &str| {
-        if show_pii {
+        if report.show_pii {
             text.to_owned()
         } else {
             mask_text(text)
         }
     };
-    if raw {
-        for view in views {
+    if report.raw {
+        for view in &report.messages {
             printer.message(&format!(
                 "--- {} ({}, sent {})",
                 view.message_id,
-                view.kind,
+                view.kind.as_str(),
                 opt(view.sent_at)
             ));
-            if let Some(attributes) = &view.attributes {
-                for (name, value) in attributes {
-                    printer.message(&format!(
-                        "  {name} [{}] = {}",
-                        value.data_type(),
-                        value.as_text().map_or_else(|| "<binary>".to_owned(), pii)
-                    ));
-                }
+            for (name, value) in view.attributes.iter().flatten() {
+                printer.message(&format!(
+                    "  {name} [{}] = {}",
+                    value.data_type(),
+                    value.as_text().map_or_else(|| "<binary>".to_owned(), pii)
+                ));
             }
             let body = view.body.as_deref().unwrap_or_default();
-            let body = if show_pii {
+            let body = if report.show_pii {
                 body.to_owned()
             } else {
                 mask_body(body)
@@ -152,14 +118,15 @@ pub fn show(
             printer.message(&pretty);
         }
     } else {
-        let rows = views
+        let rows = report
+            .messages
             .iter()
             .map(|v| {
                 vec![
                     short(Some(&v.message_id), 8),
                     opt(v.sent_at.map(age)),
                     v.receive_count.to_string(),
-                    v.kind.to_owned(),
+                    v.kind.as_str().to_owned(),
                     short(v.error_code.as_deref(), 24),
                     short(v.error_message.as_deref().map(pii).as_deref(), 48),
                     opt(v.attempts),
@@ -192,50 +159,47 @@ pub fn show(
             rows,
         );
     }
-    if let Some(reason) = &scan.incomplete {
-        printer.message(&format!("incomplete: {reason}"));
-    }
-    if unreleased > 0 {
-        printer.message(&format!("warning: {unreleased} message(s) could not be made visible again; they reappear when the visibility timeout ends"));
-    }
+    coverage(printer, &report.coverage);
 }
 
-/// `dlq export` to stdout: NDJSON whatever `--output` says.
-pub fn ndjson(lines: &[ExportedMessage]) {
-    for line in lines {
-        super::out(&serde_json::to_string(line).expect("messages always serialize"));
-    }
-}
-
-/// `dlq export --file`.
-pub fn exported(
-    printer: &Printer,
-    banner: &str,
-    count: usize,
-    path: &Path,
-    scan: &Scan,
-    unreleased: usize,
-) {
-    if !printer.is_human() {
-        printer.json(&serde_json::json!({"exported": count, "file": path, "seen": scan.seen, "complete": scan.incomplete.is_none()}));
-        return;
-    }
-    printer.message(&format!(
-        "{banner}\nexported {count} message(s) to {}",
-        path.display()
-    ));
-    if let Some(reason) = &scan.incomplete {
+/// What a scan could not see or give back.
+fn coverage(printer: &Printer, coverage: &Coverage) {
+    if let Some(reason) = &coverage.incomplete {
         printer.message(&format!("incomplete: {reason}"));
     }
-    if unreleased > 0 {
+    if coverage.interrupted {
+        printer.message(&super::interrupted("read"));
+    }
+    if coverage.unreleased > 0 {
         printer.message(&format!(
-            "warning: {unreleased} message(s) could not be made visible again"
+            "warning: {} message(s) could not be made visible again; they reappear when the visibility timeout ends",
+            coverage.unreleased
         ));
     }
 }
 
+/// `dlq export`: NDJSON on stdout whatever `--output` says, or a summary of the file written.
+pub(super) fn export(printer: &Printer, banner: &str, report: &ExportReport) {
+    let Some(path) = &report.file else {
+        for line in &report.messages {
+            super::out(&serde_json::to_string(line).expect("messages always serialize"));
+        }
+        return;
+    };
+    if !printer.is_human() {
+        printer.json(report);
+        return;
+    }
+    printer.message(&format!(
+        "{banner}\nexported {} message(s) to {}",
+        report.exported,
+        path.display()
+    ));
+    coverage(printer, &report.coverage);
+}
+
 /// `dlq purge`.
-pub fn purged(printer: &Printer, banner: &str, report: &PurgeReport) {
+pub(super) fn purged(printer: &Printer, banner: &str, report: &PurgeReport) {
     if !printer.is_human() {
         printer.json(report);
         return;
@@ -260,5 +224,11 @@ pub fn purged(printer: &Printer, banner: &str, report: &PurgeReport) {
             "{} message(s) could not be deleted and are still in the queue",
             report.failed
         ));
+    }
+    if let Some(reason) = &report.incomplete {
+        printer.message(&format!("incomplete: {reason}"));
+    }
+    if report.interrupted {
+        printer.message(&super::interrupted("not deleted"));
     }
 }

@@ -1,16 +1,21 @@
 //! Everything the CLI prints: tables and text for people on stdout, JSON for scripts, progress
-//! and errors on stderr. No other module prints.
+//! and errors on stderr. No other module prints. [`report`] renders a command's answer;
+//! [`Terminal`] is the person at the terminal, as commands see them (`crate::interaction`).
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
     reason = "this module is where printing happens"
 )]
 
-pub mod demo;
-pub mod dlq;
-pub mod redrive;
-pub mod trace;
+mod cells;
+mod demo;
+mod dlq;
+mod pii;
+mod redrive;
+mod trace;
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
@@ -19,11 +24,51 @@ use comfy_table::{ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::{Global, OutputFormat};
+use crate::cli::{Cli, Global, OutputFormat};
+use crate::interaction::{Confirmation, Interaction, Progress};
+use crate::report::Report;
+use crate::report::trace::TraceReport;
+
+/// Print a command's answer; `banner` says where it comes from.
+pub(crate) fn report(printer: &Printer, banner: &str, report: &Report) -> anyhow::Result<()> {
+    match report {
+        Report::DlqList(list) => dlq::ls(printer, banner, list),
+        Report::Show(shown) => dlq::show(printer, banner, shown),
+        Report::Export(exported) => dlq::export(printer, banner, exported),
+        Report::Purge(purged) => dlq::purged(printer, banner, purged),
+        Report::Redrive(redriven) => redrive::print(printer, banner, redriven),
+        Report::Trace(traced) => trace::print(printer, banner, traced),
+        Report::Followed => {}
+        Report::Demo(summary) => demo::print(printer, banner, summary),
+        Report::Reset(reset) => {
+            if printer.is_human() {
+                printer.message(&format!("reset: deleted {}", reset.deleted.display()));
+            } else {
+                printer.json(reset);
+            }
+        }
+        Report::Completions(shell) => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(*shell, &mut Cli::command(), "ecomm", &mut std::io::stdout());
+        }
+        Report::Man => {
+            use clap::CommandFactory as _;
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+        }
+    }
+    Ok(())
+}
+
+/// The line that ends an interrupted command: which messages are back, and how to finish.
+fn interrupted(unfinished: &str) -> String {
+    format!(
+        "interrupted: every message {unfinished} is back in the DLQ; run the same command again to finish"
+    )
+}
 
 /// Write a line to stdout. A closed pipe (`ecomm ... | head`) ends the process quietly: the
 /// reader has all it wants, and every command has released its messages before printing.
-pub fn out(text: &str) {
+fn out(text: &str) {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = writeln!(stdout, "{text}").and_then(|()| stdout.flush())
@@ -33,19 +78,9 @@ pub fn out(text: &str) {
     }
 }
 
-/// Print a shell completion script.
-pub fn completions(shell: clap_complete::Shell, command: &mut clap::Command) {
-    clap_complete::generate(shell, command, "ecomm", &mut std::io::stdout());
-}
-
-/// Print the man page.
-pub fn man(command: clap::Command) -> std::io::Result<()> {
-    clap_mangen::Man::new(command).render(&mut std::io::stdout())
-}
-
 /// Prints answers in the chosen format.
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     format: OutputFormat,
     quiet: bool,
     color: bool,
@@ -54,7 +89,7 @@ pub struct Printer {
 
 impl Printer {
     /// From the global flags and the terminal.
-    pub fn new(global: &Global) -> Self {
+    pub(crate) fn new(global: &Global) -> Self {
         let color = !global.no_color
             && std::env::var_os("NO_COLOR").is_none()
             && std::io::stdout().is_terminal();
@@ -70,31 +105,31 @@ impl Printer {
     }
 
     /// The output format.
-    pub fn format(&self) -> OutputFormat {
+    fn format(&self) -> OutputFormat {
         self.format
     }
 
     /// Whether human output is wanted.
-    pub fn is_human(&self) -> bool {
+    fn is_human(&self) -> bool {
         self.format == OutputFormat::Table
     }
 
     /// A line of human output (nothing in JSON modes).
-    pub fn message(&self, text: &str) {
+    fn message(&self, text: &str) {
         if self.is_human() {
             out(text);
         }
     }
 
     /// A hint for people, dropped with `--quiet` and in JSON modes.
-    pub fn hint(&self, text: &str) {
+    fn hint(&self, text: &str) {
         if self.is_human() && !self.quiet {
             out(text);
         }
     }
 
     /// One JSON document (`--output json`) or one line (`--output ndjson`).
-    pub fn json<T: Serialize>(&self, value: &T) {
+    fn json<T: Serialize>(&self, value: &T) {
         let text = match self.format {
             OutputFormat::Json => serde_json::to_string_pretty(value),
             _ => serde_json::to_string(value),
@@ -103,7 +138,7 @@ impl Printer {
     }
 
     /// A table with a header row.
-    pub fn table(&self, header: &[&str], rows: Vec<Vec<String>>) {
+    fn table(&self, header: &[&str], rows: Vec<Vec<String>>) {
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
@@ -119,26 +154,20 @@ impl Printer {
     }
 
     /// An error, with its causes, on stderr.
-    pub fn error(&self, error: &anyhow::Error) {
+    pub(crate) fn error(&self, error: &anyhow::Error) {
         eprintln!("error: {error}");
         for cause in error.chain().skip(1) {
             eprintln!("  caused by: {cause}");
         }
     }
 
-    /// Ask a yes/no question on stderr; `None` when stdin is not a terminal.
-    pub fn confirm(&self, question: &str) -> Option<bool> {
-        if !std::io::stdin().is_terminal() {
-            return None;
-        }
-        eprint!("{question} [y/N] ");
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).ok()?;
-        Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
+    /// An error already worded, on stderr.
+    fn error_text(&self, error: &str) {
+        eprintln!("error: {error}");
     }
 
     /// A progress bar on stderr with rate and ETA, hidden when it would get in the way.
-    pub fn progress(&self, total: u64, message: &str) -> ProgressBar {
+    fn progress_bar(&self, total: u64, message: &str) -> ProgressBar {
         if !self.progress {
             return ProgressBar::hidden();
         }
@@ -155,7 +184,7 @@ impl Printer {
     }
 
     /// A spinner on stderr, hidden when it would get in the way.
-    pub fn spinner(&self, message: &str) -> ProgressBar {
+    fn spinner_bar(&self, message: &str) -> ProgressBar {
         if !self.progress {
             return ProgressBar::hidden();
         }
@@ -166,5 +195,75 @@ impl Printer {
         bar.set_message(message.to_owned());
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
+    }
+}
+
+impl Progress for ProgressBar {
+    fn advance(&self, n: u64) {
+        self.inc(n);
+    }
+
+    fn status(&self, text: String) {
+        self.set_message(text);
+    }
+
+    fn finish(&self) {
+        self.finish_and_clear();
+    }
+}
+
+/// The person at the terminal: asks on stderr, shows progress on stderr, prints the updates of
+/// a followed trace as they come.
+#[derive(Debug)]
+pub(crate) struct Terminal<'a> {
+    printer: &'a Printer,
+    banner: String,
+    /// The lines (or JSON documents) of `trace --follow` already printed.
+    shown: RefCell<BTreeSet<String>>,
+}
+
+impl<'a> Terminal<'a> {
+    /// For answers that come from `banner`.
+    pub(crate) fn new(printer: &'a Printer, banner: String) -> Self {
+        Self {
+            printer,
+            banner,
+            shown: RefCell::default(),
+        }
+    }
+}
+
+impl Interaction for Terminal<'_> {
+    fn confirm(&self, question: &str) -> Confirmation {
+        if !std::io::stdin().is_terminal() {
+            return Confirmation::NoTerminal;
+        }
+        eprint!("{question} [y/N] ");
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).is_err() {
+            return Confirmation::NoTerminal;
+        }
+        if matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
+            Confirmation::Yes
+        } else {
+            Confirmation::No
+        }
+    }
+
+    fn progress(&self, total: u64, message: &str) -> Box<dyn Progress> {
+        Box::new(self.printer.progress_bar(total, message))
+    }
+
+    fn spinner(&self, message: &str) -> Box<dyn Progress> {
+        Box::new(self.printer.spinner_bar(message))
+    }
+
+    fn trace_update(&self, trace: &TraceReport) {
+        trace::follow(
+            self.printer,
+            &self.banner,
+            trace,
+            &mut self.shown.borrow_mut(),
+        );
     }
 }

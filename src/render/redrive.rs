@@ -1,21 +1,28 @@
 //! `redrive` output.
 
 use super::Printer;
-use crate::commands::redrive::RedriveReport;
+use crate::report::redrive::RedriveReport;
 
-/// The redrive summary.
-pub fn print(printer: &Printer, banner: &str, report: &RedriveReport) {
-    if !printer.is_human() {
+/// The redrive summary; an error that stopped the run follows it on stderr.
+pub(super) fn print(printer: &Printer, banner: &str, report: &RedriveReport) {
+    if printer.is_human() {
+        human(printer, banner, report);
+    } else {
         printer.json(report);
-        return;
     }
+    if let Some(error) = &report.error {
+        printer.error_text(error);
+    }
+}
+
+fn human(printer: &Printer, banner: &str, report: &RedriveReport) {
     printer.message(banner);
     if report.dry_run {
         printer.message(&format!(
             "dry run: {} message(s) of {} would be redriven via {}",
             report.would_redrive.len(),
             report.queue,
-            report.via
+            report.via.name()
         ));
         let rows = report
             .would_redrive
@@ -23,7 +30,7 @@ pub fn print(printer: &Printer, banner: &str, report: &RedriveReport) {
             .map(|v| {
                 vec![
                     v.message_id.clone(),
-                    v.kind.to_owned(),
+                    v.kind.as_str().to_owned(),
                     v.error_code.clone().unwrap_or_default(),
                     v.detail_type.clone().unwrap_or_default(),
                     v.order_id.clone().unwrap_or_default(),
@@ -62,7 +69,7 @@ pub fn print(printer: &Printer, banner: &str, report: &RedriveReport) {
         ));
     }
     if report.interrupted {
-        printer.message("interrupted: every message not confirmed delivered is back in the DLQ; run the same command again to finish");
+        printer.message(&super::interrupted("not confirmed delivered"));
     }
     if let Some(reason) = &report.incomplete {
         printer.message(&format!("incomplete: {reason}"));

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::Printer;
-use super::dlq::age;
+use super::cells::age;
 use crate::cli::OutputFormat;
-use crate::commands::trace::{Attempt, EventNode, Invocation, Trace};
+use crate::report::trace::{AttemptOutcome, EventNode, Invocation, InvocationOutcome, TraceReport};
 
 fn time(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(
@@ -21,15 +21,19 @@ fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-/// Failed, or never logged an outcome although Lambda moved on.
-fn did_not_finish(attempt: &Attempt) -> bool {
-    attempt.outcome == "failed" || attempt.outcome == "unfinished"
-}
-
 fn invocation_line(inv: &Invocation) -> String {
     let last = inv.attempts.last();
-    let failed = inv.attempts.iter().filter(|a| did_not_finish(a)).count();
+    let failed = inv
+        .attempts
+        .iter()
+        .filter(|a| a.outcome.did_not_finish())
+        .count();
     let mut line = format!("{:<13} {}", inv.consumer, inv.outcome);
+    if let InvocationOutcome::Attempt(AttemptOutcome::Logged(logged)) = &inv.outcome
+        && !logged.is_known()
+    {
+        line.push_str(" (an outcome this ecomm does not know)");
+    }
     if let Some(a) = last {
         let _ = write!(line, "  {}", time(Some(a.at)));
         if let Some(ms) = a.duration_ms {
@@ -39,7 +43,7 @@ fn invocation_line(inv: &Invocation) -> String {
     if inv.attempts.len() > 1 {
         let _ = write!(line, " · {} attempts", inv.attempts.len());
     }
-    if failed > 0 && inv.outcome != "failed" && inv.stuck.is_none() {
+    if failed > 0 && !inv.outcome.is_failure() {
         let _ = write!(line, " · recovered after {failed} failure(s)");
     }
     line
@@ -60,10 +64,10 @@ fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<String>) 
         let inner = format!("{prefix}{cont}");
         // Lambda does not tell a function its attempt number on AWS: number them in order.
         for (position, a) in inv.attempts.iter().enumerate() {
-            if !did_not_finish(a) {
+            if !a.outcome.did_not_finish() {
                 continue;
             }
-            let why = if a.outcome == "unfinished" {
+            let why = if a.outcome == AttemptOutcome::Unfinished {
                 "no outcome logged (timed out or crashed)"
             } else {
                 a.error.as_deref().unwrap_or("failed")
@@ -109,11 +113,11 @@ fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<String>) 
 }
 
 /// The tree as lines.
-pub fn tree(trace: &Trace) -> Vec<String> {
+pub(super) fn tree(trace: &TraceReport) -> Vec<String> {
     tree_lines(trace, true)
 }
 
-fn tree_lines(trace: &Trace, ages: bool) -> Vec<String> {
+fn tree_lines(trace: &TraceReport, ages: bool) -> Vec<String> {
     let mut out = Vec::new();
     for event in &trace.events {
         let publisher = event
@@ -153,7 +157,7 @@ fn walk(event: &EventNode, publisher: &str, steps: &mut Vec<Step>) {
         ),
     });
     for inv in &event.invocations {
-        let arrow = if inv.outcome == "stuck" || inv.outcome == "failed" {
+        let arrow = if inv.outcome.is_failure() {
             "-x"
         } else {
             "->>"
@@ -167,7 +171,7 @@ fn walk(event: &EventNode, publisher: &str, steps: &mut Vec<Step>) {
                 note_text(stuck.error_code.as_deref().unwrap_or("failed")),
                 stuck.queue
             );
-        } else if inv.outcome != "succeeded" {
+        } else if !inv.outcome.is_success() {
             let _ = writeln!(text, "    Note over {}: {}", inv.consumer, inv.outcome);
         }
         let delivered = inv
@@ -214,7 +218,7 @@ fn participants<'a>(event: &'a EventNode, publisher: &'a str, out: &mut Vec<&'a 
 
 /// A Mermaid sequence diagram of the chain: every participant declared, publishers first, in
 /// the order they appear.
-pub fn mermaid(trace: &Trace) -> String {
+pub(super) fn mermaid(trace: &TraceReport) -> String {
     let mut names = Vec::new();
     for event in &trace.events {
         participants(event, publisher_of(event), &mut names);
@@ -246,7 +250,7 @@ fn publisher_of(event: &EventNode) -> &str {
 }
 
 /// Print a trace.
-pub fn print(printer: &Printer, banner: &str, trace: &Trace) {
+pub(super) fn print(printer: &Printer, banner: &str, trace: &TraceReport) {
     match printer.format() {
         OutputFormat::Json | OutputFormat::Ndjson => printer.json(trace),
         OutputFormat::Mermaid => super::out(mermaid(trace).trim_end()),
@@ -284,7 +288,12 @@ pub fn print(printer: &Printer, banner: &str, trace: &Trace) {
 }
 
 /// Print the lines not shown yet (`--follow`).
-pub fn follow(printer: &Printer, banner: &str, trace: &Trace, shown: &mut BTreeSet<String>) {
+pub(super) fn follow(
+    printer: &Printer,
+    banner: &str,
+    trace: &TraceReport,
+    shown: &mut BTreeSet<String>,
+) {
     // Keyed like a line, so that it is printed once even while the tree is still empty.
     if printer.is_human() && shown.insert("\0banner".to_owned()) {
         printer.message(banner);

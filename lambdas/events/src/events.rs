@@ -448,6 +448,22 @@ impl DomainEvent {
         }
     }
 
+    /// The `source` that publishes events of `detail_type`, when the contract knows it.
+    pub fn source_of(detail_type: &str) -> Option<&'static str> {
+        [
+            (OrderCreated::DETAIL_TYPE, OrderCreated::SOURCE),
+            (InventoryReserved::DETAIL_TYPE, InventoryReserved::SOURCE),
+            (
+                InventoryOutOfStock::DETAIL_TYPE,
+                InventoryOutOfStock::SOURCE,
+            ),
+            (RefundCompleted::DETAIL_TYPE, RefundCompleted::SOURCE),
+            (RefundFailed::DETAIL_TYPE, RefundFailed::SOURCE),
+        ]
+        .into_iter()
+        .find_map(|(t, source)| (t == detail_type).then_some(source))
+    }
+
     /// The envelope's source.
     pub fn source(&self) -> &'static str {
         match self {

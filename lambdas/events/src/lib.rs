@@ -30,6 +30,13 @@ pub use log::{LogLevel, LogRecord, Outcome};
 pub use validation::{FieldError, ValidOrder, validate_order_request};
 pub use version::EventVersion;
 
+/// The system's functions by name: each one's log `service`, and the suffix of its function
+/// and log group names (`<prefix>-<name>`). The consumers' names are their declarations'.
+pub mod services {
+    /// The order producer: no rule's target, so no declaration names it.
+    pub const ORDER_PRODUCER: &str = "order-producer";
+}
+
 /// The `source` of every event, one constant per publishing service.
 pub mod sources {
     /// Events published by the order producer.

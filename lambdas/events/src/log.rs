@@ -24,8 +24,9 @@ pub enum LogLevel {
     Error,
 }
 
-/// How an invocation, or one step of it, ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// How an invocation, or one step of it, ended. The serde names are the wire names; every
+/// writer logs them through [`Outcome::as_str`], and every reader parses them with serde.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Done, with its side effects.
@@ -40,6 +41,45 @@ pub enum Outcome {
     Skipped,
     /// An event was published to the bus (the record's `eventId` is the new event's).
     Published,
+    /// An outcome this build does not know (a newer function wrote it), kept verbatim.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl Outcome {
+    /// Every outcome this build knows.
+    pub const KNOWN: [Self; 6] = [
+        Self::Succeeded,
+        Self::Duplicate,
+        Self::Failed,
+        Self::Rejected,
+        Self::Skipped,
+        Self::Published,
+    ];
+
+    /// The wire name, as serialized (a test holds the two together).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Duplicate => "duplicate",
+            Self::Failed => "failed",
+            Self::Rejected => "rejected",
+            Self::Skipped => "skipped",
+            Self::Published => "published",
+            Self::Other(name) => name,
+        }
+    }
+
+    /// Whether this build knows the outcome.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Other(_))
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One log line.
@@ -145,5 +185,22 @@ mod tests {
             None
         );
         assert_eq!(LogRecord::parse(r#"{"unrelated": true}"#), None);
+    }
+
+    #[test]
+    fn as_str_is_the_wire_name_and_unknown_outcomes_are_kept_verbatim() {
+        for outcome in Outcome::KNOWN {
+            assert_eq!(
+                serde_json::to_value(&outcome).unwrap(),
+                serde_json::Value::String(outcome.as_str().to_owned())
+            );
+            let parsed: Outcome = serde_json::from_value(outcome.as_str().into()).unwrap();
+            assert_eq!(parsed, outcome);
+        }
+        let line = r#"{"timestamp":"2026-01-22T11:45:00.250Z","level":"INFO","service":"inventory","message":"m","outcome":"deferred"}"#;
+        let record = LogRecord::parse(line).expect("a record of a newer function is still read");
+        assert_eq!(record.outcome, Some(Outcome::Other("deferred".to_owned())));
+        assert!(!record.outcome.as_ref().unwrap().is_known());
+        assert_eq!(record.to_json_line(), line);
     }
 }

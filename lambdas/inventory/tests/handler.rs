@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use ecomm_events::Outcome;
 use ecomm_events::{DomainEvent, detail_types};
 use ecomm_ports::consumer::ConsumerRuntime;
 use ecomm_ports::memory::{MemoryStock, TestBed, fixture};
-use ecomm_ports::{ConsumerError, Invocation};
+use ecomm_ports::{ConsumerError, Invocation, Processed};
 use inventory::Inventory;
 use serde_json::Value;
 
@@ -13,7 +14,7 @@ fn runtime(bed: &TestBed, stock: &Arc<MemoryStock>) -> ConsumerRuntime<Inventory
     ConsumerRuntime::new(Inventory::new(stock.clone()), bed.deps())
 }
 
-async fn run(rt: &ConsumerRuntime<Inventory>, event: Value) -> Result<Value, ConsumerError> {
+async fn run(rt: &ConsumerRuntime<Inventory>, event: Value) -> Result<Processed, ConsumerError> {
     rt.process(event, &Invocation::default()).await
 }
 
@@ -23,7 +24,7 @@ async fn a_v2_order_in_stock_is_reserved_and_announced() {
     let stock = Arc::new(MemoryStock::with(&[("sku-abc", 5), ("sku-def", 1)]));
     let rt = runtime(&bed, &stock);
     let result = run(&rt, fixture("order_created_v2")).await.unwrap();
-    assert_eq!(result["outcome"], "succeeded");
+    assert_eq!(result.outcome, Outcome::Succeeded);
     assert_eq!(stock.available.lock().unwrap()["sku-abc"], 3);
     assert_eq!(stock.available.lock().unwrap()["sku-def"], 0);
     let published = bed.published();
@@ -66,7 +67,7 @@ async fn a_replay_is_a_no_op() {
     let rt = runtime(&bed, &stock);
     run(&rt, fixture("order_created_v2")).await.unwrap();
     let again = run(&rt, fixture("order_created_v2")).await.unwrap();
-    assert_eq!(again["outcome"], "duplicate");
+    assert_eq!(again.outcome, Outcome::Duplicate);
     assert_eq!(
         stock.available.lock().unwrap()["sku-abc"],
         3,
@@ -133,7 +134,7 @@ async fn a_publish_failure_fails_the_invocation_and_a_retry_finishes_the_job_onc
 
     *bed.publisher.reject.lock().unwrap() = false;
     let retry = run(&rt, fixture("order_created_v2")).await.unwrap();
-    assert_eq!(retry["outcome"], "succeeded");
+    assert_eq!(retry.outcome, Outcome::Succeeded);
     assert_eq!(
         stock.available.lock().unwrap()["sku-abc"],
         3,

@@ -10,7 +10,6 @@
 
 pub mod adapters;
 pub mod clock;
-pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod faults;
@@ -24,10 +23,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use analytics::Analytics;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ecomm_events::dlq::{InvocationRecord, TargetFailure};
-use ecomm_events::{DlqMessage, EventEnvelope, EventSummary};
+use ecomm_events::{DlqMessage, EventEnvelope, EventSummary, Outcome};
 use ecomm_ports::consumer::{ConsumerDeps, ConsumerRuntime};
 use ecomm_ports::logging::LogRecordLayer;
-use ecomm_ports::{Clock, Consumer, ConsumerError, IdGenerator, Invocation};
+use ecomm_ports::{Clock, Consumer, ConsumerError, IdGenerator, Invocation, Processed};
 use inventory::Inventory;
 use notification::Notification;
 use order_producer::OrderProducer;
@@ -41,12 +40,12 @@ use crate::adapters::{
     SqliteStock,
 };
 use crate::clock::{SeededIds, SimClock, ms};
-use crate::config::{ConfigError, Routing};
 use crate::engine::{RunStats, Schedule, Work, delivery_backoff, invoke_backoff};
 use crate::faults::Faults;
 use crate::logs::LogStore;
 use crate::sqs::{ACCOUNT, Queues, REGION, SqsError};
 use crate::store::{Db, StoreError};
+use ecomm_consumers::{ConfigError, Routing};
 
 /// The name prefix of every local resource, as `ecomm-<environment>` is on AWS.
 pub const PREFIX: &str = "ecomm-local";
@@ -133,7 +132,11 @@ enum Handler {
 }
 
 impl Handler {
-    async fn process(&self, event: Value, invocation: &Invocation) -> Result<Value, ConsumerError> {
+    async fn process(
+        &self,
+        event: Value,
+        invocation: &Invocation,
+    ) -> Result<Processed, ConsumerError> {
         match self {
             Self::Inventory(rt) => rt.process(event, invocation).await,
             Self::Notification(rt) => rt.process(event, invocation).await,
@@ -577,13 +580,13 @@ impl LocalStack {
             .await;
         self.put_published()?;
         let error = match result {
-            Ok(outcome) => {
+            Ok(processed) => {
                 let mut stats = lock(&self.stats);
                 let entry = stats.consumers.entry(name).or_default();
                 entry.invocations += 1;
-                match outcome["outcome"].as_str() {
-                    Some("duplicate") => entry.duplicates += 1,
-                    Some("skipped") => entry.skipped += 1,
+                match processed.outcome {
+                    Outcome::Duplicate => entry.duplicates += 1,
+                    Outcome::Skipped => entry.skipped += 1,
                     _ => entry.succeeded += 1,
                 }
                 if attempt > 1 {

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use ecomm_events::Outcome;
 use ecomm_ports::consumer::ConsumerRuntime;
 use ecomm_ports::memory::{MemoryMailer, TestBed, fixture};
-use ecomm_ports::{ConsumerError, Invocation};
+use ecomm_ports::{ConsumerError, Invocation, Processed};
 use notification::Notification;
 use serde_json::Value;
 
@@ -15,7 +16,7 @@ fn setup() -> (TestBed, Arc<MemoryMailer>, ConsumerRuntime<Notification>) {
     (bed, mailer, runtime)
 }
 
-async fn run(rt: &ConsumerRuntime<Notification>, event: Value) -> Result<Value, ConsumerError> {
+async fn run(rt: &ConsumerRuntime<Notification>, event: Value) -> Result<Processed, ConsumerError> {
     rt.process(event, &Invocation::default()).await
 }
 
@@ -24,7 +25,7 @@ async fn an_order_confirmation_is_sent_once() {
     let (bed, mailer, rt) = setup();
     run(&rt, fixture("order_created_v2")).await.unwrap();
     let replay = run(&rt, fixture("order_created_v2")).await.unwrap();
-    assert_eq!(replay["outcome"], "duplicate");
+    assert_eq!(replay.outcome, Outcome::Duplicate);
     let sent = mailer.sent.lock().unwrap();
     assert_eq!(sent.len(), 1, "a replay never emails twice");
     assert_eq!(sent[0].to, "ada@example.com");
@@ -41,7 +42,7 @@ async fn an_order_confirmation_is_sent_once() {
 async fn a_v1_order_without_an_address_is_skipped_not_failed() {
     let (_bed, mailer, rt) = setup();
     let result = run(&rt, fixture("order_created_v1")).await.unwrap();
-    assert_eq!(result["outcome"], "skipped");
+    assert_eq!(result.outcome, Outcome::Skipped);
     assert!(mailer.sent.lock().unwrap().is_empty());
 }
 

@@ -16,7 +16,7 @@ use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
 use base64::Engine as _;
 use ecomm_events::events::Detail as _;
 use ecomm_events::{
-    DomainEvent, FieldError, Metadata, Order, OrderCreated, ValidOrder, detail_types,
+    DomainEvent, FieldError, Metadata, Order, OrderCreated, Outcome, ValidOrder, detail_types,
     validate_order_request,
 };
 use ecomm_ports::ids::derived_event_id;
@@ -24,7 +24,7 @@ use ecomm_ports::{Clock, EventPublisher, IdGenerator};
 use serde_json::{Value, json};
 
 /// This function's name: its log `service`.
-pub const NAME: &str = "order-producer";
+pub const NAME: &str = ecomm_events::services::ORDER_PRODUCER;
 /// The request header that carries the correlation id.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
@@ -86,7 +86,7 @@ impl OrderProducer {
             Ok(order) => order,
             Err(errors) => {
                 tracing::info!(
-                    outcome = "rejected",
+                    outcome = Outcome::Rejected.as_str(),
                     duration_ms = duration_ms(),
                     error = summary(&errors),
                     "order rejected"
@@ -108,7 +108,7 @@ impl OrderProducer {
         span.record("order_id", order_id.as_str());
 
         if let Err(error) = self.publisher.publish(std::slice::from_ref(&event)).await {
-            tracing::error!(outcome = "failed", duration_ms = duration_ms(), error = %error, "order not published");
+            tracing::error!(outcome = Outcome::Failed.as_str(), duration_ms = duration_ms(), error = %error, "order not published");
             return Response {
                 status: 503,
                 body: json!({
@@ -120,9 +120,9 @@ impl OrderProducer {
                 published: None,
             };
         }
-        tracing::info!(outcome = "published", event_id = %event_id, detail_type = detail_types::ORDER_CREATED, "published OrderCreated");
+        tracing::info!(outcome = Outcome::Published.as_str(), event_id = %event_id, detail_type = detail_types::ORDER_CREATED, "published OrderCreated");
         tracing::info!(
-            outcome = "succeeded",
+            outcome = Outcome::Succeeded.as_str(),
             duration_ms = duration_ms(),
             "order accepted"
         );

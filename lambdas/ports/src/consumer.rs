@@ -12,7 +12,8 @@ use std::time::Instant;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use ecomm_events::{ContractError, DomainEvent, EventEnvelope, EventSummary, Metadata, Outcome};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use thiserror::Error;
 use tracing::Instrument;
 
@@ -150,6 +151,15 @@ impl Handled {
     }
 }
 
+/// How an invocation ended: the function's response, and what completion records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Processed {
+    /// `succeeded`, `skipped` or `duplicate`.
+    pub outcome: Outcome,
+    /// One line for people.
+    pub message: String,
+}
+
 /// The business logic of one consumer.
 #[async_trait]
 pub trait Consumer: Send + Sync {
@@ -198,7 +208,7 @@ impl<C: Consumer> ConsumerRuntime<C> {
     pub async fn handle_lambda(
         &self,
         event: lambda_runtime::LambdaEvent<Value>,
-    ) -> Result<Value, ConsumerError> {
+    ) -> Result<Processed, ConsumerError> {
         let invocation = Invocation {
             request_id: event.context.request_id.clone(),
             attempt: None,
@@ -211,7 +221,7 @@ impl<C: Consumer> ConsumerRuntime<C> {
         &self,
         raw: Value,
         invocation: &Invocation,
-    ) -> Result<Value, ConsumerError> {
+    ) -> Result<Processed, ConsumerError> {
         let started = Instant::now();
         // Read leniently first, so that even an event that fails to decode is logged with its
         // correlation and order ids.
@@ -235,15 +245,23 @@ impl<C: Consumer> ConsumerRuntime<C> {
             };
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             match &result {
-                Ok(handled) => tracing::info!(outcome = outcome_name(handled.outcome), duration_ms, "{}", handled.message),
+                Ok(handled) => tracing::info!(
+                    outcome = handled.outcome.as_str(),
+                    duration_ms,
+                    "{}",
+                    handled.message
+                ),
                 Err(error) => tracing::error!(
-                    outcome = "failed",
+                    outcome = Outcome::Failed.as_str(),
                     duration_ms,
                     error = format!("{}: {error}", error.error_type()),
                     "invocation failed"
                 ),
             }
-            result.map(|handled| json!({"outcome": outcome_name(handled.outcome), "message": handled.message}))
+            result.map(|handled| Processed {
+                outcome: handled.outcome,
+                message: handled.message,
+            })
         }
         .instrument(span)
         .await
@@ -272,7 +290,8 @@ impl<C: Consumer> ConsumerRuntime<C> {
                     outcome: Outcome::Duplicate,
                     message: format!(
                         "already processed; skipped (was: {})",
-                        previous["message"].as_str().unwrap_or("?")
+                        serde_json::from_value::<Processed>(previous)
+                            .map_or_else(|_| "?".to_owned(), |p| p.message)
                     ),
                     emit: Vec::new(),
                 });
@@ -293,8 +312,11 @@ impl<C: Consumer> ConsumerRuntime<C> {
         let outcome = self.handle_claimed(&event, &ctx).await;
         match outcome {
             Ok(handled) => {
-                let summary =
-                    json!({"outcome": outcome_name(handled.outcome), "message": handled.message});
+                let summary = serde_json::to_value(Processed {
+                    outcome: handled.outcome.clone(),
+                    message: handled.message.clone(),
+                })
+                .expect("a processed record always serializes");
                 if let Err(e) = self
                     .deps
                     .idempotency
@@ -326,7 +348,7 @@ impl<C: Consumer> ConsumerRuntime<C> {
             for emitted in &handled.emit {
                 let meta = emitted.metadata();
                 tracing::info!(
-                    outcome = "published",
+                    outcome = Outcome::Published.as_str(),
                     event_id = meta.event_id.as_deref().unwrap_or_default(),
                     causation_id = meta.causation_id.as_deref().unwrap_or_default(),
                     detail_type = emitted.detail_type(),
@@ -336,18 +358,6 @@ impl<C: Consumer> ConsumerRuntime<C> {
             }
         }
         Ok(handled)
-    }
-}
-
-/// The wire name of an outcome, as logged.
-pub fn outcome_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Succeeded => "succeeded",
-        Outcome::Duplicate => "duplicate",
-        Outcome::Failed => "failed",
-        Outcome::Rejected => "rejected",
-        Outcome::Skipped => "skipped",
-        Outcome::Published => "published",
     }
 }
 
@@ -397,7 +407,7 @@ mod tests {
         }
     }
 
-    async fn logs_of(event: Value) -> (Result<Value, ConsumerError>, Vec<LogRecord>) {
+    async fn logs_of(event: Value) -> (Result<Processed, ConsumerError>, Vec<LogRecord>) {
         let captured = Captured::default();
         let subscriber =
             tracing_subscriber::registry().with(LogRecordLayer::new("unused", captured.clone()));

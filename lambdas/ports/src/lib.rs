@@ -13,7 +13,9 @@ pub mod logging;
 pub mod memory;
 pub mod ports;
 
-pub use consumer::{Consumer, ConsumerDeps, ConsumerError, EventContext, Handled, Invocation};
+pub use consumer::{
+    Consumer, ConsumerDeps, ConsumerError, EventContext, Handled, Invocation, Processed,
+};
 pub use ports::{
     AnalyticsSink, Claim, Clock, Email, EventPublisher, IdGenerator, IdempotencyStore, Mailer,
     OrderFact, PaymentGateway, PortError, PublishError, RandomIds, RefundRecord, RefundRequest,

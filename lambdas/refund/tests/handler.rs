@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use ecomm_events::{DomainEvent, RefundFailureReason};
+use ecomm_events::{DomainEvent, Outcome, RefundFailureReason};
 use ecomm_ports::consumer::ConsumerRuntime;
 use ecomm_ports::memory::{MemoryGateway, MemoryRefunds, TestBed, fixture};
-use ecomm_ports::{ConsumerError, Invocation};
+use ecomm_ports::{ConsumerError, Invocation, Processed};
 use refund::Refund;
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ fn setup() -> Setup {
     }
 }
 
-async fn run(s: &Setup, event: Value) -> Result<Value, ConsumerError> {
+async fn run(s: &Setup, event: Value) -> Result<Processed, ConsumerError> {
     s.runtime.process(event, &Invocation::default()).await
 }
 
@@ -53,7 +53,7 @@ async fn a_paid_eligible_order_is_refunded_once_with_the_event_id_as_idempotency
     assert_eq!(done.metadata.causation_id.as_deref(), Some(EVENT_ID));
 
     let replay = run(&s, fixture("inventory_out_of_stock")).await.unwrap();
-    assert_eq!(replay["outcome"], "duplicate");
+    assert_eq!(replay.outcome, Outcome::Duplicate);
     assert_eq!(s.gateway.refunds.lock().unwrap().len(), 1);
     assert_eq!(s.bed.published().len(), 1);
 }
@@ -89,7 +89,7 @@ async fn a_declined_refund_is_a_business_outcome_not_an_error() {
     let s = setup();
     *s.gateway.decline.lock().unwrap() = Some("charge disputed".into());
     let result = run(&s, fixture("inventory_out_of_stock")).await.unwrap();
-    assert_eq!(result["outcome"], "succeeded");
+    assert_eq!(result.outcome, Outcome::Succeeded);
     let DomainEvent::RefundFailed(failed) = &s.bed.published()[0] else {
         panic!()
     };

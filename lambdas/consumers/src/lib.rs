@@ -1,10 +1,11 @@
-//! The consumer declarations, shared with Terraform, and the router built from them.
+//! The consumer declarations, a contract shared by Terraform, the local stack and the CLI, and
+//! the router built from them.
 //!
 //! Each consumer's rule is declared once, in `terraform/consumers/<name>.json`: its event
 //! pattern, its EventBridge retry policy and its Lambda async-invoke settings. Terraform reads
-//! the files with `jsondecode(file(...))`; the local stack embeds them at build time and checks
-//! every pattern with quamina at startup, so a pattern it cannot load is an error naming the
-//! file.
+//! the files with `jsondecode(file(...))`; this crate embeds them at build time and checks every
+//! pattern with quamina when loaded, so a pattern it cannot load is an error naming the file.
+//! The local stack routes with it; the CLI asks it which consumers an event should reach.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -154,6 +155,14 @@ impl Routing {
     /// The consumer named `name`.
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.consumers.iter().position(|c| c.name == name)
+    }
+
+    /// The names of the consumers whose pattern matches `event`.
+    pub fn consumers_of(&self, event: &Value) -> Vec<&str> {
+        self.targets(event)
+            .into_iter()
+            .map(|i| self.consumers[i].name.as_str())
+            .collect()
     }
 }
 
