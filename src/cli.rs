@@ -206,6 +206,11 @@ pub enum DlqCommand {
     Purge(PurgeArgs),
 }
 
+/// A count of 1 or more.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 /// Which messages.
 #[derive(Debug, Clone, Default, Args, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,14 +230,15 @@ pub struct Filters {
     /// Only messages sent since then: a duration ago (30m, 2h, 7d) or an RFC 3339 time.
     #[arg(long, value_parser = crate::filter::parse_time, help_heading = "Filters")]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only messages sent before then: a duration ago or an RFC 3339 time.
+    /// Only messages sent before then (exclusive): a duration ago (30m, 2h, 7d) or an RFC 3339
+    /// time.
     #[arg(long, value_parser = crate::filter::parse_time, help_heading = "Filters")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only these messages (repeatable); also selects messages in no known format.
     #[arg(long, help_heading = "Filters")]
     pub message_id: Vec<String>,
-    /// At most this many matching messages.
-    #[arg(long, help_heading = "Filters")]
+    /// At most this many matching messages (for `redrive`, like --max).
+    #[arg(long, value_parser = at_least_one(), help_heading = "Filters")]
     pub limit: Option<usize>,
 }
 
@@ -334,10 +340,10 @@ pub struct RedriveArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Redrive at most this many messages.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one())]
     pub max: Option<usize>,
-    /// At most this many deliveries per second.
-    #[arg(long, value_name = "N")]
+    /// At most this many deliveries per second (a number above 0, e.g. 50 or 0.5).
+    #[arg(long, value_name = "N", value_parser = crate::filter::parse_rate)]
     pub rate: Option<f64>,
     /// Receive/deliver/delete pipelines run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -378,7 +384,8 @@ pub struct TraceArgs {
     /// Search logs from then: a duration ago (30m, 2h, 7d) or an RFC 3339 time [default: 24h].
     #[arg(long, value_parser = crate::filter::parse_time)]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Search logs until then [default: now].
+    /// Search logs until then: a duration ago or an RFC 3339 time [default: 5 minutes from
+    /// now, so that lines still being written are found].
     #[arg(long, value_parser = crate::filter::parse_time)]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// One Logs Insights query across the groups instead of FilterLogEvents per group (AWS;

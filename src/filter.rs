@@ -19,9 +19,14 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         format!("{text:?} is neither a duration (30m, 2h, 7d) nor an RFC 3339 time")
     })?;
     let ago = match unit {
+        "" => {
+            return Err(format!(
+                "{text:?} has no unit: write {text}s, {text}m, {text}h or {text}d (seconds, minutes, hours, days ago), or an RFC 3339 time"
+            ));
+        }
         "s" => Duration::seconds(amount),
         "m" => Duration::minutes(amount),
-        "h" | "" => Duration::hours(amount),
+        "h" => Duration::hours(amount),
         "d" => Duration::days(amount),
         _ => {
             return Err(format!(
@@ -30,6 +35,17 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         }
     };
     Ok(Utc::now() - ago)
+}
+
+/// Parse `--rate`: deliveries per second, a finite number above zero.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        Ok(_) => Err(format!(
+            "{text:?}: the rate must be above 0 deliveries per second (omit --rate for no limit)"
+        )),
+        Err(_) => Err(format!("{text:?} is not a number of deliveries per second")),
+    }
 }
 
 impl Filters {
@@ -114,5 +130,10 @@ mod tests {
                 .contains("neither a duration")
         );
         assert!(parse_time("5w").unwrap_err().contains("unknown unit"));
+        let bare = parse_time("2").unwrap_err();
+        assert!(
+            bare.contains("has no unit") && bare.contains("2h"),
+            "{bare}"
+        );
     }
 }

@@ -43,8 +43,12 @@ fn sqs(error: SqsError) -> BackendError {
 }
 
 impl LocalBackend {
-    /// Open the state file (creating it if needed).
+    /// Open an existing state file. Commands that read or act on the stack never create one:
+    /// an absent file is an empty stack, and the answer says how to fill it.
     pub fn open(state: &Path) -> Result<Self, BackendError> {
+        if !state.exists() {
+            return Err(BackendError::EmptyLocalStack(state.to_owned()));
+        }
         let stack = LocalStack::open(
             state,
             &StackOptions {

@@ -46,6 +46,12 @@ pub enum BackendError {
     /// `PurgeQueue` ran less than 60 s ago.
     #[error("{0}")]
     PurgeInProgress(String),
+    /// The local stack has no state file yet.
+    #[error(
+        "the local stack is empty: there is no state file at {}\n  fix: `ecomm demo` fills it with orders and failures, or pass --state PATH (ECOMM_STATE) to use another",
+        .0.display()
+    )]
+    EmptyLocalStack(std::path::PathBuf),
     /// Anything else.
     #[error("{0}")]
     Other(String),

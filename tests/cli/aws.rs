@@ -982,3 +982,107 @@ async fn errors_say_what_to_fix_with_the_documented_exit_codes() {
         stderr_of(&no_bus)
     );
 }
+
+/// Start `ecomm --output json ARGS` against moto, wait until it holds all `held` messages of
+/// the notification DLQ (its last, long-poll receive is then under way), press Ctrl-C, and
+/// return its exit code and JSON answer.
+async fn interrupted_while_holding(stack: &Stack, args: &[&str], held: u64) -> (i32, Value) {
+    let queue = stack.dlq("notification").clone();
+    let child = stack
+        .process_at(&stack.endpoint)
+        .args(["--output", "json"])
+        .args(args)
+        .args(["--wait", "20", "--visibility-timeout", "600"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start ecomm");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while stack.depth(&queue).await != (0, held) {
+        assert!(
+            Instant::now() < deadline,
+            "ecomm never held all {held} messages"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("ecomm ends after Ctrl-C");
+    let answer = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON after Ctrl-C ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        out.status.code().expect("an exit code, not a signal"),
+        answer,
+    )
+}
+
+#[tokio::test]
+async fn ctrl_c_during_show_export_or_purge_ends_with_exit_3_and_every_message_visible_again() {
+    let stack = Stack::deploy(&[("notification", Wiring::Both)]).await;
+    for i in 0..5 {
+        let event = order_created(&format!("ord-c{i}"), "corr-ctrl-c");
+        stack
+            .seed(
+                "notification",
+                &stack.eventbridge_target("notification", &event, "THROTTLING"),
+            )
+            .await;
+    }
+    let queue = stack.dlq("notification").clone();
+
+    let (code, shown) =
+        interrupted_while_holding(&stack, &["dlq", "show", "notification"], 5).await;
+    assert_eq!(code, 3, "{shown}");
+    assert_eq!(shown["interrupted"], true, "{shown}");
+    assert_eq!(shown["complete"], false, "{shown}");
+    assert_eq!(
+        shown["messages"].as_array().map(Vec::len),
+        Some(5),
+        "{shown}"
+    );
+    // Released at once, not after the 600 s visibility timeout.
+    stack.assert_all_visible(&queue, 5).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.ndjson");
+    let file_arg = file.to_str().unwrap();
+    let (code, exported) = interrupted_while_holding(
+        &stack,
+        &["dlq", "export", "notification", "--file", file_arg],
+        5,
+    )
+    .await;
+    assert_eq!(
+        (code, &exported["interrupted"]),
+        (3, &Value::Bool(true)),
+        "{exported}"
+    );
+    stack.assert_all_visible(&queue, 5).await;
+
+    let (code, purged) = interrupted_while_holding(
+        &stack,
+        &[
+            "dlq",
+            "purge",
+            "notification",
+            "--error-code",
+            "THROTTLING",
+            "--yes",
+        ],
+        5,
+    )
+    .await;
+    assert_eq!(code, 3, "{purged}");
+    assert_eq!(purged["interrupted"], true, "{purged}");
+    assert_eq!(purged["deleted"], 0, "{purged}");
+    stack.assert_all_visible(&queue, 5).await;
+}
