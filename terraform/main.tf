@@ -11,7 +11,7 @@ locals {
   artifacts_dir = coalesce(var.artifacts_dir, "${path.module}/../target/lambda")
 
   # One source of truth for names, patterns and retry settings, shared with the local stack
-  # (lambdas/local/src/config.rs). A new consumer is a new file there, nothing more here.
+  # (lambdas/consumers/src/lib.rs). A new consumer is a new file there, nothing more here.
   consumer_files = fileset(path.module, "consumers/*.json")
   consumers = {
     for file in local.consumer_files :

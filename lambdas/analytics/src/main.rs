@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use analytics::Analytics;
+use ecomm_adapters::{self as aws, DynamoAnalyticsSink};
 use ecomm_ports::Consumer as _;
-use ecomm_ports::aws::{self, DynamoAnalyticsSink};
 use ecomm_ports::consumer::ConsumerRuntime;
 use lambda_runtime::service_fn;
 

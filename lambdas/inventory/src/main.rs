@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use ecomm_adapters::{self as aws, DynamoStockStore};
 use ecomm_ports::Consumer as _;
-use ecomm_ports::aws::{self, DynamoStockStore};
 use ecomm_ports::consumer::ConsumerRuntime;
 use inventory::Inventory;
 use lambda_runtime::service_fn;

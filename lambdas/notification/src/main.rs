@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use ecomm_adapters::{self as aws, SesMailer};
 use ecomm_ports::Consumer as _;
-use ecomm_ports::aws::{self, SesMailer};
 use ecomm_ports::consumer::ConsumerRuntime;
 use lambda_runtime::service_fn;
 use notification::Notification;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ecomm_ports::aws::{self, EventBridgePublisher};
+use ecomm_adapters::{self as aws, EventBridgePublisher};
 use ecomm_ports::{RandomIds, SystemClock};
 use lambda_runtime::{LambdaEvent, service_fn};
 use order_producer::{NAME, OrderProducer};

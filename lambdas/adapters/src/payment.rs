@@ -8,7 +8,7 @@ use ecomm_events::money::to_minor_units;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use crate::ports::{PaymentGateway, PortError, RefundRequest, RefundResult};
+use ecomm_ports::{PaymentGateway, PortError, RefundRequest, RefundResult};
 
 const SERVICE: &str = "payment gateway";
 

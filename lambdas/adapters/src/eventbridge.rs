@@ -5,7 +5,7 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use ecomm_events::DomainEvent;
 
 use super::port_error;
-use crate::ports::{EventPublisher, PublishError};
+use ecomm_ports::{EventPublisher, PublishError};
 
 /// `PutEvents` accepts at most this many entries per call.
 const MAX_ENTRIES: usize = 10;

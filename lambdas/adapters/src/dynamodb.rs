@@ -15,7 +15,7 @@ use ecomm_events::{ReservedItem, Shortfall};
 use serde_json::Value;
 
 use super::port_error;
-use crate::ports::{
+use ecomm_ports::{
     AnalyticsSink, Claim, IdempotencyStore, OrderFact, PortError, RefundRecord, RefundStore,
     Reservation, StockStore,
 };

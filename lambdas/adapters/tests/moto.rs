@@ -10,11 +10,11 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, SubsecRound as _, Utc};
-use ecomm_events::{DomainEvent, EventEnvelope, ReservedItem, Shortfall};
-use ecomm_ports::aws::{
+use ecomm_adapters::{
     DynamoAnalyticsSink, DynamoIdempotencyStore, DynamoRefundStore, DynamoStockStore,
     EventBridgePublisher, SesMailer,
 };
+use ecomm_events::{DomainEvent, EventEnvelope, ReservedItem, Shortfall};
 use ecomm_ports::{
     AnalyticsSink as _, Claim, Email, EventPublisher as _, IdempotencyStore as _, Mailer as _,
     OrderFact, PortError, PublishError, RefundRecord, RefundStore as _, Reservation,

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use super::port_error;
-use crate::ports::{Email, Mailer, PortError};
+use ecomm_ports::{Email, Mailer, PortError};
 
 /// Sends from one verified sender address.
 #[derive(Debug, Clone)]

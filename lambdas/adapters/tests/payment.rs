@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ecomm_ports::aws::HttpPaymentGateway;
+use ecomm_adapters::HttpPaymentGateway;
 use ecomm_ports::{PaymentGateway as _, PortError, RefundRequest, RefundResult};
 use serde_json::json;
 use wiremock::matchers::{bearer_token, header, method, path};

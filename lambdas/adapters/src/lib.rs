@@ -1,5 +1,7 @@
-//! The ports implemented with the AWS SDK (and, for the payment gateway, HTTP), as the deployed
-//! Lambdas use them. Each adapter is tested against moto on loopback (`tests/moto.rs`).
+//! The ports of `ecomm-ports` implemented with the AWS SDK (and, for the payment gateway, HTTP),
+//! as the deployed Lambdas use them: only the Lambdas' `main`s compile this crate (through each
+//! function crate's `lambda` feature), never the local stack or the CLI. Each adapter is tested
+//! against moto on loopback (`tests/moto.rs`), the payment gateway against a local HTTP mock.
 
 mod dynamodb;
 mod eventbridge;
@@ -23,8 +25,9 @@ use std::time::Duration;
 
 pub use aws_config::SdkConfig;
 
-use crate::consumer::ConsumerDeps;
-use crate::ports::{PortError, SystemClock};
+use ecomm_ports::ConsumerDeps;
+use ecomm_ports::error_codes::CodeClass;
+use ecomm_ports::{PortError, SystemClock};
 
 /// The SDK configuration from the Lambda environment (region, credentials of the execution
 /// role).
@@ -121,18 +124,6 @@ pub fn env(name: &'static str) -> Result<String, MissingEnv> {
         .ok_or(MissingEnv(name))
 }
 
-/// Error codes that mean "try again later" on every AWS service we call.
-const TRANSIENT_CODES: [&str; 8] = [
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "InternalFailure",
-    "ServiceUnavailable",
-];
-
 /// Map an SDK error to a port error: transport failures and throttling are `Unavailable`,
 /// everything the service refused is `Refused`.
 pub(crate) fn port_error<E, R>(service: &'static str, err: &SdkError<E, R>) -> PortError
@@ -144,7 +135,7 @@ where
     match err {
         SdkError::ServiceError(e) => {
             let code = e.err().code().unwrap_or_default();
-            if TRANSIENT_CODES.contains(&code) {
+            if CodeClass::of(code).is_transient() {
                 PortError::Unavailable { service, message }
             } else {
                 PortError::Refused { service, message }
