@@ -43,7 +43,7 @@ pub fn main() -> ExitCode {
             Outcome::Failed => ExitCode::FAILURE,
         },
         Err(error) => {
-            printer.error(&error);
+            render::error(&error);
             if error.is::<UsageError>() {
                 ExitCode::from(2)
             } else {

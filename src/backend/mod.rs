@@ -116,6 +116,7 @@ pub struct QueueStats {
 }
 
 /// A received message.
+#[allow(clippy::struct_field_names, reason = "SQS's own name, `MessageId`")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The message id.

@@ -332,7 +332,7 @@ impl Run<'_> {
                             ready.push(scanned);
                         }
                         Err(reason) => {
-                            self.not_redriven(&scanned, NotRedrivenReason::Failed, reason)
+                            self.not_redriven(&scanned, NotRedrivenReason::Failed, reason);
                         }
                     }
                 }

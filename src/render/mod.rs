@@ -59,6 +59,19 @@ pub(crate) fn report(printer: &Printer, banner: &str, report: &Report) -> anyhow
     Ok(())
 }
 
+/// An error, with its causes, on stderr: the same in every output format.
+pub(crate) fn error(error: &anyhow::Error) {
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+/// An error already worded, on stderr.
+fn error_text(error: &str) {
+    eprintln!("error: {error}");
+}
+
 /// The line that ends an interrupted command: which messages are back, and how to finish.
 fn interrupted(unfinished: &str) -> String {
     format!(
@@ -151,19 +164,6 @@ impl Printer {
             table.add_row(row);
         }
         out(&table.to_string());
-    }
-
-    /// An error, with its causes, on stderr.
-    pub(crate) fn error(&self, error: &anyhow::Error) {
-        eprintln!("error: {error}");
-        for cause in error.chain().skip(1) {
-            eprintln!("  caused by: {cause}");
-        }
-    }
-
-    /// An error already worded, on stderr.
-    fn error_text(&self, error: &str) {
-        eprintln!("error: {error}");
     }
 
     /// A progress bar on stderr with rate and ETA, hidden when it would get in the way.

@@ -11,7 +11,7 @@ pub(super) fn print(printer: &Printer, banner: &str, report: &RedriveReport) {
         printer.json(report);
     }
     if let Some(error) = &report.error {
-        printer.error_text(error);
+        super::error_text(error);
     }
 }
 

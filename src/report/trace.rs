@@ -67,6 +67,10 @@ impl std::fmt::Display for InvocationOutcome {
 }
 
 /// One attempt of an invocation.
+#[allow(
+    clippy::struct_field_names,
+    reason = "`attempt` is the JSON answer's field name"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Attempt {

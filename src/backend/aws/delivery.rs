@@ -1,0 +1,76 @@
+//! Redelivery: an asynchronous `Invoke` of the consumer's function, or `PutEvents` to the bus,
+//! each with its per-entry outcome.
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::InvocationType;
+
+use super::AwsBackend;
+use super::errors::classify;
+use crate::backend::{BackendError, EntryOutcome};
+
+impl AwsBackend {
+    pub(super) async fn invoke_event(
+        &self,
+        function: &str,
+        payload: &str,
+    ) -> Result<(), BackendError> {
+        let response = self
+            .lambda
+            .invoke()
+            .function_name(function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(payload.as_bytes()))
+            .send()
+            .await
+            .map_err(|e| classify(&format!("while invoking {function}"), &e))?;
+        if response.status_code() == 202 {
+            Ok(())
+        } else {
+            Err(BackendError::Other(format!(
+                "{function} answered {} instead of 202 Accepted",
+                response.status_code()
+            )))
+        }
+    }
+
+    pub(super) async fn put_on_bus(
+        &self,
+        envelopes: &[serde_json::Value],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        let entries = envelopes
+            .iter()
+            .map(|e| {
+                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                    .event_bus_name(&self.bus)
+                    .source(e["source"].as_str().unwrap_or_default())
+                    .detail_type(e["detail-type"].as_str().unwrap_or_default())
+                    .detail(e["detail"].to_string())
+                    .set_resources(e["resources"].as_array().map(|r| {
+                        r.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    }))
+                    .build()
+            })
+            .collect();
+        let response = self
+            .events
+            .put_events()
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| classify("while putting events on the bus", &e))?;
+        let results = response.entries();
+        Ok((0..envelopes.len())
+            .map(|i| match results.get(i) {
+                Some(entry) if entry.error_code().is_none() && entry.event_id().is_some() => Ok(()),
+                Some(entry) => Err(format!(
+                    "{}: {}",
+                    entry.error_code().unwrap_or("Unknown"),
+                    entry.error_message().unwrap_or_default()
+                )),
+                None => Err("PutEvents returned no result for this entry".to_owned()),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,175 @@
+//! Discovery: the bus's rules, their targets' `DeadLetterConfig`, and the functions' on-failure
+//! destinations, turned into the consumers `dlq ls` lists, with what is miswired.
+
+use aws_sdk_eventbridge::operation::describe_event_bus::DescribeEventBusError;
+use aws_sdk_lambda::operation::get_function_event_invoke_config::GetFunctionEventInvokeConfigError;
+
+use super::AwsBackend;
+use super::errors::classify;
+use crate::backend::{BackendError, Consumer};
+
+impl AwsBackend {
+    /// Fail with `BusNotFound` unless the bus exists.
+    pub(super) async fn check_bus(&self) -> Result<(), BackendError> {
+        self.events
+            .describe_event_bus()
+            .name(&self.bus)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(DescribeEventBusError::is_resource_not_found_exception)
+                {
+                    BackendError::BusNotFound(self.bus.clone())
+                } else {
+                    classify("while reading the event bus", &e)
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Every target of every rule of the bus, with its DLQ wiring.
+    pub(super) async fn discover(&self) -> Result<Vec<Consumer>, BackendError> {
+        let mut consumers = Vec::new();
+        for rule in self.rules().await? {
+            for target in self.targets(&rule).await? {
+                let function = function_name(target.arn());
+                let delivery_dlq = target
+                    .dead_letter_config()
+                    .and_then(|d| d.arn())
+                    .map(str::to_owned);
+                let function_dlq = match &function {
+                    Some(f) => self.on_failure_destination(f).await?,
+                    None => None,
+                };
+                let mut findings = Vec::new();
+                match (&delivery_dlq, &function_dlq) {
+                    (None, None) => findings.push("no DLQ: failed deliveries and function errors are dropped".to_owned()),
+                    (None, Some(_)) => findings.push("no target DeadLetterConfig: EventBridge delivery failures are dropped".to_owned()),
+                    (Some(_), None) if function.is_some() => findings.push(
+                        "no on-failure destination: function errors are dropped after Lambda's async retries".to_owned(),
+                    ),
+                    (Some(a), Some(b)) if a != b => findings.push(format!("function errors go to {b}, not to the target DLQ {a}; ecomm reads {a}")),
+                    _ => {}
+                }
+                let chosen = delivery_dlq
+                    .clone()
+                    .or_else(|| function_dlq.clone().filter(|d| is_sqs(d)));
+                if function_dlq.as_deref().is_some_and(|d| !is_sqs(d)) {
+                    findings.push("the on-failure destination is not an SQS queue".to_owned());
+                }
+                let dlq = match &chosen {
+                    Some(arn) => match self.queue_ref(arn).await {
+                        Ok(queue) => Some(queue),
+                        Err(BackendError::QueueNotFound(_)) => {
+                            findings.push(format!("the DLQ {arn} does not exist"));
+                            None
+                        }
+                        Err(e) => return Err(e),
+                    },
+                    None => None,
+                };
+                consumers.push(Consumer {
+                    target: target.id().to_owned(),
+                    rule: rule.clone(),
+                    target_arn: target.arn().to_owned(),
+                    function,
+                    delivery_dlq,
+                    function_dlq,
+                    dlq,
+                    findings,
+                });
+            }
+        }
+        consumers.sort_by(|a, b| a.target.cmp(&b.target));
+        Ok(consumers)
+    }
+
+    async fn on_failure_destination(&self, function: &str) -> Result<Option<String>, BackendError> {
+        match self
+            .lambda
+            .get_function_event_invoke_config()
+            .function_name(function)
+            .send()
+            .await
+        {
+            Ok(config) => Ok(config
+                .destination_config()
+                .and_then(|d| d.on_failure())
+                .and_then(|f| f.destination())
+                .map(str::to_owned)),
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    GetFunctionEventInvokeConfigError::is_resource_not_found_exception,
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify(
+                &format!("while reading the async-invoke config of {function}"),
+                &e,
+            )),
+        }
+    }
+
+    async fn rules(&self) -> Result<Vec<String>, BackendError> {
+        let mut rules = Vec::new();
+        let mut token = None;
+        // ListRules has no SDK paginator: follow NextToken.
+        loop {
+            let page = self
+                .events
+                .list_rules()
+                .event_bus_name(&self.bus)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("while listing the bus's rules", &e))?;
+            rules.extend(
+                page.rules()
+                    .iter()
+                    .filter_map(|r| r.name().map(str::to_owned)),
+            );
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(rules);
+            }
+        }
+    }
+
+    async fn targets(
+        &self,
+        rule: &str,
+    ) -> Result<Vec<aws_sdk_eventbridge::types::Target>, BackendError> {
+        let mut targets = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .events
+                .list_targets_by_rule()
+                .rule(rule)
+                .event_bus_name(&self.bus)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("while listing the targets of rule {rule}"), &e))?;
+            targets.extend(page.targets().iter().cloned());
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(targets);
+            }
+        }
+    }
+}
+
+/// The function name of a Lambda ARN (`arn:aws:lambda:r:a:function:NAME[:qualifier]`).
+fn function_name(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    (parts.get(2) == Some(&"lambda") && parts.get(5) == Some(&"function"))
+        .then(|| parts.get(6).map(|s| (*s).to_owned()))
+        .flatten()
+}
+
+fn is_sqs(arn: &str) -> bool {
+    arn.split(':').nth(2) == Some("sqs")
+}

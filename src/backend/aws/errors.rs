@@ -1,0 +1,82 @@
+//! Turning SDK errors into what the user can act on: one line, the service's code and message,
+//! and the class of the code from the one cross-service list (`ecomm_ports::error_codes`).
+//! Codes of one service's own API are matched by the SDK's typed errors where they are raised.
+
+use std::fmt;
+
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use ecomm_ports::error_codes::CodeClass;
+
+use crate::backend::BackendError;
+
+/// An error and its causes on one line. The SDK's `DisplayErrorContext` appends a `Debug` dump
+/// of the raw response (kilobytes, for an HTML error page): fine for a log, not for a message
+/// the user reads or a reason repeated for every message of a redrive report.
+pub(super) fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// What went wrong, in one line: the service's code and message when it sent them, else the
+/// cause (an endpoint that cannot be reached, an answer that is not the service's).
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    if let Some(service) = err.as_service_error()
+        && let Some(code) = service.code()
+    {
+        return match service.message() {
+            Some(message) => format!("{code}: {message}"),
+            None => code.to_owned(),
+        };
+    }
+    if unreachable(err) {
+        let mut cause: &(dyn std::error::Error + 'static) = err;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        return format!(
+            "cannot reach AWS: {cause}\n  fix: check the network (and any proxy), or --endpoint-url / AWS_ENDPOINT_URL"
+        );
+    }
+    one_line(err)
+}
+
+/// Whether the request never got an answer (connection refused, DNS, timeout).
+fn unreachable<E, R>(err: &SdkError<E, R>) -> bool {
+    match err {
+        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        SdkError::TimeoutError(_) => true,
+        _ => false,
+    }
+}
+
+/// Map an SDK error to what the user can act on.
+pub(super) fn classify<E, R>(context: &str, err: &SdkError<E, R>) -> BackendError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    let detail = format!("{context}: {}", describe(err));
+    let code = err
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .unwrap_or_default();
+    match CodeClass::of(code) {
+        CodeClass::AccessDenied => BackendError::AccessDenied(detail),
+        CodeClass::Credentials => BackendError::Credentials(detail),
+        CodeClass::Throttling => BackendError::Throttled(detail),
+        CodeClass::Server | CodeClass::Other => BackendError::Other(detail),
+    }
+}

@@ -1,0 +1,165 @@
+//! The functions' log groups: `FilterLogEvents` per group in parallel, or one Logs Insights
+//! query across them.
+
+use chrono::DateTime;
+use futures::StreamExt as _;
+
+use super::AwsBackend;
+use super::errors::classify;
+use crate::backend::{BackendError, LogLine, LogRequest, LogSearch};
+
+impl AwsBackend {
+    /// The lines of the groups containing the term, in the window.
+    pub(super) async fn search(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
+        if request.insights {
+            return insights(&self.logs, request).await;
+        }
+        // In parallel, but within the account's FilterLogEvents rate.
+        let results: Vec<Result<Vec<LogLine>, String>> =
+            futures::stream::iter(request.groups.iter())
+                .map(|group| filter_group(&self.logs, group, request))
+                .buffered(5)
+                .collect()
+                .await;
+        let mut search = LogSearch::default();
+        for result in results {
+            match result {
+                Ok(lines) => search.lines.extend(lines),
+                Err(problem) => search.problems.push(problem),
+            }
+        }
+        search.lines.sort_by_key(|l| l.timestamp);
+        Ok(search)
+    }
+}
+
+/// Lines of one log group containing `term`, every page (a page can be empty while a token
+/// remains; the paginator follows it).
+async fn filter_group(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    request: &LogRequest<'_>,
+) -> Result<Vec<LogLine>, String> {
+    let mut pages = logs
+        .filter_log_events()
+        .log_group_name(group)
+        // A quoted plain term: JSON filter patterns are not to be trusted (and ids contain `-`).
+        .filter_pattern(format!("\"{}\"", request.term.replace('"', "")))
+        .start_time(request.start.timestamp_millis())
+        .end_time(request.end.timestamp_millis())
+        .into_paginator()
+        .send();
+    let mut lines = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            if e.as_service_error().is_some_and(aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsError::is_resource_not_found_exception) {
+                format!("log group {group} does not exist")
+            } else {
+                classify(&format!("while reading {group}"), &e).to_string()
+            }
+        })?;
+        for event in page.events() {
+            lines.push(LogLine {
+                group: group.to_owned(),
+                timestamp: DateTime::from_timestamp_millis(event.timestamp().unwrap_or_default())
+                    .unwrap_or_default(),
+                message: event.message().unwrap_or_default().to_owned(),
+            });
+        }
+    }
+    Ok(lines)
+}
+
+/// One Logs Insights query across the groups (up to 50), polled to completion.
+async fn insights(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    request: &LogRequest<'_>,
+) -> Result<LogSearch, BackendError> {
+    use aws_sdk_cloudwatchlogs::types::QueryStatus;
+    let mut search = LogSearch::default();
+    for groups in request.groups.chunks(50) {
+        let query = format!(
+            "fields @timestamp, @message, @log | filter @message like \"{}\" | sort @timestamp asc | limit 10000",
+            request.term.replace('"', "")
+        );
+        let started = logs
+            .start_query()
+            .set_log_group_names(Some(groups.to_vec()))
+            .start_time(request.start.timestamp())
+            .end_time(request.end.timestamp())
+            .query_string(query)
+            .send()
+            .await
+            .map_err(|e| classify("while starting a Logs Insights query", &e))?;
+        let id = started.query_id().unwrap_or_default().to_owned();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_mins(2);
+        loop {
+            let results = logs
+                .get_query_results()
+                .query_id(&id)
+                .send()
+                .await
+                .map_err(|e| classify("while reading a Logs Insights query", &e))?;
+            let status = results.status().cloned().unwrap_or(QueryStatus::Running);
+            let done = matches!(
+                status,
+                QueryStatus::Complete
+                    | QueryStatus::Failed
+                    | QueryStatus::Cancelled
+                    | QueryStatus::Timeout
+            );
+            if done || tokio::time::Instant::now() >= deadline {
+                for row in results.results() {
+                    let field = |name: &str| {
+                        row.iter()
+                            .find(|f| f.field() == Some(name))
+                            .and_then(|f| f.value())
+                            .unwrap_or_default()
+                    };
+                    // Insights prints `2026-01-22 11:45:00.123`; some emulators print epoch ms.
+                    let raw = field("@timestamp");
+                    let timestamp =
+                        chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S%.3f")
+                            .map(|t| t.and_utc())
+                            .ok()
+                            .or_else(|| {
+                                raw.parse::<i64>()
+                                    .ok()
+                                    .and_then(DateTime::from_timestamp_millis)
+                            })
+                            .unwrap_or_default();
+                    let group = field("@log")
+                        .rsplit(':')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    search.lines.push(LogLine {
+                        group,
+                        timestamp,
+                        message: field("@message").to_owned(),
+                    });
+                }
+                if status != QueryStatus::Complete {
+                    search.partial = true;
+                    search.problems.push(format!(
+                        "the Logs Insights query ended {status:?}: results may be incomplete"
+                    ));
+                    if !done {
+                        let _ = logs.stop_query().query_id(&id).send().await;
+                    }
+                }
+                if results.results().len() >= 10_000 {
+                    search.partial = true;
+                    search.problems.push(
+                        "Logs Insights returned its 10,000-row maximum: narrow the window"
+                            .to_owned(),
+                    );
+                }
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+    search.lines.sort_by_key(|l| l.timestamp);
+    Ok(search)
+}

@@ -1,0 +1,173 @@
+//! The backend over AWS, one module per concern: [`errors`] (what the user can act on),
+//! [`discovery`] (rules, targets, on-failure destinations), [`sqs`] (the DLQs), [`logs`]
+//! (`FilterLogEvents` and Logs Insights) and [`delivery`] (`Invoke` and `PutEvents`). This file
+//! connects, and maps the port onto them.
+
+mod delivery;
+mod discovery;
+mod errors;
+mod logs;
+mod sqs;
+
+use async_trait::async_trait;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use chrono::{DateTime, Utc};
+
+use self::errors::{classify, one_line};
+use super::{
+    Backend, BackendError, Consumer, EntryOutcome, LogRequest, LogSearch, Message, QueueRef,
+    QueueStats,
+};
+use crate::cli::AwsArgs;
+
+/// AWS, for one bus in one account and region.
+#[derive(Debug, Clone)]
+pub(crate) struct AwsBackend {
+    sqs: aws_sdk_sqs::Client,
+    events: aws_sdk_eventbridge::Client,
+    lambda: aws_sdk_lambda::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    bus: String,
+    region: String,
+    account: String,
+    profile: Option<String>,
+}
+
+impl AwsBackend {
+    /// Build the one `SdkConfig` from `--profile`, `--region`, `--endpoint-url` and the standard
+    /// environment, check the credentials, and find the bus.
+    pub async fn connect(args: &AwsArgs, bus: &str) -> Result<Self, BackendError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &args.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &args.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &args.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config: SdkConfig = loader.load().await;
+        let region = config.region().ok_or(BackendError::NoRegion)?.to_string();
+        let provider = config.credentials_provider().ok_or_else(|| {
+            BackendError::Credentials("no credentials provider is configured".to_owned())
+        })?;
+        aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
+            .await
+            .map_err(|e| BackendError::Credentials(one_line(&e)))?;
+        let identity = aws_sdk_sts::Client::new(&config)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| {
+                let at = args
+                    .endpoint_url
+                    .as_deref()
+                    .map(|url| format!(" at {url}"))
+                    .unwrap_or_default();
+                classify(
+                    &format!("while checking the credentials (sts:GetCallerIdentity{at})"),
+                    &e,
+                )
+            })?;
+        let backend = Self {
+            sqs: aws_sdk_sqs::Client::new(&config),
+            events: aws_sdk_eventbridge::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+            // The oldest message's age is a nicety of `dlq ls`: one try, no retries.
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&config)
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
+                    .build(),
+            ),
+            // FilterLogEvents allows 5–25 calls per second per account: back off and retry
+            // throttling patiently rather than failing the trace.
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(&config)
+                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(10))
+                    .build(),
+            ),
+            bus: bus.to_owned(),
+            region,
+            account: identity.account().unwrap_or("unknown").to_owned(),
+            profile: args.profile.clone(),
+        };
+        backend.check_bus().await?;
+        Ok(backend)
+    }
+}
+
+#[async_trait(?Send)]
+impl Backend for AwsBackend {
+    fn banner(&self) -> String {
+        let profile = self
+            .profile
+            .as_deref()
+            .map(|p| format!(", profile {p}"))
+            .unwrap_or_default();
+        format!(
+            "aws: account {}, region {}, bus {}{profile}",
+            self.account, self.region, self.bus
+        )
+    }
+
+    async fn consumers(&self) -> Result<Vec<Consumer>, BackendError> {
+        self.discover().await
+    }
+
+    async fn queue_stats(&self, queue: &QueueRef) -> Result<QueueStats, BackendError> {
+        self.stats(queue).await
+    }
+
+    async fn oldest_sent(&self, queue: &QueueRef) -> Option<DateTime<Utc>> {
+        self.oldest_message_sent(queue).await
+    }
+
+    async fn receive(
+        &self,
+        queue: &QueueRef,
+        max: u8,
+        visibility_s: u32,
+        wait_s: u8,
+    ) -> Result<Vec<Message>, BackendError> {
+        self.receive_messages(queue, max, visibility_s, wait_s)
+            .await
+    }
+
+    async fn delete(
+        &self,
+        queue: &QueueRef,
+        receipts: &[String],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        self.delete_batch(queue, receipts).await
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &QueueRef,
+        receipts: &[String],
+        seconds: u32,
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        self.change_visibility_batch(queue, receipts, seconds).await
+    }
+
+    async fn purge(&self, queue: &QueueRef) -> Result<(), BackendError> {
+        self.purge_queue(queue).await
+    }
+
+    async fn invoke_async(&self, function: &str, payload: &str) -> Result<(), BackendError> {
+        self.invoke_event(function, payload).await
+    }
+
+    async fn put_events(
+        &self,
+        envelopes: &[serde_json::Value],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        self.put_on_bus(envelopes).await
+    }
+
+    async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
+        self.search(request).await
+    }
+}

@@ -1,0 +1,350 @@
+//! The DLQs: counters, receive, batch delete and visibility changes with per-entry outcomes,
+//! purge, and the age of the oldest message from CloudWatch.
+
+use std::collections::HashMap;
+
+use aws_sdk_sqs::error::SdkError;
+use aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError;
+use aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchError;
+use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesError;
+use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlError;
+use aws_sdk_sqs::operation::purge_queue::PurgeQueueError;
+use aws_sdk_sqs::operation::receive_message::ReceiveMessageError;
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+};
+use chrono::{DateTime, Utc};
+use ecomm_events::{AttributeValue, MessageAttributes};
+
+use super::AwsBackend;
+use super::errors::classify;
+use crate::backend::{BackendError, EntryOutcome, Message, QueueRef, QueueStats};
+
+/// `QueueNotFound` when the SDK's typed error says the queue does not exist, else classified.
+fn queue_error<E, R>(
+    context: &str,
+    queue: &str,
+    err: &SdkError<E, R>,
+    does_not_exist: impl Fn(&E) -> bool,
+) -> BackendError
+where
+    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    if err.as_service_error().is_some_and(does_not_exist) {
+        BackendError::QueueNotFound(queue.to_owned())
+    } else {
+        classify(context, err)
+    }
+}
+
+impl AwsBackend {
+    pub(super) async fn queue_ref(&self, arn: &str) -> Result<QueueRef, BackendError> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let (Some(account), Some(name)) = (parts.get(4), parts.get(5)) else {
+            return Err(BackendError::Other(format!(
+                "{arn} is not an SQS queue ARN"
+            )));
+        };
+        let url = self
+            .sqs
+            .get_queue_url()
+            .queue_name(*name)
+            .queue_owner_aws_account_id(*account)
+            .send()
+            .await
+            .map_err(|e| {
+                queue_error(
+                    &format!("while looking up {arn}"),
+                    arn,
+                    &e,
+                    GetQueueUrlError::is_queue_does_not_exist,
+                )
+            })?;
+        Ok(QueueRef {
+            name: (*name).to_owned(),
+            arn: arn.to_owned(),
+            url: url.queue_url().unwrap_or_default().to_owned(),
+        })
+    }
+
+    pub(super) async fn stats(&self, queue: &QueueRef) -> Result<QueueStats, BackendError> {
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&queue.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| {
+                queue_error(
+                    &format!("while reading {}", queue.name),
+                    &queue.name,
+                    &e,
+                    GetQueueAttributesError::is_queue_does_not_exist,
+                )
+            })?;
+        let number = |name: QueueAttributeName| {
+            attrs
+                .attributes()
+                .and_then(|a| a.get(&name))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(QueueStats {
+            visible: number(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            oldest_sent: None,
+        })
+    }
+
+    pub(super) async fn oldest_message_sent(&self, queue: &QueueRef) -> Option<DateTime<Utc>> {
+        // ApproximateAgeOfOldestMessage is a CloudWatch metric, not a queue attribute.
+        let now = aws_sdk_cloudwatch::primitives::DateTime::from(std::time::SystemTime::now());
+        let start = aws_sdk_cloudwatch::primitives::DateTime::from_secs(now.secs() - 900);
+        self.cloudwatch
+            .get_metric_statistics()
+            .namespace("AWS/SQS")
+            .metric_name("ApproximateAgeOfOldestMessage")
+            .dimensions(
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name("QueueName")
+                    .value(&queue.name)
+                    .build(),
+            )
+            .start_time(start)
+            .end_time(now)
+            .period(60)
+            .statistics(aws_sdk_cloudwatch::types::Statistic::Maximum)
+            .send()
+            .await
+            .ok()
+            .and_then(|r| {
+                r.datapoints()
+                    .iter()
+                    .max_by_key(|d| {
+                        d.timestamp()
+                            .map(aws_sdk_cloudwatch::primitives::DateTime::secs)
+                    })
+                    .and_then(aws_sdk_cloudwatch::types::Datapoint::maximum)
+            })
+            .and_then(|age| {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    reason = "an age in seconds, far below i64::MAX"
+                )]
+                chrono::Duration::try_seconds(age.max(0.0) as i64)
+            })
+            .map(|age| Utc::now() - age)
+    }
+
+    pub(super) async fn receive_messages(
+        &self,
+        queue: &QueueRef,
+        max: u8,
+        visibility_s: u32,
+        wait_s: u8,
+    ) -> Result<Vec<Message>, BackendError> {
+        let response = self
+            .sqs
+            .receive_message()
+            .queue_url(&queue.url)
+            .max_number_of_messages(i32::from(max))
+            .visibility_timeout(i32::try_from(visibility_s).unwrap_or(i32::MAX))
+            .wait_time_seconds(i32::from(wait_s))
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(|e| {
+                queue_error(
+                    &format!("while receiving from {}", queue.name),
+                    &queue.name,
+                    &e,
+                    ReceiveMessageError::is_queue_does_not_exist,
+                )
+            })?;
+        Ok(response
+            .messages()
+            .iter()
+            .map(|m| {
+                let system = m.attributes();
+                let sent = system
+                    .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .and_then(DateTime::from_timestamp_millis);
+                let receive_count = system
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                Message {
+                    message_id: m.message_id().unwrap_or_default().to_owned(),
+                    receipt_handle: m.receipt_handle().unwrap_or_default().to_owned(),
+                    body: m.body().unwrap_or_default().to_owned(),
+                    attributes: attributes(m.message_attributes()),
+                    sent,
+                    receive_count,
+                }
+            })
+            .collect())
+    }
+
+    pub(super) async fn delete_batch(
+        &self,
+        queue: &QueueRef,
+        receipts: &[String],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        let entries = receipts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(r)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BackendError::Other(e.to_string()))?;
+        let response = self
+            .sqs
+            .delete_message_batch()
+            .queue_url(&queue.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| {
+                queue_error(
+                    &format!("while deleting from {}", queue.name),
+                    &queue.name,
+                    &e,
+                    DeleteMessageBatchError::is_queue_does_not_exist,
+                )
+            })?;
+        let ok = response
+            .successful()
+            .iter()
+            .map(aws_sdk_sqs::types::DeleteMessageBatchResultEntry::id);
+        Ok(per_entry(receipts.len(), ok, response.failed()))
+    }
+
+    pub(super) async fn change_visibility_batch(
+        &self,
+        queue: &QueueRef,
+        receipts: &[String],
+        seconds: u32,
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        let entries = receipts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(r)
+                    .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BackendError::Other(e.to_string()))?;
+        let response = self
+            .sqs
+            .change_message_visibility_batch()
+            .queue_url(&queue.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| {
+                queue_error(
+                    &format!("while changing visibility in {}", queue.name),
+                    &queue.name,
+                    &e,
+                    ChangeMessageVisibilityBatchError::is_queue_does_not_exist,
+                )
+            })?;
+        let ok = response
+            .successful()
+            .iter()
+            .map(aws_sdk_sqs::types::ChangeMessageVisibilityBatchResultEntry::id);
+        Ok(per_entry(receipts.len(), ok, response.failed()))
+    }
+
+    pub(super) async fn purge_queue(&self, queue: &QueueRef) -> Result<(), BackendError> {
+        self.sqs
+            .purge_queue()
+            .queue_url(&queue.url)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(PurgeQueueError::is_purge_queue_in_progress)
+                {
+                    BackendError::PurgeInProgress(format!(
+                        "{} was purged less than 60 s ago; SQS allows one purge per minute",
+                        queue.name
+                    ))
+                } else {
+                    queue_error(
+                        &format!("while purging {}", queue.name),
+                        &queue.name,
+                        &e,
+                        PurgeQueueError::is_queue_does_not_exist,
+                    )
+                }
+            })?;
+        Ok(())
+    }
+}
+
+fn attributes(raw: Option<&HashMap<String, MessageAttributeValue>>) -> MessageAttributes {
+    let mut out = MessageAttributes::new();
+    for (name, value) in raw.into_iter().flatten() {
+        let data_type = value.data_type();
+        let converted = if data_type.starts_with("Binary") {
+            AttributeValue::binary(
+                value
+                    .binary_value()
+                    .map(aws_sdk_sqs::primitives::Blob::as_ref)
+                    .unwrap_or_default(),
+            )
+        } else if data_type.starts_with("Number") {
+            AttributeValue::number(value.string_value().unwrap_or_default())
+        } else {
+            AttributeValue::string(value.string_value().unwrap_or_default())
+        };
+        out.insert(name.clone(), converted);
+    }
+    out
+}
+
+/// One outcome per entry, in request order, from a batch call's `Successful` and `Failed` lists;
+/// an entry in neither is a failure, never assumed done.
+fn per_entry<'a>(
+    len: usize,
+    ok: impl Iterator<Item = &'a str>,
+    failed: &[aws_sdk_sqs::types::BatchResultErrorEntry],
+) -> Vec<EntryOutcome> {
+    let ok: Vec<&str> = ok.collect();
+    let failed: HashMap<&str, String> = failed
+        .iter()
+        .map(|f| {
+            (
+                f.id(),
+                format!("{}: {}", f.code(), f.message().unwrap_or_default()),
+            )
+        })
+        .collect();
+    (0..len)
+        .map(|i| {
+            let id = i.to_string();
+            if let Some(error) = failed.get(id.as_str()) {
+                Err(error.clone())
+            } else if ok.contains(&id.as_str()) {
+                Ok(())
+            } else {
+                Err("no result returned for this entry".to_owned())
+            }
+        })
+        .collect()
+}
