@@ -26,66 +26,66 @@ with a line naming where it comes from.";
 /// On-call CLI for the ecomm event-driven order system: DLQs, redrive, trace.
 #[derive(Debug, Parser)]
 #[command(name = "ecomm", version, about, after_help = AFTER_HELP, arg_required_else_help = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Options of every command.
     #[command(flatten)]
-    pub global: Global,
+    pub(crate) global: Global,
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Where the commands act, and how they answer.
 #[derive(Debug, Args)]
-pub struct Global {
+pub(crate) struct Global {
     /// Where to act: the embedded local stack, or AWS.
     #[arg(long, value_enum, env = "ECOMM_ENV", global = true)]
-    pub env: Option<Environment>,
+    pub(crate) env: Option<Environment>,
     /// The local stack's state file [default: the user data dir's ecomm/local.sqlite].
     #[arg(long, env = "ECOMM_STATE", global = true, value_name = "PATH")]
-    pub state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
     /// Output format: tables for people, JSON for scripts.
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Table, global = true)]
-    pub output: OutputFormat,
+    pub(crate) output: OutputFormat,
     /// No progress bars or hints; only the answer.
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// No colours (also when NO_COLOR is set or the output is not a terminal).
     #[arg(long, global = true)]
-    pub no_color: bool,
+    pub(crate) no_color: bool,
     /// AWS access.
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub(crate) aws: AwsArgs,
 }
 
 /// How to reach AWS: the one place the SDK configuration comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
-pub struct AwsArgs {
+pub(crate) struct AwsArgs {
     /// AWS profile (SSO profiles included) [env: AWS_PROFILE]. Implies --env aws.
     #[arg(long, global = true, help_heading = "AWS")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// AWS region [env: AWS_REGION]. Implies --env aws.
     #[arg(long, global = true, help_heading = "AWS")]
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Endpoint URL of every AWS service, e.g. a local emulator [env: AWS_ENDPOINT_URL].
     /// Implies --env aws.
     #[arg(long, global = true, value_name = "URL", help_heading = "AWS")]
-    pub endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
     /// The event bus whose consumers to act on.
     #[arg(long, env = "ECOMM_BUS", global = true, help_heading = "AWS")]
-    pub bus: Option<String>,
+    pub(crate) bus: Option<String>,
 }
 
 impl AwsArgs {
     /// Whether an AWS-only flag was given.
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.profile.is_some() || self.region.is_some() || self.endpoint_url.is_some()
     }
 }
 
 /// Where the commands act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Environment {
+pub(crate) enum Environment {
     /// The embedded local stack (a SQLite state file).
     Local,
     /// AWS, through the standard credential chain.
@@ -94,7 +94,7 @@ pub enum Environment {
 
 /// How answers are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// Tables and text for people.
     Table,
     /// One JSON document.
@@ -107,7 +107,7 @@ pub enum OutputFormat {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the whole system on the local stack with realistic orders and injected faults.
     #[command(after_help = "\
 Examples:
@@ -186,7 +186,7 @@ Exit code 3 when any selected message was not redriven.";
 
 /// `ecomm dlq ...`.
 #[derive(Debug, Subcommand)]
-pub enum DlqCommand {
+pub(crate) enum DlqCommand {
     /// Every consumer's DLQ: depth, in flight, oldest message, which failure paths are wired.
     Ls,
     /// The messages of a consumer's DLQ, normalised, without consuming them.
@@ -214,104 +214,104 @@ fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
 /// Which messages.
 #[derive(Debug, Clone, Default, Args, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Filters {
+pub(crate) struct Filters {
     /// Only messages of this correlation id.
     #[arg(long, help_heading = "Filters")]
-    pub correlation_id: Option<String>,
+    pub(crate) correlation_id: Option<String>,
     /// Only messages of this order.
     #[arg(long, help_heading = "Filters")]
-    pub order_id: Option<String>,
+    pub(crate) order_id: Option<String>,
     /// Only messages with this error code (ERROR_CODE, errorType or ErrorCode).
     #[arg(long, help_heading = "Filters")]
-    pub error_code: Option<String>,
+    pub(crate) error_code: Option<String>,
     /// Only events of this detail-type.
     #[arg(long, help_heading = "Filters")]
-    pub detail_type: Option<String>,
+    pub(crate) detail_type: Option<String>,
     /// Only messages sent since then: a duration ago (30m, 2h, 7d) or an RFC 3339 time.
     #[arg(long, value_parser = crate::filter::parse_time, help_heading = "Filters")]
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) since: Option<chrono::DateTime<chrono::Utc>>,
     /// Only messages sent before then (exclusive): a duration ago (30m, 2h, 7d) or an RFC 3339
     /// time.
     #[arg(long, value_parser = crate::filter::parse_time, help_heading = "Filters")]
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only these messages (repeatable); also selects messages in no known format.
     #[arg(long, help_heading = "Filters")]
-    pub message_id: Vec<String>,
+    pub(crate) message_id: Vec<String>,
     /// At most this many matching messages (for `redrive`, like --max).
     #[arg(long, value_parser = at_least_one(), help_heading = "Filters")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
 }
 
 /// How a DLQ is read without consuming it.
 #[derive(Debug, Clone, Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// Seconds the messages read stay hidden from other readers while this command runs
     /// (they are released at the end).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=43_200), help_heading = "Scanning")]
-    pub visibility_timeout: u32,
+    pub(crate) visibility_timeout: u32,
     /// Long-poll wait, in seconds, of the receive that proves the queue drained.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=20), help_heading = "Scanning")]
-    pub wait: u8,
+    pub(crate) wait: u8,
 }
 
 /// `ecomm dlq show`.
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// The consumer (its target id), e.g. `inventory`.
-    pub target: String,
+    pub(crate) target: String,
     /// Which messages.
     #[command(flatten)]
-    pub filters: Filters,
+    pub(crate) filters: Filters,
     /// Show each message's full body and attributes.
     #[arg(long)]
-    pub raw: bool,
+    pub(crate) raw: bool,
     /// Show customer emails, names and addresses instead of masking them.
     #[arg(long)]
-    pub show_pii: bool,
+    pub(crate) show_pii: bool,
     /// Scanning.
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub(crate) scan: ScanArgs,
 }
 
 /// `ecomm dlq export`.
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// The consumer (its target id).
-    pub target: String,
+    pub(crate) target: String,
     /// Which messages.
     #[command(flatten)]
-    pub filters: Filters,
+    pub(crate) filters: Filters,
     /// Write to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// Scanning.
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub(crate) scan: ScanArgs,
 }
 
 /// `ecomm dlq purge`.
 #[derive(Debug, Args)]
-pub struct PurgeArgs {
+pub(crate) struct PurgeArgs {
     /// The consumer (its target id).
-    pub target: String,
+    pub(crate) target: String,
     /// Which messages (none: all of them).
     #[command(flatten)]
-    pub filters: Filters,
+    pub(crate) filters: Filters,
     /// Write every message to be deleted (body and attributes) to this NDJSON file first.
     #[arg(long, value_name = "FILE")]
-    pub archive: Option<PathBuf>,
+    pub(crate) archive: Option<PathBuf>,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short)]
-    pub yes: bool,
+    pub(crate) yes: bool,
     /// Scanning.
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub(crate) scan: ScanArgs,
 }
 
 /// How `redrive` delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Via {
+pub(crate) enum Via {
     /// Asynchronous Invoke of the consumer's function: only that consumer sees the event.
     Invoke,
     /// PutEvents to the bus: every matching rule sees the event again.
@@ -320,7 +320,7 @@ pub enum Via {
 
 impl Via {
     /// The name on the command line (serde's name in the JSON answers is the same).
-    pub fn name(self) -> String {
+    pub(crate) fn name(self) -> String {
         self.to_possible_value()
             .map(|v| v.get_name().to_owned())
             .unwrap_or_default()
@@ -329,83 +329,83 @@ impl Via {
 
 /// `ecomm redrive`.
 #[derive(Debug, Args)]
-pub struct RedriveArgs {
+pub(crate) struct RedriveArgs {
     /// The consumer to replay to (its target id), e.g. `inventory`.
     #[arg(long)]
-    pub target: String,
+    pub(crate) target: String,
     /// Which messages.
     #[command(flatten)]
-    pub filters: Filters,
+    pub(crate) filters: Filters,
     /// Show what would be redriven; change nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Redrive at most this many messages.
     #[arg(long, value_parser = at_least_one())]
-    pub max: Option<usize>,
+    pub(crate) max: Option<usize>,
     /// At most this many deliveries per second (a number above 0, e.g. 50 or 0.5).
     #[arg(long, value_name = "N", value_parser = crate::filter::parse_rate)]
-    pub rate: Option<f64>,
+    pub(crate) rate: Option<f64>,
     /// Receive/deliver/delete pipelines run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
+    pub(crate) concurrency: u16,
     /// How to deliver.
     #[arg(long, value_enum, default_value_t = Via::Invoke)]
-    pub via: Via,
+    pub(crate) via: Via,
     /// Scanning.
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub(crate) scan: ScanArgs,
 }
 
 /// `ecomm demo`.
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// How many orders to submit.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub orders: u32,
+    pub(crate) orders: u32,
     /// Seeds every choice and id: the same seed gives the same outcome.
     #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// The faults to inject (see below).
     #[arg(long, default_value = "default", value_name = "SPEC")]
-    pub faults: String,
+    pub(crate) faults: String,
     /// Keep the existing state and add to it, instead of starting from scratch.
     #[arg(long)]
-    pub extend: bool,
+    pub(crate) extend: bool,
     /// Start of the simulated hour of orders (RFC 3339) [default: an hour ago].
     #[arg(long, value_name = "TIME")]
-    pub start: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `ecomm trace`.
 #[derive(Debug, Args)]
-pub struct TraceArgs {
+pub(crate) struct TraceArgs {
     /// An order id, a correlation id or an event id.
-    pub id: String,
+    pub(crate) id: String,
     /// Search logs from then: a duration ago (30m, 2h, 7d) or an RFC 3339 time [default: 24h].
     #[arg(long, value_parser = crate::filter::parse_time)]
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) since: Option<chrono::DateTime<chrono::Utc>>,
     /// Search logs until then: a duration ago or an RFC 3339 time [default: 5 minutes from
     /// now, so that lines still being written are found].
     #[arg(long, value_parser = crate::filter::parse_time)]
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) until: Option<chrono::DateTime<chrono::Utc>>,
     /// One Logs Insights query across the groups instead of FilterLogEvents per group (AWS;
     /// better for long windows).
     #[arg(long)]
-    pub insights: bool,
+    pub(crate) insights: bool,
     /// Keep polling and print new steps as they happen; Ctrl-C to stop.
     #[arg(long)]
-    pub follow: bool,
+    pub(crate) follow: bool,
     /// Seconds between polls with --follow.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=300))]
-    pub interval: u64,
+    pub(crate) interval: u64,
     /// Scanning the DLQs.
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub(crate) scan: ScanArgs,
 }
 
 /// `ecomm local ...`.
 #[derive(Debug, Subcommand)]
-pub enum LocalCommand {
+pub(crate) enum LocalCommand {
     /// Delete the local state file: queues, logs, tables, everything.
     Reset,
 }

@@ -7,7 +7,7 @@ use crate::backend::Message;
 use crate::cli::Filters;
 
 /// Parse `--since`/`--until`: a duration ago (`90s`, `30m`, `2h`, `7d`) or an RFC 3339 time.
-pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
     }
@@ -38,7 +38,7 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// Parse `--rate`: deliveries per second, a finite number above zero.
-pub fn parse_rate(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
         Ok(_) => Err(format!(
@@ -50,7 +50,7 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
 
 impl Filters {
     /// Whether any filter narrows the selection (besides `--limit`).
-    pub fn narrows(&self) -> bool {
+    pub(crate) fn narrows(&self) -> bool {
         self.correlation_id.is_some()
             || self.order_id.is_some()
             || self.error_code.is_some()
@@ -61,12 +61,12 @@ impl Filters {
     }
 
     /// Whether `--message-id` names this message.
-    pub fn names(&self, message: &Message) -> bool {
+    pub(crate) fn names(&self, message: &Message) -> bool {
         self.message_id.contains(&message.message_id)
     }
 
     /// Whether a message matches every filter given.
-    pub fn matches(&self, message: &Message, record: &DlqRecord) -> bool {
+    pub(crate) fn matches(&self, message: &Message, record: &DlqRecord) -> bool {
         let eq = |wanted: &Option<String>, found: Option<&str>| {
             wanted.as_deref().is_none_or(|w| Some(w) == found)
         };
@@ -91,7 +91,7 @@ impl Filters {
 
 /// Whether a record can be replayed: it carries an original event. A message in no known
 /// format only when the user named it.
-pub fn replayable(
+pub(crate) fn replayable(
     filters: &Filters,
     message: &Message,
     record: &DlqRecord,

@@ -16,20 +16,20 @@ use crate::backend::{Backend, BackendError, Message, QueueRef};
 use crate::cli::{Filters, ScanArgs};
 
 /// SQS stops handing out messages at about 120,000 in flight per queue; stay below it.
-pub const IN_FLIGHT_LIMIT: usize = 110_000;
+pub(crate) const IN_FLIGHT_LIMIT: usize = 110_000;
 
 /// A message read, with its normalised record.
 #[derive(Debug, Clone)]
-pub struct Scanned {
+pub(crate) struct Scanned {
     /// The message.
-    pub message: Message,
+    pub(crate) message: Message,
     /// What it says.
-    pub record: DlqRecord,
+    pub(crate) record: DlqRecord,
 }
 
 impl Scanned {
     /// Parse a received message.
-    pub fn new(message: Message) -> Self {
+    pub(crate) fn new(message: Message) -> Self {
         let record = DlqRecord::parse(&message.body, &message.attributes);
         Self { message, record }
     }
@@ -37,24 +37,24 @@ impl Scanned {
 
 /// What a scan saw.
 #[derive(Debug, Default)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// The matching messages, oldest first.
-    pub matching: Vec<Scanned>,
+    pub(crate) matching: Vec<Scanned>,
     /// How many distinct messages were read.
-    pub seen: usize,
+    pub(crate) seen: usize,
     /// Why the scan stopped before draining the queue, if it did.
-    pub incomplete: Option<String>,
+    pub(crate) incomplete: Option<String>,
     /// Ctrl-C stopped it.
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
 }
 
 /// Messages held invisible by this command, by message id → latest receipt handle.
 #[derive(Debug, Default)]
-pub struct Held(std::cell::RefCell<BTreeMap<String, String>>);
+pub(crate) struct Held(std::cell::RefCell<BTreeMap<String, String>>);
 
 impl Held {
     /// Remember a receipt; `false` if the message was already held (a duplicate delivery).
-    pub fn hold(&self, message: &Message) -> bool {
+    pub(crate) fn hold(&self, message: &Message) -> bool {
         self.0
             .borrow_mut()
             .insert(message.message_id.clone(), message.receipt_handle.clone())
@@ -62,17 +62,17 @@ impl Held {
     }
 
     /// Forget a message (deleted).
-    pub fn forget(&self, message_id: &str) {
+    pub(crate) fn forget(&self, message_id: &str) {
         self.0.borrow_mut().remove(message_id);
     }
 
     /// The current receipt of a held message.
-    pub fn receipt(&self, message_id: &str) -> Option<String> {
+    pub(crate) fn receipt(&self, message_id: &str) -> Option<String> {
         self.0.borrow().get(message_id).cloned()
     }
 
     /// How many are held.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.borrow().len()
     }
 
@@ -85,7 +85,7 @@ impl Held {
 
 /// Make every held message visible again. Returns how many could not be released (they
 /// reappear when their visibility timeout ends).
-pub async fn release(backend: &dyn Backend, queue: &QueueRef, held: &Held) -> usize {
+pub(crate) async fn release(backend: &dyn Backend, queue: &QueueRef, held: &Held) -> usize {
     let receipts = held.take();
     let mut unreleased = 0;
     for batch in receipts.chunks(10) {
@@ -100,10 +100,10 @@ pub async fn release(backend: &dyn Backend, queue: &QueueRef, held: &Held) -> us
 /// The user pressed Ctrl-C.
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted")]
-pub struct Interrupted;
+pub(crate) struct Interrupted;
 
 /// Run `work`, stopping early on Ctrl-C.
-pub async fn until_interrupted<T>(
+pub(crate) async fn until_interrupted<T>(
     work: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
     tokio::select! {
@@ -113,7 +113,7 @@ pub async fn until_interrupted<T>(
 }
 
 /// Read every message of `queue` (holding them in `held`), keeping those matching `filters`.
-pub async fn read(
+pub(crate) async fn read(
     backend: &dyn Backend,
     queue: &QueueRef,
     filters: &Filters,
@@ -126,7 +126,7 @@ pub async fn read(
 }
 
 /// The same, stopping at Ctrl-C with what was read so far (`interrupted` set).
-pub async fn read_until_interrupted(
+pub(crate) async fn read_until_interrupted(
     backend: &dyn Backend,
     queue: &QueueRef,
     filters: &Filters,

@@ -12,7 +12,7 @@ use crate::cli::{AwsArgs, Environment, Global};
 
 /// The resolved environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// The embedded local stack.
     Local {
         /// Its state file.
@@ -29,7 +29,7 @@ pub enum Target {
 
 impl Target {
     /// `--env` / `ECOMM_ENV`, else AWS if an AWS-only flag was given, else the local stack.
-    pub fn resolve(global: &Global) -> anyhow::Result<Self> {
+    pub(crate) fn resolve(global: &Global) -> anyhow::Result<Self> {
         let env = match global.env {
             Some(Environment::Local) if global.aws.any() => {
                 return Err(UsageError(
@@ -62,7 +62,7 @@ impl Target {
     }
 
     /// The state file, or an error saying the command is local-only.
-    pub fn local_state(&self, command: &str) -> anyhow::Result<&PathBuf> {
+    pub(crate) fn local_state(&self, command: &str) -> anyhow::Result<&PathBuf> {
         match self {
             Self::Local { state } => Ok(state),
             Self::Aws { .. } => Err(UsageError(format!(
@@ -73,7 +73,7 @@ impl Target {
     }
 
     /// The one line that says where an answer comes from, for local-only commands.
-    pub fn banner(&self) -> String {
+    pub(crate) fn banner(&self) -> String {
         match self {
             Self::Local { state } => format!("local stack: {}", state.display()),
             Self::Aws { bus, .. } => format!("aws: bus {bus}"),
@@ -81,7 +81,7 @@ impl Target {
     }
 
     /// Open the backend.
-    pub async fn connect(&self) -> anyhow::Result<Box<dyn Backend>> {
+    pub(crate) async fn connect(&self) -> anyhow::Result<Box<dyn Backend>> {
         Ok(match self {
             Self::Local { state } => Box::new(LocalBackend::open(state)?),
             Self::Aws { args, bus } => Box::new(AwsBackend::connect(args, bus).await?),
@@ -89,7 +89,7 @@ impl Target {
     }
 
     /// Where redrives are journaled: beside the local state file, or in the user data dir.
-    pub fn journal_path(&self) -> anyhow::Result<PathBuf> {
+    pub(crate) fn journal_path(&self) -> anyhow::Result<PathBuf> {
         match self {
             Self::Local { state } => Ok(state
                 .parent()

@@ -14,7 +14,7 @@ use super::{
 };
 
 /// The local stack as a backend.
-pub struct LocalBackend {
+pub(crate) struct LocalBackend {
     stack: LocalStack,
 }
 
@@ -45,7 +45,7 @@ fn sqs(error: SqsError) -> BackendError {
 impl LocalBackend {
     /// Open an existing state file. Commands that read or act on the stack never create one:
     /// an absent file is an empty stack, and the answer says how to fill it.
-    pub fn open(state: &Path) -> Result<Self, BackendError> {
+    pub(crate) fn open(state: &Path) -> Result<Self, BackendError> {
         if !state.exists() {
             return Err(BackendError::EmptyLocalStack(state.to_owned()));
         }

@@ -2,8 +2,8 @@
 //! events — with two implementations: [`aws`] (the AWS SDK) and [`local`] (the embedded stack).
 //! Every command works the same against either.
 
-pub mod aws;
-pub mod local;
+pub(crate) mod aws;
+pub(crate) mod local;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use serde::Serialize;
 
 /// A failure the user can act on, worded to say what to fix.
 #[derive(Debug, thiserror::Error)]
-pub enum BackendError {
+pub(crate) enum BackendError {
     /// No credentials, expired SSO session, unknown profile.
     #[error(
         "no usable AWS credentials: {0}\n  fix: `aws sso login --profile <p>`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID, or pass --profile"
@@ -60,40 +60,40 @@ pub enum BackendError {
 /// A queue, by every name the APIs need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueueRef {
+pub(crate) struct QueueRef {
     /// The queue name.
-    pub name: String,
+    pub(crate) name: String,
     /// The queue ARN.
-    pub arn: String,
+    pub(crate) arn: String,
     /// The queue URL (the name again on the local stack).
-    pub url: String,
+    pub(crate) url: String,
 }
 
 /// One consumer of the bus: a rule's target, its function and its DLQ(s).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Consumer {
+pub(crate) struct Consumer {
     /// The target id, e.g. `inventory`: what `--target` names.
-    pub target: String,
+    pub(crate) target: String,
     /// The rule.
-    pub rule: String,
+    pub(crate) rule: String,
     /// The target ARN (the function's, for Lambda targets).
-    pub target_arn: String,
+    pub(crate) target_arn: String,
     /// The function name, for Lambda targets.
-    pub function: Option<String>,
+    pub(crate) function: Option<String>,
     /// The target's `DeadLetterConfig` queue (EventBridge delivery failures).
-    pub delivery_dlq: Option<String>,
+    pub(crate) delivery_dlq: Option<String>,
     /// The function's on-failure destination (function errors after async retries).
-    pub function_dlq: Option<String>,
+    pub(crate) function_dlq: Option<String>,
     /// The queue `ecomm` reads: the target DLQ, or else the on-failure destination.
-    pub dlq: Option<QueueRef>,
+    pub(crate) dlq: Option<QueueRef>,
     /// Problems worth knowing about (no DLQ at all, two different queues, ...).
-    pub findings: Vec<String>,
+    pub(crate) findings: Vec<String>,
 }
 
 impl Consumer {
     /// The DLQ, or an error naming what is missing.
-    pub fn require_dlq(&self) -> Result<&QueueRef, BackendError> {
+    pub(crate) fn require_dlq(&self) -> Result<&QueueRef, BackendError> {
         self.dlq.as_ref().ok_or_else(|| {
             BackendError::Other(format!(
                 "consumer {} has no DLQ: neither the target's DeadLetterConfig nor the function's on-failure destination is set; failed events are dropped",
@@ -106,76 +106,76 @@ impl Consumer {
 /// A queue's counters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueueStats {
+pub(crate) struct QueueStats {
     /// `ApproximateNumberOfMessages`.
-    pub visible: u64,
+    pub(crate) visible: u64,
     /// `ApproximateNumberOfMessagesNotVisible`.
-    pub in_flight: u64,
+    pub(crate) in_flight: u64,
     /// When the oldest message was sent, when known.
-    pub oldest_sent: Option<DateTime<Utc>>,
+    pub(crate) oldest_sent: Option<DateTime<Utc>>,
 }
 
 /// A received message.
 #[allow(clippy::struct_field_names, reason = "SQS's own name, `MessageId`")]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
+pub(crate) struct Message {
     /// The message id.
-    pub message_id: String,
+    pub(crate) message_id: String,
     /// The receipt handle of this receive.
-    pub receipt_handle: String,
+    pub(crate) receipt_handle: String,
     /// The body.
-    pub body: String,
+    pub(crate) body: String,
     /// The message attributes.
-    pub attributes: MessageAttributes,
+    pub(crate) attributes: MessageAttributes,
     /// `SentTimestamp`.
-    pub sent: Option<DateTime<Utc>>,
+    pub(crate) sent: Option<DateTime<Utc>>,
     /// `ApproximateReceiveCount`.
-    pub receive_count: u32,
+    pub(crate) receive_count: u32,
 }
 
 /// One log line of a function.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
+pub(crate) struct LogLine {
     /// The log group.
-    pub group: String,
+    pub(crate) group: String,
     /// When CloudWatch (or the local stack) stored it.
-    pub timestamp: DateTime<Utc>,
+    pub(crate) timestamp: DateTime<Utc>,
     /// The line as printed.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// What a log search found, and what it could not read.
 #[derive(Debug, Clone, Default)]
-pub struct LogSearch {
+pub(crate) struct LogSearch {
     /// The lines, oldest first.
-    pub lines: Vec<LogLine>,
+    pub(crate) lines: Vec<LogLine>,
     /// Groups that could not be read, and why (the rest is still shown).
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
     /// Whether the search may have missed lines (an Insights query that did not finish).
-    pub partial: bool,
+    pub(crate) partial: bool,
 }
 
 /// How to search the logs.
 #[derive(Debug, Clone)]
-pub struct LogRequest<'a> {
+pub(crate) struct LogRequest<'a> {
     /// The log groups.
-    pub groups: &'a [String],
+    pub(crate) groups: &'a [String],
     /// A plain term every wanted line contains (an id).
-    pub term: &'a str,
+    pub(crate) term: &'a str,
     /// From.
-    pub start: DateTime<Utc>,
+    pub(crate) start: DateTime<Utc>,
     /// Until.
-    pub end: DateTime<Utc>,
+    pub(crate) end: DateTime<Utc>,
     /// One Logs Insights query instead of `FilterLogEvents` per group (AWS only).
-    pub insights: bool,
+    pub(crate) insights: bool,
 }
 
 /// The result of one entry of a batch call: `None` on success, else the error.
-pub type EntryOutcome = Result<(), String>;
+pub(crate) type EntryOutcome = Result<(), String>;
 
 /// What the CLI needs from an environment.
 #[async_trait(?Send)]
-pub trait Backend {
+pub(crate) trait Backend {
     /// One line naming where answers come from (state file, or account/region/bus).
     fn banner(&self) -> String;
 
@@ -241,7 +241,10 @@ pub trait Backend {
                 .as_deref()?
                 .strip_suffix(&format!("-{}", c.target))
         }) {
-            groups.push(format!("/aws/lambda/{prefix}-order-producer"));
+            groups.push(format!(
+                "/aws/lambda/{prefix}-{}",
+                ecomm_events::services::ORDER_PRODUCER
+            ));
         }
         groups.sort();
         groups.dedup();
@@ -258,7 +261,10 @@ pub trait Backend {
 }
 
 /// Find a consumer by target id.
-pub fn find<'a>(consumers: &'a [Consumer], target: &str) -> Result<&'a Consumer, BackendError> {
+pub(crate) fn find<'a>(
+    consumers: &'a [Consumer],
+    target: &str,
+) -> Result<&'a Consumer, BackendError> {
     consumers
         .iter()
         .find(|c| c.target == target)

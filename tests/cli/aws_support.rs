@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 const ENDPOINT_VAR: &str = "ECOMM_TEST_AWS_ENDPOINT";
 
 /// The moto endpoint. Without it the tests fail: they must never pass by not running.
-pub fn endpoint() -> String {
+pub(crate) fn endpoint() -> String {
     match std::env::var(ENDPOINT_VAR) {
         Ok(url) if !url.trim().is_empty() => url.trim_end_matches('/').to_owned(),
         _ => panic!(
@@ -56,7 +56,7 @@ fn socket_of(endpoint: &str) -> SocketAddr {
 }
 
 /// A name no other test uses, short enough for every AWS name limit.
-pub fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -70,7 +70,7 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// The SDK config of the checks: moto, static test credentials, `us-east-1`.
-pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+pub(crate) async fn sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region("us-east-1")
@@ -224,7 +224,7 @@ fn moto_request(
 }
 
 /// Make moto's `Invoke` echo its payload instead of needing Docker (a server-wide switch).
-pub fn lambda_without_docker(endpoint: &str) {
+pub(crate) fn lambda_without_docker(endpoint: &str) {
     let (status, body) = moto_request(
         endpoint,
         "POST",
@@ -240,7 +240,7 @@ pub fn lambda_without_docker(endpoint: &str) {
 }
 
 /// An execution role for the test functions (moto's CreateFunction wants one that exists).
-pub fn execution_role(endpoint: &str) -> String {
+pub(crate) fn execution_role(endpoint: &str) -> String {
     static ROLE: OnceLock<String> = OnceLock::new();
     ROLE.get_or_init(|| {
         let name = unique("ecomm-cli-test");
@@ -264,12 +264,16 @@ pub fn execution_role(endpoint: &str) -> String {
 }
 
 /// The smallest valid zip archive (empty): what `CreateFunction` gets as code.
-pub const EMPTY_ZIP: [u8; 22] = [
+pub(crate) const EMPTY_ZIP: [u8; 22] = [
     0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
 
 /// Create a test function (custom runtime, empty code) and return its ARN.
-pub async fn create_function(lambda: &aws_sdk_lambda::Client, name: &str, role: &str) -> String {
+pub(crate) async fn create_function(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    role: &str,
+) -> String {
     lambda
         .create_function()
         .function_name(name)
@@ -298,27 +302,27 @@ pub async fn create_function(lambda: &aws_sdk_lambda::Client, name: &str, role: 
 
 /// One `Invoke` the proxy saw.
 #[derive(Debug, Clone)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     /// The function name (as in the request path).
-    pub function: String,
+    pub(crate) function: String,
     /// Whether it was asynchronous (`X-Amz-Invocation-Type: Event`).
-    pub asynchronous: bool,
+    pub(crate) asynchronous: bool,
     /// The payload, parsed.
-    pub payload: Value,
+    pub(crate) payload: Value,
     /// Whether the function existed, i.e. the invoke was accepted.
-    pub accepted: bool,
+    pub(crate) accepted: bool,
 }
 
 /// A loopback proxy in front of moto that records Lambda `Invoke` calls.
 #[derive(Debug, Clone)]
-pub struct LambdaRecorder {
+pub(crate) struct LambdaRecorder {
     endpoint: String,
     log: Arc<Mutex<Vec<Invocation>>>,
 }
 
 impl LambdaRecorder {
     /// Listen on a free loopback port, forwarding to moto.
-    pub fn start(upstream: &str) -> Self {
+    pub(crate) fn start(upstream: &str) -> Self {
         let upstream = socket_of(upstream);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let endpoint = format!("http://{}", listener.local_addr().expect("a bound address"));
@@ -337,17 +341,17 @@ impl LambdaRecorder {
     }
 
     /// The URL to pass as `--endpoint-url`.
-    pub fn endpoint(&self) -> &str {
+    pub(crate) fn endpoint(&self) -> &str {
         &self.endpoint
     }
 
     /// Every invoke seen so far.
-    pub fn invocations(&self) -> Vec<Invocation> {
+    pub(crate) fn invocations(&self) -> Vec<Invocation> {
         self.log.lock().expect("the log is not poisoned").clone()
     }
 
     /// The accepted invokes of `function`.
-    pub fn delivered_to(&self, function: &str) -> Vec<Invocation> {
+    pub(crate) fn delivered_to(&self, function: &str) -> Vec<Invocation> {
         self.invocations()
             .into_iter()
             .filter(|i| i.accepted && i.function == function)
@@ -405,7 +409,7 @@ fn proxy_one(
 
 /// How a consumer's failures reach a DLQ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wiring {
+pub(crate) enum Wiring {
     /// Target `DeadLetterConfig` and the function's on-failure destination, one queue.
     Both,
     /// Only the target `DeadLetterConfig`.
@@ -416,54 +420,54 @@ pub enum Wiring {
 
 /// An SQS queue by every name.
 #[derive(Debug, Clone)]
-pub struct Queue {
+pub(crate) struct Queue {
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// Its URL.
-    pub url: String,
+    pub(crate) url: String,
     /// Its ARN.
-    pub arn: String,
+    pub(crate) arn: String,
 }
 
 /// One deployed consumer.
 #[derive(Debug, Clone)]
-pub struct Deployed {
+pub(crate) struct Deployed {
     /// The function's name.
-    pub function: String,
+    pub(crate) function: String,
     /// The function's ARN.
-    pub function_arn: String,
+    pub(crate) function_arn: String,
     /// The rule's ARN.
-    pub rule_arn: String,
+    pub(crate) rule_arn: String,
     /// The DLQ, unless unwired.
-    pub dlq: Option<Queue>,
+    pub(crate) dlq: Option<Queue>,
 }
 
 /// A message as read back with the SDK.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
+pub(crate) struct Stored {
     /// The message id.
-    pub message_id: String,
+    pub(crate) message_id: String,
     /// The body.
-    pub body: String,
+    pub(crate) body: String,
     /// The attributes, converted like the CLI converts them.
-    pub attributes: MessageAttributes,
+    pub(crate) attributes: MessageAttributes,
 }
 
 /// A bus and its consumers in moto, the SDK clients to check them, and a private HOME for the
 /// CLI (its redrive journal lands there).
-pub struct Stack {
+pub(crate) struct Stack {
     /// moto.
-    pub endpoint: String,
+    pub(crate) endpoint: String,
     /// The bus's name.
-    pub bus: String,
+    pub(crate) bus: String,
     /// Checks on queues.
-    pub sqs: aws_sdk_sqs::Client,
+    pub(crate) sqs: aws_sdk_sqs::Client,
     /// Checks on the bus.
-    pub events: aws_sdk_eventbridge::Client,
+    pub(crate) events: aws_sdk_eventbridge::Client,
     /// Checks on functions.
-    pub lambda: aws_sdk_lambda::Client,
+    pub(crate) lambda: aws_sdk_lambda::Client,
     /// The consumers by target id.
-    pub consumers: BTreeMap<String, Deployed>,
+    pub(crate) consumers: BTreeMap<String, Deployed>,
     prefix: String,
     home: tempfile::TempDir,
 }
@@ -471,7 +475,7 @@ pub struct Stack {
 impl Stack {
     /// A fresh bus with these consumers (target id, wiring), their rules matching the ecomm
     /// events.
-    pub async fn deploy(consumers: &[(&str, Wiring)]) -> Self {
+    pub(crate) async fn deploy(consumers: &[(&str, Wiring)]) -> Self {
         let pattern = json!({"source": ["ecomm.orders", "ecomm.inventory", "ecomm.refunds"]});
         Self::deploy_with(consumers, &pattern).await
     }
@@ -480,7 +484,7 @@ impl Stack {
     /// moto's `PutEvents` fails as a whole (HTTP 500, "NotImplementedError: Expr not defined
     /// for Rule") as soon as a matching rule has a Lambda target, so `--via bus` tests let a
     /// tap (an SQS target, which moto does deliver to) stand in for the consumers.
-    pub async fn deploy_unrouted(consumers: &[(&str, Wiring)]) -> Self {
+    pub(crate) async fn deploy_unrouted(consumers: &[(&str, Wiring)]) -> Self {
         let pattern = json!({"source": ["ecomm.never-put-by-these-tests"]});
         Self::deploy_with(consumers, &pattern).await
     }
@@ -640,7 +644,7 @@ impl Stack {
 
     /// A rule matching every ecomm event, routed to a queue of its own (target id `tap`): what
     /// `--via bus` puts on the bus shows up there.
-    pub async fn tap(&self) -> Queue {
+    pub(crate) async fn tap(&self) -> Queue {
         let name = format!("{}-tap", self.prefix);
         let queue = self.queue(&name, None).await;
         self.events
@@ -669,14 +673,14 @@ impl Stack {
     }
 
     /// A consumer.
-    pub fn consumer_of(&self, target: &str) -> &Deployed {
+    pub(crate) fn consumer_of(&self, target: &str) -> &Deployed {
         self.consumers
             .get(target)
             .unwrap_or_else(|| panic!("no consumer {target} deployed"))
     }
 
     /// A consumer's DLQ.
-    pub fn dlq(&self, target: &str) -> &Queue {
+    pub(crate) fn dlq(&self, target: &str) -> &Queue {
         self.consumer_of(target)
             .dlq
             .as_ref()
@@ -684,7 +688,7 @@ impl Stack {
     }
 
     /// Send a DLQ message as EventBridge or Lambda would; returns its message id.
-    pub async fn seed(&self, target: &str, message: &DlqMessage) -> String {
+    pub(crate) async fn seed(&self, target: &str, message: &DlqMessage) -> String {
         let queue = self.dlq(target);
         let attributes: std::collections::HashMap<String, MessageAttributeValue> = message
             .attributes
@@ -704,7 +708,7 @@ impl Stack {
     }
 
     /// Every message of a queue, read with the SDK and made visible again.
-    pub async fn stored(&self, queue: &Queue) -> Vec<Stored> {
+    pub(crate) async fn stored(&self, queue: &Queue) -> Vec<Stored> {
         let (stored, receipts) = self.receive_all(queue).await;
         for batch in receipts.chunks(10) {
             let entries = batch
@@ -733,7 +737,7 @@ impl Stack {
     }
 
     /// The message ids of a queue (read and released).
-    pub async fn ids(&self, queue: &Queue) -> BTreeSet<String> {
+    pub(crate) async fn ids(&self, queue: &Queue) -> BTreeSet<String> {
         self.stored(queue)
             .await
             .into_iter()
@@ -742,7 +746,7 @@ impl Stack {
     }
 
     /// Every message of a queue, consumed (read and deleted): for the tap queue.
-    pub async fn take_all(&self, queue: &Queue) -> Vec<Stored> {
+    pub(crate) async fn take_all(&self, queue: &Queue) -> Vec<Stored> {
         let (stored, receipts) = self.receive_all(queue).await;
         for receipt in receipts {
             self.sqs
@@ -757,7 +761,7 @@ impl Stack {
     }
 
     /// The events routed to the tap so far (consumed).
-    pub async fn tapped(&self, tap: &Queue) -> Vec<Value> {
+    pub(crate) async fn tapped(&self, tap: &Queue) -> Vec<Value> {
         self.take_all(tap)
             .await
             .iter()
@@ -801,7 +805,7 @@ impl Stack {
     }
 
     /// `(ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible)`.
-    pub async fn depth(&self, queue: &Queue) -> (u64, u64) {
+    pub(crate) async fn depth(&self, queue: &Queue) -> (u64, u64) {
         let attributes = self
             .sqs
             .get_queue_attributes()
@@ -828,7 +832,7 @@ impl Stack {
     /// Wait (up to 3 s) until the queue shows `visible` messages and none in flight: moto
     /// counts a message released with visibility 0 as visible only once its clock has moved
     /// past the release's millisecond.
-    pub async fn assert_all_visible(&self, queue: &Queue, visible: u64) {
+    pub(crate) async fn assert_all_visible(&self, queue: &Queue, visible: u64) {
         let deadline = Instant::now() + Duration::from_secs(3);
         loop {
             let depth = self.depth(queue).await;
@@ -846,22 +850,22 @@ impl Stack {
 
     /// `ecomm --env aws --endpoint-url <moto> --region us-east-1 --bus <bus>`, credentials on
     /// the command, HOME private to this stack.
-    pub fn ecomm(&self) -> assert_cmd::Command {
+    pub(crate) fn ecomm(&self) -> assert_cmd::Command {
         self.ecomm_at(&self.endpoint)
     }
 
     /// The same, through another endpoint (the recording proxy, a closed port).
-    pub fn ecomm_at(&self, endpoint: &str) -> assert_cmd::Command {
+    pub(crate) fn ecomm_at(&self, endpoint: &str) -> assert_cmd::Command {
         assert_cmd::Command::from_std(self.process_at(endpoint))
     }
 
     /// The same, naming another bus.
-    pub fn ecomm_on_bus(&self, bus: &str) -> assert_cmd::Command {
+    pub(crate) fn ecomm_on_bus(&self, bus: &str) -> assert_cmd::Command {
         assert_cmd::Command::from_std(self.command(&self.endpoint, bus))
     }
 
     /// The same as a plain process, to be spawned and killed.
-    pub fn process_at(&self, endpoint: &str) -> std::process::Command {
+    pub(crate) fn process_at(&self, endpoint: &str) -> std::process::Command {
         self.command(endpoint, &self.bus)
     }
 
@@ -886,7 +890,7 @@ impl Stack {
     }
 
     /// The redrive journal of this stack's runs.
-    pub fn journal(&self) -> std::path::PathBuf {
+    pub(crate) fn journal(&self) -> std::path::PathBuf {
         self.home
             .path()
             .join("data")
@@ -895,12 +899,17 @@ impl Stack {
     }
 
     /// Run `ecomm ... --output json ARGS`, expect exit `code`, parse stdout.
-    pub fn json<T: DeserializeOwned>(&self, args: &[&str], code: i32) -> T {
+    pub(crate) fn json<T: DeserializeOwned>(&self, args: &[&str], code: i32) -> T {
         json_of(self.ecomm(), args, code)
     }
 
     /// The same through another endpoint.
-    pub fn json_at<T: DeserializeOwned>(&self, endpoint: &str, args: &[&str], code: i32) -> T {
+    pub(crate) fn json_at<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        args: &[&str],
+        code: i32,
+    ) -> T {
         json_of(self.ecomm_at(endpoint), args, code)
     }
 }
@@ -988,7 +997,7 @@ fn fixture(path: &str) -> String {
 }
 
 /// A DLQ message fixture, verbatim.
-pub fn dlq_fixture(name: &str) -> DlqMessage {
+pub(crate) fn dlq_fixture(name: &str) -> DlqMessage {
     serde_json::from_str(&fixture(&format!("dlq/{name}.json"))).expect("a DLQ message fixture")
 }
 
@@ -1005,7 +1014,7 @@ fn fresh_ids(event: &mut Value) {
 }
 
 /// An `OrderCreated` v2 event of this order and correlation id.
-pub fn order_created(order: &str, correlation: &str) -> Value {
+pub(crate) fn order_created(order: &str, correlation: &str) -> Value {
     let mut event = event_fixture("order_created_v2");
     event["detail"]["order"]["orderId"] = json!(order);
     event["detail"]["metadata"]["correlationId"] = json!(correlation);
@@ -1014,7 +1023,7 @@ pub fn order_created(order: &str, correlation: &str) -> Value {
 }
 
 /// A legacy `OrderCreated` v1 event (no `metadata.eventId`).
-pub fn order_created_v1(order: &str, correlation: &str) -> Value {
+pub(crate) fn order_created_v1(order: &str, correlation: &str) -> Value {
     let mut event = event_fixture("order_created_v1");
     event["detail"]["order"]["orderId"] = json!(order);
     event["detail"]["metadata"]["correlationId"] = json!(correlation);
@@ -1023,7 +1032,7 @@ pub fn order_created_v1(order: &str, correlation: &str) -> Value {
 }
 
 /// An `InventoryOutOfStock` event of this order and correlation id.
-pub fn out_of_stock(order: &str, correlation: &str) -> Value {
+pub(crate) fn out_of_stock(order: &str, correlation: &str) -> Value {
     let mut event = event_fixture("inventory_out_of_stock");
     event["detail"]["orderId"] = json!(order);
     event["detail"]["metadata"]["correlationId"] = json!(correlation);
@@ -1032,7 +1041,7 @@ pub fn out_of_stock(order: &str, correlation: &str) -> Value {
 }
 
 /// `detail.metadata.eventId`.
-pub fn event_id(event: &Value) -> String {
+pub(crate) fn event_id(event: &Value) -> String {
     event["detail"]["metadata"]["eventId"]
         .as_str()
         .expect("an event with metadata.eventId")
@@ -1042,7 +1051,7 @@ pub fn event_id(event: &Value) -> String {
 impl Stack {
     /// What EventBridge writes to the target DLQ of `target` after giving up with `code`;
     /// `RETRY_ATTEMPTS` as a `Number` attribute, as it sometimes is.
-    pub fn eventbridge_target(&self, target: &str, event: &Value, code: &str) -> DlqMessage {
+    pub(crate) fn eventbridge_target(&self, target: &str, event: &Value, code: &str) -> DlqMessage {
         let consumer = self.consumer_of(target);
         let mut message = DlqMessage::eventbridge_target(
             event,
@@ -1062,7 +1071,12 @@ impl Stack {
     }
 
     /// What Lambda writes to the on-failure destination of `target`'s function.
-    pub fn lambda_destination(&self, target: &str, event: &Value, error_type: &str) -> DlqMessage {
+    pub(crate) fn lambda_destination(
+        &self,
+        target: &str,
+        event: &Value,
+        error_type: &str,
+    ) -> DlqMessage {
         DlqMessage::lambda_destination(&InvocationRecord::failed(
             "2026-01-22T11:48:17.652Z".to_owned(),
             unique("req"),
@@ -1079,7 +1093,7 @@ impl Stack {
 impl Stack {
     /// Seed each event in one of the three formats, in turn (target DLQ, on-failure
     /// destination, function DLQ); returns the message ids, in order.
-    pub async fn seed_in_turn(&self, target: &str, events: &[Value]) -> Vec<String> {
+    pub(crate) async fn seed_in_turn(&self, target: &str, events: &[Value]) -> Vec<String> {
         let mut ids = Vec::new();
         for (i, event) in events.iter().enumerate() {
             let message = match i % 3 {
@@ -1093,7 +1107,7 @@ impl Stack {
     }
 
     /// The redrive journal's message lines: outcome → message ids.
-    pub fn journal_outcomes(&self) -> BTreeMap<String, BTreeSet<String>> {
+    pub(crate) fn journal_outcomes(&self) -> BTreeMap<String, BTreeSet<String>> {
         let journal = std::fs::read_to_string(self.journal()).expect("the redrive journal");
         let mut outcomes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for line in journal.lines() {
@@ -1112,7 +1126,7 @@ impl Stack {
 }
 
 /// What a legacy function DLQ receives.
-pub fn lambda_dlq(event: &Value, error_code: &str) -> DlqMessage {
+pub(crate) fn lambda_dlq(event: &Value, error_code: &str) -> DlqMessage {
     DlqMessage::lambda_dlq(
         event,
         &FunctionDlqFailure {
@@ -1124,7 +1138,7 @@ pub fn lambda_dlq(event: &Value, error_code: &str) -> DlqMessage {
 }
 
 /// A hand-written body, not JSON.
-pub fn garbage(text: &str) -> DlqMessage {
+pub(crate) fn garbage(text: &str) -> DlqMessage {
     DlqMessage {
         body: text.to_owned(),
         attributes: MessageAttributes::from([(
@@ -1135,7 +1149,7 @@ pub fn garbage(text: &str) -> DlqMessage {
 }
 
 /// JSON in no known DLQ format.
-pub fn unknown_json() -> DlqMessage {
+pub(crate) fn unknown_json() -> DlqMessage {
     DlqMessage {
         body: json!({"note": "replay me by hand", "ticket": "OPS-42"}).to_string(),
         attributes: MessageAttributes::new(),
@@ -1148,42 +1162,42 @@ pub fn unknown_json() -> DlqMessage {
 /// A row of `dlq ls`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LsRow {
+pub(crate) struct LsRow {
     /// Target id.
-    pub target: String,
+    pub(crate) target: String,
     /// Function name.
-    pub function: Option<String>,
+    pub(crate) function: Option<String>,
     /// DLQ name.
-    pub dlq: Option<String>,
+    pub(crate) dlq: Option<String>,
     /// Visible messages.
-    pub visible: Option<u64>,
+    pub(crate) visible: Option<u64>,
     /// Messages in flight.
-    pub in_flight: Option<u64>,
+    pub(crate) in_flight: Option<u64>,
     /// Target DLQ wired to the DLQ read.
-    pub delivery_failures_wired: bool,
+    pub(crate) delivery_failures_wired: bool,
     /// On-failure destination wired to the DLQ read.
-    pub function_errors_wired: bool,
+    pub(crate) function_errors_wired: bool,
     /// Wiring problems.
-    pub findings: Vec<String>,
+    pub(crate) findings: Vec<String>,
 }
 
 /// `dlq show --output json`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Shown {
+pub(crate) struct Shown {
     /// The queue.
-    pub queue: String,
+    pub(crate) queue: String,
     /// The matching messages.
-    pub messages: Vec<ShownMessage>,
+    pub(crate) messages: Vec<ShownMessage>,
     /// How many distinct messages were read.
-    pub seen: usize,
+    pub(crate) seen: usize,
     /// Whether the whole queue was seen.
-    pub complete: bool,
+    pub(crate) complete: bool,
 }
 
 impl Shown {
     /// The ids shown.
-    pub fn ids(&self) -> BTreeSet<String> {
+    pub(crate) fn ids(&self) -> BTreeSet<String> {
         self.messages.iter().map(|m| m.message_id.clone()).collect()
     }
 }
@@ -1191,56 +1205,56 @@ impl Shown {
 /// One message of `dlq show`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ShownMessage {
+pub(crate) struct ShownMessage {
     /// SQS message id.
-    pub message_id: String,
+    pub(crate) message_id: String,
     /// Format.
-    pub kind: String,
+    pub(crate) kind: String,
     /// Error code.
-    pub error_code: Option<String>,
+    pub(crate) error_code: Option<String>,
     /// Error message.
-    pub error_message: Option<String>,
+    pub(crate) error_message: Option<String>,
     /// Attempts.
-    pub attempts: Option<u32>,
+    pub(crate) attempts: Option<u32>,
     /// Why retrying stopped.
-    pub exhausted_condition: Option<String>,
+    pub(crate) exhausted_condition: Option<String>,
     /// What failed.
-    pub failed_arn: Option<String>,
+    pub(crate) failed_arn: Option<String>,
     /// Event detail-type.
-    pub detail_type: Option<String>,
+    pub(crate) detail_type: Option<String>,
     /// Event version.
-    pub event_version: Option<String>,
+    pub(crate) event_version: Option<String>,
     /// Event id.
-    pub event_id: Option<String>,
+    pub(crate) event_id: Option<String>,
     /// Order.
-    pub order_id: Option<String>,
+    pub(crate) order_id: Option<String>,
     /// Correlation id.
-    pub correlation_id: Option<String>,
+    pub(crate) correlation_id: Option<String>,
 }
 
 /// The redrive report.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RedriveReport {
+pub(crate) struct RedriveReport {
     /// Delivered and deleted.
-    pub redriven: u64,
+    pub(crate) redriven: u64,
     /// Delivered, delete failed.
-    pub delivered_not_deleted: u64,
+    pub(crate) delivered_not_deleted: u64,
     /// Delivery failed.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Not replayable.
-    pub skipped: u64,
+    pub(crate) skipped: u64,
     /// Not selected.
-    pub not_selected: u64,
+    pub(crate) not_selected: u64,
     /// The failures and skips.
-    pub not_redriven: Vec<NotRedriven>,
+    pub(crate) not_redriven: Vec<NotRedriven>,
     /// Dry run: what would be redriven.
-    pub would_redrive: Vec<ShownMessage>,
+    pub(crate) would_redrive: Vec<ShownMessage>,
 }
 
 impl RedriveReport {
     /// The ids not redriven, with their reasons.
-    pub fn reasons(&self) -> BTreeMap<String, String> {
+    pub(crate) fn reasons(&self) -> BTreeMap<String, String> {
         self.not_redriven
             .iter()
             .map(|n| (n.message_id.clone(), n.reason.clone()))
@@ -1251,35 +1265,35 @@ impl RedriveReport {
 /// A message not redriven.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NotRedriven {
+pub(crate) struct NotRedriven {
     /// SQS message id.
-    pub message_id: String,
+    pub(crate) message_id: String,
     /// Why.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// The purge report.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Purged {
+pub(crate) struct Purged {
     /// Deleted.
-    pub deleted: u64,
+    pub(crate) deleted: u64,
     /// Matched but not deleted.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// The archive.
-    pub archive: Option<String>,
+    pub(crate) archive: Option<String>,
     /// PurgeQueue was used.
-    pub full_purge: bool,
+    pub(crate) full_purge: bool,
 }
 
 /// A line of an archive or export.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Archived {
+pub(crate) struct Archived {
     /// SQS message id.
-    pub message_id: String,
+    pub(crate) message_id: String,
     /// The body, verbatim.
-    pub body: String,
+    pub(crate) body: String,
     /// The attributes, verbatim.
-    pub attributes: MessageAttributes,
+    pub(crate) attributes: MessageAttributes,
 }

@@ -68,18 +68,18 @@ pub(crate) fn run_text(state: &Path, args: &[&str], code: i32) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Shown {
-    pub message_id: String,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub receive_count: u32,
-    pub kind: String,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub attempts: Option<u32>,
-    pub detail_type: Option<String>,
-    pub event_version: Option<String>,
-    pub event_id: Option<String>,
-    pub order_id: Option<String>,
-    pub correlation_id: Option<String>,
+    pub(crate) message_id: String,
+    pub(crate) sent_at: Option<DateTime<Utc>>,
+    pub(crate) receive_count: u32,
+    pub(crate) kind: String,
+    pub(crate) error_code: Option<String>,
+    pub(crate) error_message: Option<String>,
+    pub(crate) attempts: Option<u32>,
+    pub(crate) detail_type: Option<String>,
+    pub(crate) event_version: Option<String>,
+    pub(crate) event_id: Option<String>,
+    pub(crate) order_id: Option<String>,
+    pub(crate) correlation_id: Option<String>,
 }
 
 /// `ecomm dlq show <target> <filters> --output json`: the messages, after checking the scan saw
@@ -98,11 +98,11 @@ pub(crate) fn ids(messages: &[Shown]) -> Vec<String> {
 /// A message as the state file holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Stored {
-    pub message_id: String,
-    pub body: String,
-    pub attributes: Value,
-    pub receive_count: u32,
-    pub visible: bool,
+    pub(crate) message_id: String,
+    pub(crate) body: String,
+    pub(crate) attributes: Value,
+    pub(crate) receive_count: u32,
+    pub(crate) visible: bool,
 }
 
 /// The local DLQ of a consumer.

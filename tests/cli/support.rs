@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 /// The `ecomm` binary with a clean environment (no ECOMM_* or AWS_* leaking in).
-pub fn ecomm() -> Command {
+pub(crate) fn ecomm() -> Command {
     let mut cmd = Command::cargo_bin("ecomm").unwrap();
     for (key, _) in std::env::vars() {
         if key.starts_with("ECOMM_") || key.starts_with("AWS_") {
@@ -20,14 +20,14 @@ pub fn ecomm() -> Command {
 }
 
 /// `ecomm --state <dir>/local.sqlite ...`.
-pub fn ecomm_on(state: &Path) -> Command {
+pub(crate) fn ecomm_on(state: &Path) -> Command {
     let mut cmd = ecomm();
     cmd.arg("--state").arg(state);
     cmd
 }
 
 /// A state file in a fresh temporary directory (kept alive by the returned guard).
-pub fn temp_state() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn temp_state() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("local.sqlite");
     (dir, path)
@@ -35,7 +35,7 @@ pub fn temp_state() -> (tempfile::TempDir, PathBuf) {
 
 /// A consumer's declaration, as Terraform and the local stack read it:
 /// `terraform/consumers/<name>.json`.
-pub fn declaration(consumer: &str) -> Value {
+pub(crate) fn declaration(consumer: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("terraform/consumers")
         .join(format!("{consumer}.json"));
@@ -43,7 +43,7 @@ pub fn declaration(consumer: &str) -> Value {
 }
 
 /// A number of a consumer's declaration, e.g. `/asyncInvoke/maximumRetryAttempts`.
-pub fn declared(consumer: &str, pointer: &str) -> u64 {
+pub(crate) fn declared(consumer: &str, pointer: &str) -> u64 {
     declaration(consumer)
         .pointer(pointer)
         .and_then(Value::as_u64)
@@ -51,7 +51,7 @@ pub fn declared(consumer: &str, pointer: &str) -> u64 {
 }
 
 /// A connection to a state file, for reading it the way the stack wrote it.
-pub fn open_state(path: &Path) -> Connection {
+pub(crate) fn open_state(path: &Path) -> Connection {
     let conn = Connection::open(path).unwrap();
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .unwrap();
@@ -60,45 +60,45 @@ pub fn open_state(path: &Path) -> Connection {
 
 /// One event the bus accepted (a row of `events`).
 #[derive(Debug, Clone)]
-pub struct BusEvent {
+pub(crate) struct BusEvent {
     /// The envelope's `id`.
-    pub envelope_id: String,
+    pub(crate) envelope_id: String,
     /// When it was put, epoch ms.
-    pub time_ms: i64,
+    pub(crate) time_ms: i64,
     /// `detail-type`.
-    pub detail_type: String,
+    pub(crate) detail_type: String,
     /// The whole envelope.
-    pub body: Value,
+    pub(crate) body: Value,
 }
 
 impl BusEvent {
     /// The idempotency key: `detail.metadata.eventId`, else the envelope id (v1 events).
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         EventSummary::of(&self.body).event_id.unwrap()
     }
 
     /// `detail.metadata.causationId`.
-    pub fn causation_id(&self) -> Option<&str> {
+    pub(crate) fn causation_id(&self) -> Option<&str> {
         self.body
             .pointer("/detail/metadata/causationId")
             .and_then(Value::as_str)
     }
 
     /// `detail.metadata.correlationId`.
-    pub fn correlation_id(&self) -> Option<&str> {
+    pub(crate) fn correlation_id(&self) -> Option<&str> {
         self.body
             .pointer("/detail/metadata/correlationId")
             .and_then(Value::as_str)
     }
 
     /// The order the event is about.
-    pub fn order_id(&self) -> String {
+    pub(crate) fn order_id(&self) -> String {
         EventSummary::of(&self.body).order_id.unwrap()
     }
 }
 
 /// Every event the bus accepted, in the order it accepted them.
-pub fn bus_events(conn: &Connection) -> Vec<BusEvent> {
+pub(crate) fn bus_events(conn: &Connection) -> Vec<BusEvent> {
     let mut stmt = conn
         .prepare("SELECT envelope_id, time_ms, detail_type, body FROM events ORDER BY seq")
         .unwrap();
@@ -118,26 +118,26 @@ pub fn bus_events(conn: &Connection) -> Vec<BusEvent> {
 
 /// A message as a queue holds it (a row of `messages`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct StoredMessage {
+pub(crate) struct StoredMessage {
     /// The queue name.
-    pub queue: String,
+    pub(crate) queue: String,
     /// The body, as sent.
-    pub body: String,
+    pub(crate) body: String,
     /// The message attributes, as sent (JSON).
-    pub attributes: String,
+    pub(crate) attributes: String,
     /// `SentTimestamp`, epoch ms.
-    pub sent_ms: i64,
+    pub(crate) sent_ms: i64,
 }
 
 impl StoredMessage {
     /// The attributes, typed.
-    pub fn attributes(&self) -> MessageAttributes {
+    pub(crate) fn attributes(&self) -> MessageAttributes {
         serde_json::from_str(&self.attributes).unwrap()
     }
 }
 
 /// Every message of every queue, sorted (a multiset, comparable across state files).
-pub fn all_messages(conn: &Connection) -> Vec<StoredMessage> {
+pub(crate) fn all_messages(conn: &Connection) -> Vec<StoredMessage> {
     let mut stmt = conn
         .prepare("SELECT queue, body, attributes, sent_ms FROM messages")
         .unwrap();
@@ -158,7 +158,7 @@ pub fn all_messages(conn: &Connection) -> Vec<StoredMessage> {
 }
 
 /// A consumer's DLQ messages, oldest first.
-pub fn dlq_messages(conn: &Connection, consumer: &str) -> Vec<StoredMessage> {
+pub(crate) fn dlq_messages(conn: &Connection, consumer: &str) -> Vec<StoredMessage> {
     let queue = ecomm_local::names::dlq(consumer);
     let mut messages: Vec<StoredMessage> = all_messages(conn)
         .into_iter()
@@ -170,7 +170,11 @@ pub fn dlq_messages(conn: &Connection, consumer: &str) -> Vec<StoredMessage> {
 
 /// A function's log lines about one event (`eventId` = `event_id`), oldest first, with their
 /// stored timestamps.
-pub fn log_records(conn: &Connection, function: &str, event_id: &str) -> Vec<(i64, LogRecord)> {
+pub(crate) fn log_records(
+    conn: &Connection,
+    function: &str,
+    event_id: &str,
+) -> Vec<(i64, LogRecord)> {
     let group = ecomm_local::logs::log_group(&ecomm_local::names::function(function));
     let mut stmt = conn
         .prepare(
@@ -187,7 +191,7 @@ pub fn log_records(conn: &Connection, function: &str, event_id: &str) -> Vec<(i6
 }
 
 /// The rows of `SELECT ...` as strings, for before/after comparisons of a table.
-pub fn rows(conn: &Connection, sql: &str) -> Vec<Vec<String>> {
+pub(crate) fn rows(conn: &Connection, sql: &str) -> Vec<Vec<String>> {
     let mut stmt = conn.prepare(sql).unwrap();
     let columns = stmt.column_count();
     stmt.query_map([], |r| {
@@ -210,6 +214,6 @@ pub fn rows(conn: &Connection, sql: &str) -> Vec<Vec<String>> {
 }
 
 /// `SELECT COUNT(*) ...`.
-pub fn count(conn: &Connection, sql: &str) -> u64 {
+pub(crate) fn count(conn: &Connection, sql: &str) -> u64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }

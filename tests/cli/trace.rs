@@ -12,68 +12,68 @@ use crate::support::{ecomm_on, temp_state};
 /// What `trace --output json` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Trace {
-    pub query: String,
-    pub correlation_ids: Vec<String>,
-    pub order_ids: Vec<String>,
-    pub events: Vec<EventNode>,
-    pub problems: Vec<String>,
-    pub partial: bool,
+pub(crate) struct Trace {
+    pub(crate) query: String,
+    pub(crate) correlation_ids: Vec<String>,
+    pub(crate) order_ids: Vec<String>,
+    pub(crate) events: Vec<EventNode>,
+    pub(crate) problems: Vec<String>,
+    pub(crate) partial: bool,
 }
 
 /// One event of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EventNode {
-    pub event_id: String,
-    pub detail_type: String,
-    pub published_by: Option<String>,
-    pub at: Option<DateTime<Utc>>,
-    pub invocations: Vec<Invocation>,
-    pub missing: Vec<String>,
+pub(crate) struct EventNode {
+    pub(crate) event_id: String,
+    pub(crate) detail_type: String,
+    pub(crate) published_by: Option<String>,
+    pub(crate) at: Option<DateTime<Utc>>,
+    pub(crate) invocations: Vec<Invocation>,
+    pub(crate) missing: Vec<String>,
 }
 
 /// A consumer's handling of one event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Invocation {
-    pub consumer: String,
-    pub outcome: String,
-    pub attempts: Vec<Attempt>,
-    pub emitted: Vec<EventNode>,
-    pub stuck: Option<Stuck>,
+pub(crate) struct Invocation {
+    pub(crate) consumer: String,
+    pub(crate) outcome: String,
+    pub(crate) attempts: Vec<Attempt>,
+    pub(crate) emitted: Vec<EventNode>,
+    pub(crate) stuck: Option<Stuck>,
 }
 
 /// One attempt of an invocation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// Lambda's attempt number, when the function was told it.
     #[serde(rename = "attempt")]
-    pub number: Option<u32>,
-    pub at: DateTime<Utc>,
-    pub outcome: String,
-    pub duration_ms: Option<u64>,
-    pub error: Option<String>,
+    pub(crate) number: Option<u32>,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) outcome: String,
+    pub(crate) duration_ms: Option<u64>,
+    pub(crate) error: Option<String>,
 }
 
 /// A DLQ message of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Stuck {
-    pub consumer: String,
-    pub queue: String,
-    pub message_id: String,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub attempts: Option<u32>,
-    pub redrive: String,
+pub(crate) struct Stuck {
+    pub(crate) consumer: String,
+    pub(crate) queue: String,
+    pub(crate) message_id: String,
+    pub(crate) sent_at: Option<DateTime<Utc>>,
+    pub(crate) error_code: Option<String>,
+    pub(crate) error_message: Option<String>,
+    pub(crate) attempts: Option<u32>,
+    pub(crate) redrive: String,
 }
 
 impl Trace {
     /// Every event of every chain, depth first.
-    pub fn all_events(&self) -> Vec<&EventNode> {
+    pub(crate) fn all_events(&self) -> Vec<&EventNode> {
         fn walk<'a>(event: &'a EventNode, out: &mut Vec<&'a EventNode>) {
             out.push(event);
             for inv in &event.invocations {
@@ -90,7 +90,7 @@ impl Trace {
     }
 
     /// The one root, which must be an `OrderCreated`.
-    pub fn order_created(&self) -> &EventNode {
+    pub(crate) fn order_created(&self) -> &EventNode {
         let [root] = self.events.as_slice() else {
             panic!("expected one chain, got {:#?}", self.events);
         };
@@ -101,7 +101,7 @@ impl Trace {
 
 impl EventNode {
     /// The invocation of `consumer`.
-    pub fn by(&self, consumer: &str) -> &Invocation {
+    pub(crate) fn by(&self, consumer: &str) -> &Invocation {
         self.invocations
             .iter()
             .find(|i| i.consumer == consumer)
@@ -116,7 +116,7 @@ impl EventNode {
 
 impl Invocation {
     /// The single event this invocation emitted.
-    pub fn only_emitted(&self) -> &EventNode {
+    pub(crate) fn only_emitted(&self) -> &EventNode {
         let [child] = self.emitted.as_slice() else {
             panic!(
                 "{} should have emitted one event: {:#?}",
@@ -127,7 +127,7 @@ impl Invocation {
     }
 
     /// When it first ran.
-    pub fn first_at(&self) -> DateTime<Utc> {
+    pub(crate) fn first_at(&self) -> DateTime<Utc> {
         self.attempts
             .first()
             .unwrap_or_else(|| panic!("{} logged no attempt", self.consumer))

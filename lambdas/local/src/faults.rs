@@ -9,6 +9,48 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+/// Why EventBridge could not deliver an event to a target: the `ERROR_CODE` of its target-DLQ
+/// message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// Lambda throttled the invoke; retried per the target's retry policy.
+    Throttling,
+    /// The function's resource policy does not let the rule invoke it; not retried.
+    NoPermissions,
+    /// The function does not exist; not retried.
+    NoResource,
+}
+
+impl DeliveryError {
+    /// The `ERROR_CODE` attribute EventBridge writes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Throttling => "THROTTLING",
+            Self::NoPermissions => "NO_PERMISSIONS",
+            Self::NoResource => "NO_RESOURCE",
+        }
+    }
+
+    /// Whether EventBridge retries it: a missing permission or target goes to the DLQ at once
+    /// (EventBridge user guide, "Using dead-letter queues").
+    pub fn is_retried(self) -> bool {
+        self == Self::Throttling
+    }
+
+    /// The `ERROR_MESSAGE` attribute, for a delivery to `function`.
+    pub fn message(self, function: &str) -> String {
+        match self {
+            Self::Throttling => {
+                format!("Rate exceeded: Lambda throttled the invocation of {function}")
+            }
+            Self::NoPermissions => format!(
+                "EventBridge is not allowed to invoke {function}: the function's resource policy has no statement for the rule"
+            ),
+            Self::NoResource => format!("Function not found: {function}"),
+        }
+    }
+}
+
 /// A fault profile as written on the command line, before the demo resolves it to orders.
 ///
 /// `default`, `none`, or a comma-separated list of:
@@ -21,8 +63,8 @@ use chrono::{DateTime, Utc};
 pub struct FaultSpec {
     /// Fraction of the window, start and end.
     pub mail_outage: Option<(f64, f64)>,
-    /// `(target, error code, how many orders)`.
-    pub delivery: Vec<(String, &'static str, usize)>,
+    /// `(target, error, how many orders)`.
+    pub delivery: Vec<(String, DeliveryError, usize)>,
     /// How many refunds time out.
     pub gateway_timeouts: usize,
     /// How many poison events.
@@ -35,7 +77,7 @@ impl FaultSpec {
     pub fn default_profile() -> Self {
         Self {
             mail_outage: Some((0.40, 0.47)),
-            delivery: vec![("analytics".to_owned(), "THROTTLING", 2)],
+            delivery: vec![("analytics".to_owned(), DeliveryError::Throttling, 2)],
             gateway_timeouts: 1,
             poison: 1,
         }
@@ -69,9 +111,9 @@ impl FaultSpec {
                         .split_once(':')
                         .ok_or_else(|| format!("{part:?}: expected TARGET:COUNT"))?;
                     let code = if key == "throttle" {
-                        "THROTTLING"
+                        DeliveryError::Throttling
                     } else {
-                        "NO_PERMISSIONS"
+                        DeliveryError::NoPermissions
                     };
                     spec.delivery
                         .push((target.to_owned(), code, count_of(part, count)?));
@@ -110,8 +152,8 @@ fn count_of(part: &str, text: &str) -> Result<usize, String> {
 pub struct Faults {
     /// The mailer fails for sends in `[start, end)`.
     pub mail_outage: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    /// `(target, order id)` → the delivery error code, on every attempt.
-    pub delivery: Vec<(String, String, &'static str)>,
+    /// `(target, order id)` → the delivery error, on every attempt.
+    pub delivery: Vec<(String, String, DeliveryError)>,
     /// Refunds left to time out; each picks the next order refunded.
     pub gateway_timeouts_left: Mutex<usize>,
     /// Orders whose refund times out on every attempt.
@@ -120,7 +162,7 @@ pub struct Faults {
 
 impl Faults {
     /// The delivery error for `target` and the event's order, if one is injected.
-    pub fn delivery_error(&self, target: &str, order_id: Option<&str>) -> Option<&'static str> {
+    pub fn delivery_error(&self, target: &str, order_id: Option<&str>) -> Option<DeliveryError> {
         let order_id = order_id?;
         self.delivery
             .iter()
@@ -169,7 +211,7 @@ mod tests {
         assert_eq!(spec.mail_outage, Some((0.1, 0.2)));
         assert_eq!(
             spec.delivery,
-            vec![("analytics".to_owned(), "THROTTLING", 3)]
+            vec![("analytics".to_owned(), DeliveryError::Throttling, 3)]
         );
         assert_eq!(spec.gateway_timeouts, 2);
         assert_eq!(FaultSpec::parse("none").unwrap(), FaultSpec::default());

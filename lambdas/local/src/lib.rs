@@ -523,7 +523,7 @@ impl LocalStack {
         let too_old = next - first_ms > i64::from(policy.maximum_event_age_in_seconds) * 1000;
         // EventBridge does not retry what a retry cannot fix: a missing permission or target
         // goes to the DLQ at once.
-        let retryable = !matches!(code, "NO_PERMISSIONS" | "NO_RESOURCE");
+        let retryable = code.is_retried();
         if retryable && retries < policy.maximum_retry_attempts && !too_old {
             lock(&self.schedule).push(
                 next,
@@ -539,8 +539,8 @@ impl LocalStack {
         let failure = TargetFailure {
             rule_arn: Some(names::rule_arn(&consumer.name)),
             target_arn: Some(names::function_arn(&consumer.name)),
-            error_code: Some(code.to_owned()),
-            error_message: Some(delivery_message(code, &consumer.name)),
+            error_code: Some(code.code().to_owned()),
+            error_message: Some(code.message(&names::function(&consumer.name))),
             exhausted_retry_condition: Some(
                 if too_old {
                     "MaximumEventAgeInSeconds"
@@ -662,19 +662,5 @@ impl LocalStack {
             visible_ms,
         )?;
         Ok(())
-    }
-}
-
-fn delivery_message(code: &str, consumer: &str) -> String {
-    match code {
-        "THROTTLING" => format!(
-            "Rate exceeded: Lambda throttled the invocation of {}",
-            names::function(consumer)
-        ),
-        "NO_PERMISSIONS" => format!(
-            "EventBridge is not allowed to invoke {}: the function's resource policy has no statement for the rule",
-            names::function(consumer)
-        ),
-        other => format!("delivery failed with {other}"),
     }
 }

@@ -37,7 +37,7 @@ pub(crate) struct AwsBackend {
 impl AwsBackend {
     /// Build the one `SdkConfig` from `--profile`, `--region`, `--endpoint-url` and the standard
     /// environment, check the credentials, and find the bus.
-    pub async fn connect(args: &AwsArgs, bus: &str) -> Result<Self, BackendError> {
+    pub(crate) async fn connect(args: &AwsArgs, bus: &str) -> Result<Self, BackendError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &args.profile {
             loader = loader.profile_name(profile);

@@ -12,7 +12,7 @@ const ENDPOINT_VAR: &str = "ECOMM_TEST_AWS_ENDPOINT";
 
 /// The AWS endpoint of the tests. Without it the tests fail: they must never pass by not
 /// running.
-pub fn endpoint() -> String {
+pub(crate) fn endpoint() -> String {
     match std::env::var(ENDPOINT_VAR) {
         Ok(url) if !url.trim().is_empty() => url,
         _ => panic!(
@@ -24,7 +24,7 @@ pub fn endpoint() -> String {
 }
 
 /// The SDK config of the tests: moto's endpoint, static test credentials, `us-east-1`.
-pub async fn sdk_config() -> SdkConfig {
+pub(crate) async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region("us-east-1")
@@ -34,13 +34,13 @@ pub async fn sdk_config() -> SdkConfig {
 }
 
 /// A resource name no other test uses, e.g. `stock-3f2a…`.
-pub fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// Create an on-demand table keyed by string attributes: a partition key and, optionally, a
 /// sort key.
-pub async fn create_table(
+pub(crate) async fn create_table(
     client: &aws_sdk_dynamodb::Client,
     name: &str,
     partition_key: &str,
