@@ -14,17 +14,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::aws_support::{
-    Archived, LambdaRecorder, LsRow, Purged, RedriveReport, Shown, Stack, Wiring, dlq_fixture,
-    event_id, garbage, lambda_dlq, order_created, order_created_v1, out_of_stock, unknown_json,
+use crate::support::{
+    Archived, Ecomm, LambdaRecorder, LsRow, Purged, RedriveReport, Shown, Stack, Wiring,
+    dlq_fixture, event_id, garbage, lambda_dlq, order_created, order_created_v1, out_of_stock,
+    unknown_json,
 };
 
 fn set<const N: usize>(ids: [&String; N]) -> BTreeSet<String> {
     ids.into_iter().cloned().collect()
-}
-
-fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
 /// The payloads delivered, as a multiset keyed by `metadata.eventId` (or the envelope id).
@@ -52,20 +49,25 @@ async fn ls_finds_every_consumer_with_its_dlq_counts_and_wiring_and_reports_the_
     ])
     .await;
     for order in ["ord-1", "ord-2", "ord-3"] {
-        let message =
-            stack.eventbridge_target("inventory", &order_created(order, "c"), "THROTTLING");
-        stack.seed("inventory", &message).await;
+        let message = stack
+            .dlq("inventory")
+            .target_failure(&order_created(order, "c"), "THROTTLING");
+        stack.dlq("inventory").seed(&message).await;
     }
-    let failed = stack.lambda_destination("notification", &out_of_stock("ord-4", "c"), "Mail");
-    stack.seed("notification", &failed).await;
+    let failed = stack
+        .dlq("notification")
+        .destination_record(&out_of_stock("ord-4", "c"), "Mail");
+    stack.dlq("notification").seed(&failed).await;
     stack
-        .seed("notification", &garbage("ord-4: resend by hand"))
+        .dlq("notification")
+        .seed(&garbage("ord-4: resend by hand"))
         .await;
-    let undelivered =
-        stack.eventbridge_target("loyalty", &order_created("ord-5", "c"), "NO_PERMISSIONS");
-    stack.seed("loyalty", &undelivered).await;
+    let undelivered = stack
+        .dlq("loyalty")
+        .target_failure(&order_created("ord-5", "c"), "NO_PERMISSIONS");
+    stack.dlq("loyalty").seed(&undelivered).await;
 
-    let rows: Vec<LsRow> = stack.json(&["dlq", "ls"], 0);
+    let rows: Vec<LsRow> = stack.ecomm().each(["dlq", "ls"]).code(0).json();
 
     let rows: BTreeMap<&str, &LsRow> = rows.iter().map(|r| (r.target.as_str(), r)).collect();
     assert_eq!(
@@ -120,7 +122,7 @@ async fn ls_finds_every_consumer_with_its_dlq_counts_and_wiring_and_reports_the_
     );
 
     // ls reads counters; it receives nothing.
-    assert_eq!(stack.depth(stack.dlq("inventory")).await, (3, 0));
+    assert_eq!(stack.dlq("inventory").depth().await, (3, 0));
 }
 
 /// One message of each kind in the inventory DLQ.
@@ -140,31 +142,30 @@ impl OneOfEach {
         let stack = Stack::deploy(&[("inventory", Wiring::Both)]).await;
         let created_1 = order_created("ord-1", "corr-a");
         let created_2 = order_created("ord-2", "corr-b");
-        let target = |event: &Value, code: &str| stack.eventbridge_target("inventory", event, code);
+        let target = |event: &Value, code: &str| stack.dlq("inventory").target_failure(event, code);
         let throttled = stack
-            .seed("inventory", &target(&created_1, "THROTTLING"))
+            .dlq("inventory")
+            .seed(&target(&created_1, "THROTTLING"))
             .await;
         let no_permissions = stack
-            .seed("inventory", &target(&created_2, "NO_PERMISSIONS"))
+            .dlq("inventory")
+            .seed(&target(&created_2, "NO_PERMISSIONS"))
             .await;
         let failed = out_of_stock("ord-1", "corr-a");
         let function_failed = stack
-            .seed(
-                "inventory",
-                &stack.lambda_destination("inventory", &failed, "GatewayTimeout"),
-            )
+            .dlq("inventory")
+            .seed_destination_record(&failed, "GatewayTimeout")
             .await;
         let legacy_event = order_created("ord-3", "corr-c");
         let legacy = stack
-            .seed(
-                "inventory",
-                &lambda_dlq(&legacy_event, "UnsupportedEventVersion"),
-            )
+            .dlq("inventory")
+            .seed(&lambda_dlq(&legacy_event, "UnsupportedEventVersion"))
             .await;
         let not_json = stack
-            .seed("inventory", &garbage("order ord-1 failed, see OPS-42"))
+            .dlq("inventory")
+            .seed(&garbage("order ord-1 failed, see OPS-42"))
             .await;
-        let other_json = stack.seed("inventory", &unknown_json()).await;
+        let other_json = stack.dlq("inventory").seed(&unknown_json()).await;
         Self {
             stack,
             created_1,
@@ -191,7 +192,7 @@ impl OneOfEach {
     fn show(&self, filters: &[&str]) -> Shown {
         let mut args = vec!["dlq", "show", "inventory", "--wait", "1"];
         args.extend_from_slice(filters);
-        self.stack.json(&args, 0)
+        self.stack.ecomm().each(&args).code(0).json()
     }
 }
 
@@ -287,7 +288,7 @@ async fn show_reads_every_format_and_unknown_bodies_too_without_consuming() {
             .is_some_and(|m| m.contains("not JSON")),
         "{garbage:?}"
     );
-    seeded.stack.assert_all_visible(dlq, 6).await;
+    dlq.assert_all_visible(6).await;
 }
 
 #[tokio::test]
@@ -337,14 +338,14 @@ async fn each_show_filter_selects_exactly_its_messages_and_leaves_every_message_
         let shown = seeded.show(&filters);
         assert_eq!(shown.ids(), expected, "{filters:?}");
         assert_eq!((shown.seen, shown.complete), (6, true), "{filters:?}");
-        seeded.stack.assert_all_visible(dlq, 6).await;
+        dlq.assert_all_visible(6).await;
     }
 
     let limited = seeded.show(&["--limit", "2"]);
     assert_eq!(limited.messages.len(), 2);
     assert!(limited.ids().is_subset(&all));
-    seeded.stack.assert_all_visible(dlq, 6).await;
-    assert_eq!(seeded.stack.ids(dlq).await, all);
+    dlq.assert_all_visible(6).await;
+    assert_eq!(dlq.ids().await, all);
 }
 
 #[tokio::test]
@@ -363,26 +364,20 @@ async fn redrive_via_invoke_delivers_exactly_the_selected_events_to_that_functio
         order_created("ord-2", "corr-b"),
         out_of_stock("ord-2", "corr-b"),
     ];
-    let ord_1_ids: BTreeSet<String> = stack
-        .seed_in_turn("inventory", &ord_1)
-        .await
-        .into_iter()
-        .collect();
-    let ord_2_ids: BTreeSet<String> = stack
-        .seed_in_turn("inventory", &ord_2)
-        .await
-        .into_iter()
-        .collect();
-    let not_json = stack
-        .seed("inventory", &garbage("ord-1 by hand: see OPS-42"))
-        .await;
-    let other_json = stack.seed("inventory", &unknown_json()).await;
-    let unknown = set([&not_json, &other_json]);
     let dlq = stack.dlq("inventory");
+    let ord_1_ids: BTreeSet<String> = dlq.seed_in_turn(&ord_1).await.into_iter().collect();
+    let ord_2_ids: BTreeSet<String> = dlq.seed_in_turn(&ord_2).await.into_iter().collect();
+    let not_json = dlq.seed(&garbage("ord-1 by hand: see OPS-42")).await;
+    let other_json = dlq.seed(&unknown_json()).await;
+    let unknown = set([&not_json, &other_json]);
     let redrive = |extra: &[&str], code: i32| -> RedriveReport {
         let mut args = vec!["redrive", "--target", "inventory", "--wait", "1"];
         args.extend_from_slice(extra);
-        stack.json_at(recorder.endpoint(), &args, code)
+        stack
+            .ecomm_at(recorder.endpoint())
+            .each(&args)
+            .code(code)
+            .json()
     };
 
     let dry = redrive(&["--order-id", "ord-1", "--dry-run"], 0);
@@ -393,7 +388,7 @@ async fn redrive_via_invoke_delivers_exactly_the_selected_events_to_that_functio
         .collect();
     assert_eq!(would, ord_1_ids);
     assert!(recorder.invocations().is_empty());
-    stack.assert_all_visible(dlq, 7).await;
+    dlq.assert_all_visible(7).await;
 
     let report = redrive(&["--order-id", "ord-1"], 0);
     assert_eq!(
@@ -412,7 +407,7 @@ async fn redrive_via_invoke_delivers_exactly_the_selected_events_to_that_functio
         by_event_id(ord_1.clone()),
         "the original events, unchanged, once each"
     );
-    assert_eq!(stack.ids(dlq).await, &ord_2_ids | &unknown);
+    assert_eq!(dlq.ids().await, &ord_2_ids | &unknown);
 
     let report = redrive(&[], 3);
     assert_eq!(
@@ -443,8 +438,8 @@ async fn redrive_via_invoke_delivers_exactly_the_selected_events_to_that_functio
             .all(|i| i.function == function),
         "only the failed consumer is invoked"
     );
-    assert_eq!(stack.ids(dlq).await, unknown);
-    stack.assert_all_visible(dlq, 2).await;
+    assert_eq!(dlq.ids().await, unknown);
+    dlq.assert_all_visible(2).await;
 
     let journal = stack.journal_outcomes();
     assert_eq!(journal["redriven"], &ord_1_ids | &ord_2_ids, "{journal:?}");
@@ -460,33 +455,26 @@ async fn redrive_via_bus_puts_exactly_the_selected_events_back_unchanged_and_kee
     let out_of_stock_3 = out_of_stock("ord-3", "corr-c");
     let legacy = order_created_v1("ord-4", "corr-d");
     stack
-        .seed(
-            "notification",
-            &stack.eventbridge_target("notification", &created_1, "THROTTLING"),
-        )
+        .dlq("notification")
+        .seed_target_failure(&created_1, "THROTTLING")
         .await;
     stack
-        .seed(
-            "notification",
-            &stack.eventbridge_target("notification", &created_2, "NO_PERMISSIONS"),
-        )
+        .dlq("notification")
+        .seed_target_failure(&created_2, "NO_PERMISSIONS")
         .await;
     stack
-        .seed(
-            "notification",
-            &stack.lambda_destination("notification", &out_of_stock_3, "MailerDown"),
-        )
+        .dlq("notification")
+        .seed_destination_record(&out_of_stock_3, "MailerDown")
         .await;
     let v1 = stack
-        .seed(
-            "notification",
-            &stack.eventbridge_target("notification", &legacy, "THROTTLING"),
-        )
+        .dlq("notification")
+        .seed_target_failure(&legacy, "THROTTLING")
         .await;
     let not_json = stack
-        .seed("notification", &garbage("resend ord-9 by hand"))
+        .dlq("notification")
+        .seed(&garbage("resend ord-9 by hand"))
         .await;
-    let other_json = stack.seed("notification", &unknown_json()).await;
+    let other_json = stack.dlq("notification").seed(&unknown_json()).await;
     let dlq = stack.dlq("notification");
     let redrive = |extra: &[&str]| -> RedriveReport {
         let mut args = vec![
@@ -499,7 +487,7 @@ async fn redrive_via_bus_puts_exactly_the_selected_events_back_unchanged_and_kee
             "1",
         ];
         args.extend_from_slice(extra);
-        stack.json(&args, 3)
+        stack.ecomm().each(&args).code(3).json()
     };
 
     let report = redrive(&[]);
@@ -522,7 +510,7 @@ async fn redrive_via_bus_puts_exactly_the_selected_events_back_unchanged_and_kee
         assert_eq!(routed["detail-type"], original["detail-type"]);
         assert_eq!(routed["source"], original["source"]);
     }
-    assert_eq!(stack.ids(dlq).await, set([&v1, &not_json, &other_json]));
+    assert_eq!(dlq.ids().await, set([&v1, &not_json, &other_json]));
 
     // Named, an unknown body is replayed as is: not JSON fails; JSON with no source is
     // rejected by PutEvents for that entry. Both stay.
@@ -539,8 +527,8 @@ async fn redrive_via_bus_puts_exactly_the_selected_events_back_unchanged_and_kee
         "{report:?}"
     );
     assert!(stack.tapped(&tap).await.is_empty());
-    assert_eq!(stack.ids(dlq).await, set([&v1, &not_json, &other_json]));
-    stack.assert_all_visible(dlq, 3).await;
+    assert_eq!(dlq.ids().await, set([&v1, &not_json, &other_json]));
+    dlq.assert_all_visible(3).await;
 }
 
 #[tokio::test]
@@ -552,10 +540,8 @@ async fn entries_put_events_rejects_stay_in_the_dlq_with_their_error_while_the_r
         .collect();
     for event in &good {
         stack
-            .seed(
-                "analytics",
-                &stack.eventbridge_target("analytics", event, "THROTTLING"),
-            )
+            .dlq("analytics")
+            .seed_target_failure(event, "THROTTLING")
             .await;
     }
     let mut no_source = order_created("ord-8", "corr");
@@ -566,21 +552,18 @@ async fn entries_put_events_rejects_stay_in_the_dlq_with_their_error_while_the_r
     let mut empty_detail_type = order_created("ord-9", "corr");
     empty_detail_type["detail-type"] = Value::String(String::new());
     let rejected_1 = stack
-        .seed(
-            "analytics",
-            &stack.eventbridge_target("analytics", &no_source, "THROTTLING"),
-        )
+        .dlq("analytics")
+        .seed_target_failure(&no_source, "THROTTLING")
         .await;
     let rejected_2 = stack
-        .seed(
-            "analytics",
-            &stack.lambda_destination("analytics", &empty_detail_type, "Boom"),
-        )
+        .dlq("analytics")
+        .seed_destination_record(&empty_detail_type, "Boom")
         .await;
 
     // One worker: the five entries go in one PutEvents call.
-    let report: RedriveReport = stack.json(
-        &[
+    let report: RedriveReport = stack
+        .ecomm()
+        .each([
             "redrive",
             "--target",
             "analytics",
@@ -590,9 +573,9 @@ async fn entries_put_events_rejects_stay_in_the_dlq_with_their_error_while_the_r
             "1",
             "--wait",
             "1",
-        ],
-        3,
-    );
+        ])
+        .code(3)
+        .json();
 
     assert_eq!(
         (report.redriven, report.failed, report.delivered_not_deleted),
@@ -614,8 +597,8 @@ async fn entries_put_events_rejects_stay_in_the_dlq_with_their_error_while_the_r
         assert!(tapped.iter().any(|t| t["detail"] == event["detail"]));
     }
     let dlq = stack.dlq("analytics");
-    assert_eq!(stack.ids(dlq).await, set([&rejected_1, &rejected_2]));
-    stack.assert_all_visible(dlq, 2).await;
+    assert_eq!(dlq.ids().await, set([&rejected_1, &rejected_2]));
+    dlq.assert_all_visible(2).await;
 }
 
 #[tokio::test]
@@ -625,14 +608,21 @@ async fn invokes_of_a_function_deleted_after_discovery_fail_and_every_message_st
     let consumer = stack.consumer_of("inventory").clone();
     let mut seeded = BTreeSet::new();
     for (i, message) in [
-        stack.eventbridge_target("inventory", &order_created("ord-1", "c"), "THROTTLING"),
-        stack.lambda_destination("inventory", &out_of_stock("ord-2", "c"), "Timeout"),
+        stack
+            .dlq("inventory")
+            .target_failure(&order_created("ord-1", "c"), "THROTTLING"),
+        stack
+            .dlq("inventory")
+            .destination_record(&out_of_stock("ord-2", "c"), "Timeout"),
         lambda_dlq(&order_created("ord-3", "c"), "Unhandled"),
     ]
     .iter()
     .enumerate()
     {
-        assert!(seeded.insert(stack.seed("inventory", message).await), "{i}");
+        assert!(
+            seeded.insert(stack.dlq("inventory").seed(message).await),
+            "{i}"
+        );
     }
     // The target still names the function: discovery finds the consumer and its DLQ, the
     // invokes find no function.
@@ -644,11 +634,11 @@ async fn invokes_of_a_function_deleted_after_discovery_fail_and_every_message_st
         .await
         .expect("delete the function");
 
-    let report: RedriveReport = stack.json_at(
-        recorder.endpoint(),
-        &["redrive", "--target", "inventory", "--wait", "1"],
-        3,
-    );
+    let report: RedriveReport = stack
+        .ecomm_at(recorder.endpoint())
+        .each(["redrive", "--target", "inventory", "--wait", "1"])
+        .code(3)
+        .json();
 
     assert_eq!(
         (report.redriven, report.failed, report.skipped),
@@ -665,8 +655,8 @@ async fn invokes_of_a_function_deleted_after_discovery_fail_and_every_message_st
     assert_eq!(invocations.len(), 3);
     assert!(invocations.iter().all(|i| !i.accepted));
     let dlq = stack.dlq("inventory");
-    assert_eq!(stack.ids(dlq).await, seeded);
-    stack.assert_all_visible(dlq, 3).await;
+    assert_eq!(dlq.ids().await, seeded);
+    dlq.assert_all_visible(3).await;
 }
 
 fn read_archive(path: &std::path::Path) -> Vec<Archived> {
@@ -693,30 +683,29 @@ async fn purge_with_a_filter_archives_exactly_the_messages_it_deletes_verbatim()
         "truncated",
     ] {
         let message = dlq_fixture(name);
-        let id = stack.seed("analytics", &message).await;
+        let id = stack.dlq("analytics").seed(&message).await;
         if !matches!(name, "not_json" | "truncated") {
             ord_123.insert(id.clone());
         }
         seeded.insert(id, message);
     }
-    let other_order =
-        stack.eventbridge_target("analytics", &order_created("ord-7", "c"), "TIMEOUT");
-    seeded.insert(stack.seed("analytics", &other_order).await, other_order);
+    let other_order = stack
+        .dlq("analytics")
+        .target_failure(&order_created("ord-7", "c"), "TIMEOUT");
+    seeded.insert(stack.dlq("analytics").seed(&other_order).await, other_order);
     let binary = garbage("kept for the audit");
-    let binary_id = stack.seed("analytics", &binary).await;
+    let binary_id = stack.dlq("analytics").seed(&binary).await;
     seeded.insert(binary_id.clone(), binary);
     let dlq = stack.dlq("analytics");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let archive = dir.path().join("ord-123.ndjson");
     let archive_arg = archive.to_str().expect("a UTF-8 path");
 
-    let report: Purged = stack.json(
-        &["dlq", "purge", "analytics", "--order-id", "ord-123"]
-            .into_iter()
-            .chain(["--archive", archive_arg, "--yes", "--wait", "1"])
-            .collect::<Vec<_>>(),
-        0,
-    );
+    let report: Purged = stack
+        .ecomm()
+        .args("dlq purge analytics --order-id ord-123 --yes --wait 1 --archive")
+        .arg(archive_arg)
+        .json();
 
     assert_eq!(
         (report.deleted, report.failed, report.full_purge),
@@ -736,24 +725,24 @@ async fn purge_with_a_filter_archives_exactly_the_messages_it_deletes_verbatim()
         .filter(|id| !ord_123.contains(*id))
         .cloned()
         .collect();
-    assert_eq!(stack.ids(dlq).await, remaining);
+    assert_eq!(dlq.ids().await, remaining);
 
     // Named, a message in no known format is purged too, its Binary attribute archived as is.
     let single = dir.path().join("single.ndjson");
     let single_arg = single.to_str().expect("a UTF-8 path");
-    let report: Purged = stack.json(
-        &["dlq", "purge", "analytics", "--message-id", &binary_id]
-            .into_iter()
-            .chain(["--archive", single_arg, "--yes", "--wait", "1"])
-            .collect::<Vec<_>>(),
-        0,
-    );
+    let report: Purged = stack
+        .ecomm()
+        .args("dlq purge analytics --yes --wait 1 --message-id")
+        .arg(&binary_id)
+        .args("--archive")
+        .arg(single_arg)
+        .json();
     assert_eq!((report.deleted, report.failed), (1, 0));
     let archived = read_archive(&single);
     assert_eq!(archived.len(), 1);
     assert_eq!(archived[0].body, seeded[&binary_id].body);
     assert_eq!(archived[0].attributes, seeded[&binary_id].attributes);
-    stack.assert_all_visible(dlq, 3).await;
+    dlq.assert_all_visible(3).await;
 }
 
 #[tokio::test]
@@ -764,40 +753,40 @@ async fn purge_without_filters_empties_the_queue_once_a_minute_and_never_without
         out_of_stock("ord-2", "c"),
         order_created("ord-3", "c"),
     ];
-    stack.seed_in_turn("analytics", &events).await;
+    stack.dlq("analytics").seed_in_turn(&events).await;
     let dlq = stack.dlq("analytics");
 
     // Without filters or archive: PurgeQueue, allowed once per 60 s.
-    let report: Purged = stack.json(&["dlq", "purge", "analytics", "--yes"], 0);
+    let report: Purged = stack.ecomm().args("dlq purge analytics --yes").json();
     assert!(report.full_purge);
     assert_eq!(report.deleted, 3);
-    stack.assert_all_visible(dlq, 0).await;
+    dlq.assert_all_visible(0).await;
     let again = stack
         .ecomm()
-        .args(["dlq", "purge", "analytics", "--yes"])
-        .assert()
-        .code(1);
-    assert!(stderr_of(&again).contains("60 s"), "{}", stderr_of(&again));
+        .args("dlq purge analytics --yes")
+        .code(1)
+        .stderr();
+    assert!(again.contains("60 s"), "{again}");
 
     // No terminal to confirm on, no --yes: a usage error, nothing deleted.
     let kept: BTreeSet<String> = stack
-        .seed_in_turn("inventory", &events)
+        .dlq("inventory")
+        .seed_in_turn(&events)
         .await
         .into_iter()
         .collect();
     for filters in [&[][..], &["--order-id", "ord-1"][..]] {
-        let refused = stack
+        let stderr = stack
             .ecomm()
-            .args(["dlq", "purge", "inventory", "--wait", "1"])
-            .args(filters)
-            .assert()
-            .code(2);
-        let stderr = stderr_of(&refused);
+            .args("dlq purge inventory --wait 1")
+            .each(filters)
+            .code(2)
+            .stderr();
         assert!(stderr.contains("--yes"), "{filters:?}: {stderr}");
     }
     let inventory = stack.dlq("inventory");
-    assert_eq!(stack.ids(inventory).await, kept);
-    stack.assert_all_visible(inventory, 3).await;
+    assert_eq!(inventory.ids().await, kept);
+    inventory.assert_all_visible(3).await;
 }
 
 #[tokio::test]
@@ -810,10 +799,8 @@ async fn a_redrive_killed_mid_run_and_run_again_loses_nothing() {
         let event = order_created(&format!("ord-{i}"), "corr-kill");
         seeded.insert(event_id(&event));
         stack
-            .seed(
-                "notification",
-                &stack.eventbridge_target("notification", &event, "THROTTLING"),
-            )
+            .dlq("notification")
+            .seed_target_failure(&event, "THROTTLING")
             .await;
     }
     let delivered_ids = || -> Vec<String> {
@@ -825,10 +812,10 @@ async fn a_redrive_killed_mid_run_and_run_again_loses_nothing() {
     };
 
     let mut run = stack
-        .process_at(recorder.endpoint())
-        .args(["--output", "json", "redrive", "--target", "notification"])
-        .args(["--rate", "5", "--concurrency", "1"])
-        .args(["--visibility-timeout", "2", "--wait", "1"])
+        .ecomm_at(recorder.endpoint())
+        .args("--output json redrive --target notification --rate 5 --concurrency 1")
+        .args("--visibility-timeout 2 --wait 1")
+        .process()
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -857,11 +844,11 @@ async fn a_redrive_killed_mid_run_and_run_again_loses_nothing() {
         (killed_at + Duration::from_secs(3)).saturating_duration_since(Instant::now()),
     )
     .await;
-    let report: RedriveReport = stack.json_at(
-        recorder.endpoint(),
-        &["redrive", "--target", "notification", "--wait", "1"],
-        0,
-    );
+    let report: RedriveReport = stack
+        .ecomm_at(recorder.endpoint())
+        .each(["redrive", "--target", "notification", "--wait", "1"])
+        .code(0)
+        .json();
 
     assert_eq!((report.failed, report.skipped), (0, 0), "{report:?}");
     let delivered = delivered_ids();
@@ -881,8 +868,8 @@ async fn a_redrive_killed_mid_run_and_run_again_loses_nothing() {
         );
     }
     let dlq = stack.dlq("notification");
-    assert!(stack.ids(dlq).await.is_empty());
-    stack.assert_all_visible(dlq, 0).await;
+    assert!(dlq.ids().await.is_empty());
+    dlq.assert_all_visible(0).await;
 }
 
 #[tokio::test]
@@ -893,23 +880,21 @@ async fn errors_say_what_to_fix_with_the_documented_exit_codes() {
     ])
     .await;
 
-    let unknown_bus = stack
+    let stderr = stack
         .ecomm_on_bus("no-such-bus")
-        .args(["dlq", "ls"])
-        .assert()
-        .code(1);
-    let stderr = stderr_of(&unknown_bus);
+        .args("dlq ls")
+        .code(1)
+        .stderr();
     assert!(stderr.contains("\"no-such-bus\" not found"), "{stderr}");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let closed_endpoint = format!("http://{}", closed.local_addr().expect("an address"));
     drop(closed);
-    let unreachable = stack
+    let stderr = stack
         .ecomm_at(&closed_endpoint)
-        .args(["dlq", "ls"])
-        .assert()
-        .code(1);
-    let stderr = stderr_of(&unreachable);
+        .args("dlq ls")
+        .code(1)
+        .stderr();
     assert!(
         stderr.contains("cannot reach") && stderr.contains("Connection refused"),
         "{stderr}"
@@ -919,87 +904,68 @@ async fn errors_say_what_to_fix_with_the_documented_exit_codes() {
         "short and to the point: {stderr}"
     );
 
-    for args in [
-        &["dlq", "show", "nope", "--wait", "1"][..],
-        &["redrive", "--target", "nope"][..],
-    ] {
-        let unknown = stack.ecomm().args(args).assert().code(1);
-        let stderr = stderr_of(&unknown);
+    for line in ["dlq show nope --wait 1", "redrive --target nope"] {
+        let stderr = stack.ecomm().args(line).code(1).stderr();
         assert!(
             stderr.contains("\"nope\"")
                 && stderr.contains("inventory")
                 && stderr.contains("fraud-check"),
-            "{args:?}: {stderr}"
+            "{line}: {stderr}"
         );
     }
 
-    let unwired = stack
-        .ecomm()
-        .args(["dlq", "show", "fraud-check"])
-        .assert()
-        .code(1);
-    assert!(
-        stderr_of(&unwired).contains("no DLQ"),
-        "{}",
-        stderr_of(&unwired)
-    );
+    let unwired = stack.ecomm().args("dlq show fraud-check").code(1).stderr();
+    assert!(unwired.contains("no DLQ"), "{unwired}");
 
     let home = tempfile::tempdir().expect("an empty HOME");
-    let without = |args: &[&str]| {
-        let mut cmd = crate::support::ecomm();
-        cmd.env("HOME", home.path())
+    let without = |args: &str| {
+        Ecomm::bare()
+            .env("HOME", home.path())
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .args(["--env", "aws", "--endpoint-url", &stack.endpoint])
-            .args(["--bus", &stack.bus])
+            .args("--env aws --endpoint-url")
+            .arg(&stack.endpoint)
+            .args("--bus")
+            .arg(&stack.bus)
             .args(args)
-            .args(["dlq", "ls"]);
-        cmd
+            .args("dlq ls")
+            .code(1)
     };
-    let no_credentials = without(&["--region", "us-east-1"]).assert().code(1);
+    let no_credentials = without("--region us-east-1").stderr();
     assert!(
-        stderr_of(&no_credentials).contains("no usable AWS credentials"),
-        "{}",
-        stderr_of(&no_credentials)
+        no_credentials.contains("no usable AWS credentials"),
+        "{no_credentials}"
     );
-    let no_region = without(&[])
+    let no_region = without("")
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .assert()
-        .code(1);
-    assert!(
-        stderr_of(&no_region).contains("no AWS region"),
-        "{}",
-        stderr_of(&no_region)
-    );
+        .stderr();
+    assert!(no_region.contains("no AWS region"), "{no_region}");
 
-    let no_bus = crate::support::ecomm()
-        .args(["--env", "aws", "--region", "us-east-1", "dlq", "ls"])
-        .assert()
-        .code(2);
-    assert!(
-        stderr_of(&no_bus).contains("--bus"),
-        "{}",
-        stderr_of(&no_bus)
-    );
+    let no_bus = Ecomm::bare()
+        .args("--env aws --region us-east-1 dlq ls")
+        .code(2)
+        .stderr();
+    assert!(no_bus.contains("--bus"), "{no_bus}");
 }
 
 /// Start `ecomm --output json ARGS` against moto, wait until it holds all `held` messages of
 /// the notification DLQ (its last, long-poll receive is then under way), press Ctrl-C, and
 /// return its exit code and JSON answer.
 async fn interrupted_while_holding(stack: &Stack, args: &[&str], held: u64) -> (i32, Value) {
-    let queue = stack.dlq("notification").clone();
+    let queue = stack.dlq("notification");
     let child = stack
-        .process_at(&stack.endpoint)
-        .args(["--output", "json"])
-        .args(args)
-        .args(["--wait", "20", "--visibility-timeout", "600"])
+        .ecomm()
+        .args("--output json")
+        .each(args)
+        .args("--wait 20 --visibility-timeout 600")
+        .process()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start ecomm");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while stack.depth(&queue).await != (0, held) {
+    while queue.depth().await != (0, held) {
         assert!(
             Instant::now() < deadline,
             "ecomm never held all {held} messages"
@@ -1031,13 +997,11 @@ async fn ctrl_c_during_show_export_or_purge_ends_with_exit_3_and_every_message_v
     for i in 0..5 {
         let event = order_created(&format!("ord-c{i}"), "corr-ctrl-c");
         stack
-            .seed(
-                "notification",
-                &stack.eventbridge_target("notification", &event, "THROTTLING"),
-            )
+            .dlq("notification")
+            .seed_target_failure(&event, "THROTTLING")
             .await;
     }
-    let queue = stack.dlq("notification").clone();
+    let queue = stack.dlq("notification");
 
     let (code, shown) =
         interrupted_while_holding(&stack, &["dlq", "show", "notification"], 5).await;
@@ -1050,7 +1014,7 @@ async fn ctrl_c_during_show_export_or_purge_ends_with_exit_3_and_every_message_v
         "{shown}"
     );
     // Released at once, not after the 600 s visibility timeout.
-    stack.assert_all_visible(&queue, 5).await;
+    queue.assert_all_visible(5).await;
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("export.ndjson");
@@ -1066,7 +1030,7 @@ async fn ctrl_c_during_show_export_or_purge_ends_with_exit_3_and_every_message_v
         (3, &Value::Bool(true)),
         "{exported}"
     );
-    stack.assert_all_visible(&queue, 5).await;
+    queue.assert_all_visible(5).await;
 
     let (code, purged) = interrupted_while_holding(
         &stack,
@@ -1084,5 +1048,5 @@ async fn ctrl_c_during_show_export_or_purge_ends_with_exit_3_and_every_message_v
     assert_eq!(code, 3, "{purged}");
     assert_eq!(purged["interrupted"], true, "{purged}");
     assert_eq!(purged["deleted"], 0, "{purged}");
-    stack.assert_all_visible(&queue, 5).await;
+    queue.assert_all_visible(5).await;
 }

@@ -7,75 +7,48 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use ecomm_events::{AttributeValue, DlqKind, DlqRecord, DlqSource, LogRecord, Outcome};
-use ecomm_local::sqs::{ReceivedMessage, queue_arn};
+use ecomm_local::sqs::queue_arn;
 use ecomm_local::{LocalStack, StackOptions, names};
 use serde_json::Value;
 
 use crate::support::{
-    BusEvent, all_messages, bus_events, count, declared, dlq_messages, ecomm_on, log_records,
-    open_state, rows, temp_state,
+    Archived, BusEvent, DemoAnswer, Ecomm, START, TARGETS as CONSUMERS, bus_events, count,
+    declared, export, log_records, open_state, rows, temp_state,
 };
 
-const START: &str = "2026-11-25T10:00:00Z";
-const CONSUMERS: [&str; 4] = ["inventory", "notification", "analytics", "refund"];
-
-fn demo_json(state: &Path, args: &[&str]) -> Value {
-    let out = ecomm_on(state)
-        .args(["demo", "--output", "json", "--start", START])
-        .args(args)
-        .assert()
-        .success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
+fn demo_json(state: &Path, args: &[&str]) -> DemoAnswer {
+    Ecomm::local(state)
+        .args("demo --start")
+        .arg(START)
+        .each(args)
+        .json()
 }
 
-fn number(report: &Value, field: &str) -> u64 {
-    report[field]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no {field} in {report}"))
-}
+/// A DLQ's messages as the CLI exports them, with their parsed records.
+type Received = Vec<(Archived, DlqRecord)>;
 
-/// The report's row for `consumer`.
-fn consumer_row<'a>(report: &'a Value, consumer: &str) -> &'a Value {
-    report["consumers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["consumer"] == consumer)
-        .unwrap_or_else(|| panic!("no row for {consumer} in {report}"))
-}
-
-/// A DLQ's messages as received, with their parsed records.
-type Received = Vec<(ReceivedMessage, DlqRecord)>;
-
-/// Every message of a consumer's DLQ, received through the queue API as the CLI would (with a
-/// visibility timeout that covers the scan), parsed as a DLQ record.
+/// Every message of a consumer's DLQ, through `dlq export`, parsed as a DLQ record. Nothing
+/// read them before: this is each message's first receive.
 fn receive_dlq(state: &Path, consumer: &str) -> Received {
-    let queues = ecomm_local::sqs::Queues::new(ecomm_local::store::Db::open(state).unwrap());
-    let now = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")
-        .unwrap()
-        .timestamp_millis();
-    let mut receipts = 0_u32;
-    let mut next_receipt = || {
-        receipts += 1;
-        format!("receipt-{receipts}")
-    };
-    let mut out = Vec::new();
-    loop {
-        let batch = queues
-            .receive(&names::dlq(consumer), 10, 300, now, &mut next_receipt)
-            .unwrap();
-        if batch.is_empty() {
-            return out;
-        }
-        for message in batch {
+    export(state, consumer, &[])
+        .into_iter()
+        .map(|message| {
             assert_eq!(message.receive_count, 1, "{message:?}");
             let record = DlqRecord::parse(&message.body, &message.attributes);
-            out.push((message, record));
-        }
-    }
+            (message, record)
+        })
+        .collect()
 }
 
-fn attribute(message: &ReceivedMessage, name: &str) -> String {
+/// When a message entered its DLQ, epoch ms.
+fn sent_ms(message: &Archived) -> i64 {
+    message
+        .sent_at
+        .unwrap_or_else(|| panic!("no SentTimestamp on {message:?}"))
+        .timestamp_millis()
+}
+
+fn attribute(message: &Archived, name: &str) -> String {
     message
         .attributes
         .get(name)
@@ -101,27 +74,24 @@ fn ms_of(rfc3339: &str) -> i64 {
 fn the_demo_accounts_for_every_order_and_reset_deletes_the_state() {
     let (_dir, state) = temp_state();
     let report = demo_json(&state, &["--orders", "60"]);
-    let submitted = report["ordersSubmitted"].as_u64().unwrap();
-    let legacy = report["legacyV1Events"].as_u64().unwrap();
-    assert_eq!(submitted + legacy, 60);
-    assert_eq!(
-        report["ordersAccepted"].as_u64().unwrap() + report["ordersRejected"].as_u64().unwrap(),
-        submitted
-    );
+    let submitted = report.orders_submitted;
+    assert_eq!(submitted + report.legacy_v1_events, 60);
+    assert_eq!(report.orders_accepted + report.orders_rejected, submitted);
+    assert_eq!(report.state, state.display().to_string());
     assert!(state.exists());
 
-    ecomm_on(&state).args(["local", "reset"]).assert().success();
+    let reset: crate::support::Reset = Ecomm::local(&state).args("local reset").json();
+    assert_eq!(reset.deleted, state.display().to_string());
     assert!(!state.exists());
 }
 
 #[test]
 fn the_summary_names_its_state_file_and_has_one_row_per_consumer() {
     let (_dir, state) = temp_state();
-    let out = ecomm_on(&state)
-        .args(["demo", "--orders", "60", "--start", START])
-        .assert()
-        .success();
-    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let text = Ecomm::local(&state)
+        .args("demo --orders 60 --start")
+        .arg(START)
+        .stdout();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
@@ -160,20 +130,19 @@ fn the_summary_names_its_state_file_and_has_one_row_per_consumer() {
     // The same run as JSON: the table shows exactly its numbers, one line per consumer.
     let (_json_dir, json_state) = temp_state();
     let report = demo_json(&json_state, &["--orders", "60"]);
-    let expected: Vec<Vec<String>> = report["consumers"]
-        .as_array()
-        .unwrap()
+    let expected: Vec<Vec<String>> = report
+        .consumers
         .iter()
         .map(|c| {
-            let mut row = vec![c["consumer"].as_str().unwrap().to_owned()];
-            for field in [
-                "succeeded",
-                "skipped",
-                "failedAttempts",
-                "deliveryFailures",
-                "dlqDepth",
+            let mut row = vec![c.consumer.clone()];
+            for number in [
+                c.succeeded,
+                c.skipped,
+                c.failed_attempts,
+                c.delivery_failures,
+                c.dlq_depth,
             ] {
-                row.push(c[field].to_string());
+                row.push(number.to_string());
             }
             row
         })
@@ -202,7 +171,7 @@ fn an_out_of_stock_order_runs_the_refund_saga_with_causation_links() {
     };
 
     // The order the report points at: OrderCreated → InventoryOutOfStock → Refund*.
-    let order = report["outOfStockOrder"].as_str().unwrap();
+    let order = report.out_of_stock_order.as_deref().unwrap();
     let created: Vec<&BusEvent> = events
         .iter()
         .filter(|e| e.detail_type == "OrderCreated" && e.order_id() == order)
@@ -292,7 +261,7 @@ fn each_failure_kind_leaves_its_own_dlq_format() {
     for (consumer, messages) in &dlqs {
         assert_eq!(
             messages.len() as u64,
-            number(consumer_row(&report, consumer), "dlqDepth"),
+            report.consumer(consumer).dlq_depth,
             "{consumer}"
         );
         // Nothing in any DLQ is unreadable, and every DLQ has an AWS-shaped ARN.
@@ -338,8 +307,7 @@ fn check_poison(dlqs: &BTreeMap<&str, Received>) {
 /// The notification outage: function errors, retried by Lambda, then the on-failure record.
 fn check_function_errors(dlq: &Received, events: &HashMap<String, BusEvent>) {
     let retries = declared("notification", "/asyncInvoke/maximumRetryAttempts");
-    let outage: Vec<&(ReceivedMessage, DlqRecord)> =
-        dlq.iter().filter(|(_, r)| !is_poison(r)).collect();
+    let outage: Vec<&(Archived, DlqRecord)> = dlq.iter().filter(|(_, r)| !is_poison(r)).collect();
     assert!(!outage.is_empty());
     for (message, record) in outage {
         assert!(message.attributes.is_empty(), "{message:?}");
@@ -353,7 +321,7 @@ fn check_function_errors(dlq: &Received, events: &HashMap<String, BusEvent>) {
             invocation.response_context.function_error.as_deref(),
             Some("Unhandled")
         );
-        assert_eq!(ms_of(&invocation.timestamp), message.sent_ms);
+        assert_eq!(ms_of(&invocation.timestamp), sent_ms(message));
         // The request payload is the event as the bus delivered it.
         let payload = record.event.as_ref().unwrap();
         assert_eq!(payload, &events[payload["id"].as_str().unwrap()].body);
@@ -363,7 +331,7 @@ fn check_function_errors(dlq: &Received, events: &HashMap<String, BusEvent>) {
 /// Throttled deliveries: EventBridge retried per the target's policy, then its DLQ format.
 fn check_throttled_deliveries(dlq: &Received, events: &HashMap<String, BusEvent>) {
     let retry_attempts = declared("analytics", "/retryPolicy/maximumRetryAttempts");
-    let throttled: Vec<&(ReceivedMessage, DlqRecord)> =
+    let throttled: Vec<&(Archived, DlqRecord)> =
         dlq.iter().filter(|(_, r)| !is_poison(r)).collect();
     assert_eq!(throttled.len(), 2, "throttle=analytics:2 is two orders");
     for (message, record) in throttled {
@@ -437,14 +405,11 @@ fn a_missing_permission_is_dead_lettered_without_retries() {
         &state,
         &["--faults", "no-permissions=inventory:1", "--orders", "60"],
     );
-    assert_eq!(
-        number(consumer_row(&report, "inventory"), "deliveryFailures"),
-        1
-    );
+    assert_eq!(report.consumer("inventory").delivery_failures, 1);
     let conn = open_state(&state);
-    let messages = dlq_messages(&conn, "inventory");
+    let messages = export(&state, "inventory", &[]);
     assert_eq!(messages.len(), 1, "{messages:?}");
-    let attributes = messages[0].attributes();
+    let attributes = messages[0].attributes.clone();
     let record = DlqRecord::parse(&messages[0].body, &attributes);
     assert_eq!(record.kind(), DlqKind::EventbridgeTarget);
     assert_eq!(record.error_code(), Some("NO_PERMISSIONS"));
@@ -459,7 +424,7 @@ fn a_missing_permission_is_dead_lettered_without_retries() {
         .into_iter()
         .find(|e| Some(e.envelope_id.as_str()) == record.event.as_ref().unwrap()["id"].as_str())
         .unwrap();
-    assert_eq!(messages[0].sent_ms, event.time_ms);
+    assert_eq!(sent_ms(&messages[0]), event.time_ms);
     assert!(log_records(&conn, "inventory", &event.key()).is_empty());
     assert!(!log_records(&conn, "analytics", &event.key()).is_empty());
 }
@@ -473,14 +438,13 @@ fn a_delivery_fault_hits_as_many_distinct_orders_as_asked() {
     );
     let attempts = 1 + declared("analytics", "/retryPolicy/maximumRetryAttempts");
     assert_eq!(
-        number(consumer_row(&report, "analytics"), "deliveryFailures"),
+        report.consumer("analytics").delivery_failures,
         20 * attempts
     );
-    let conn = open_state(&state);
-    let orders: HashSet<String> = dlq_messages(&conn, "analytics")
+    let orders: HashSet<String> = export(&state, "analytics", &[])
         .iter()
         .map(|m| {
-            let record = DlqRecord::parse(&m.body, &m.attributes());
+            let record = DlqRecord::parse(&m.body, &m.attributes);
             assert_eq!(record.error_code(), Some("THROTTLING"));
             record.summary.order_id.unwrap()
         })
@@ -496,10 +460,10 @@ fn retries_happen_as_often_and_as_late_as_configured() {
 
     // A function error: Lambda's async retries after 1 and 2 more minutes, then the DLQ.
     let retries = declared("notification", "/asyncInvoke/maximumRetryAttempts");
-    let dead = dlq_messages(&conn, "notification");
+    let dead = export(&state, "notification", &[]);
     let (message, record) = dead
         .iter()
-        .map(|m| (m, DlqRecord::parse(&m.body, &m.attributes())))
+        .map(|m| (m, DlqRecord::parse(&m.body, &m.attributes)))
         .find(|(_, r)| r.error_code() == Some("DependencyUnavailable"))
         .expect("the mail outage dead-letters some notification");
     let event_id = record.summary.event_id.clone().unwrap();
@@ -534,7 +498,7 @@ fn retries_happen_as_often_and_as_late_as_configured() {
             .all(|(_, r)| r.outcome != Some(Outcome::Succeeded)),
         "{lines:#?}"
     );
-    assert_eq!(message.sent_ms, first + 180_000);
+    assert_eq!(sent_ms(message), first + 180_000);
 
     // A throttled delivery: EventBridge retries after 1 s, 2 s, 4 s, ... then the DLQ; the
     // function never runs.
@@ -543,8 +507,8 @@ fn retries_happen_as_often_and_as_late_as_configured() {
         .map(|e| (e.envelope_id.clone(), e))
         .collect();
     let mut seen = 0;
-    for message in dlq_messages(&conn, "analytics") {
-        let record = DlqRecord::parse(&message.body, &message.attributes());
+    for message in &export(&state, "analytics", &[]) {
+        let record = DlqRecord::parse(&message.body, &message.attributes);
         if record.error_code() != Some("THROTTLING") {
             continue;
         }
@@ -560,7 +524,7 @@ fn retries_happen_as_often_and_as_late_as_configured() {
         // 1 s before the first retry, doubling, at most 5 minutes.
         let backoff_ms: i64 = (0..retries).map(|r| 1000 * (1_i64 << r).min(300)).sum();
         let event = &events[record.event.as_ref().unwrap()["id"].as_str().unwrap()];
-        assert_eq!(message.sent_ms - event.time_ms, backoff_ms, "{record:?}");
+        assert_eq!(sent_ms(message) - event.time_ms, backoff_ms, "{record:?}");
         assert!(log_records(&conn, "analytics", &event.key()).is_empty());
     }
     assert_eq!(seen, 2);
@@ -676,10 +640,26 @@ async fn an_event_delivered_twice_has_its_effects_once() {
     }
 }
 
-fn demo_dlqs(seed: &str) -> Vec<crate::support::StoredMessage> {
+/// Every DLQ message of a demo with this seed, as `dlq export` gives them: `(consumer, body,
+/// attributes, sent at)`.
+fn demo_dlqs(seed: &str) -> Vec<(String, String, String, i64)> {
     let (_dir, state) = temp_state();
     demo_json(&state, &["--orders", "100", "--seed", seed]);
-    all_messages(&open_state(&state))
+    let mut messages: Vec<(String, String, String, i64)> = CONSUMERS
+        .iter()
+        .flat_map(|consumer| {
+            export(&state, consumer, &[]).into_iter().map(|m| {
+                (
+                    (*consumer).to_owned(),
+                    m.body.clone(),
+                    serde_json::to_string(&m.attributes).unwrap(),
+                    sent_ms(&m),
+                )
+            })
+        })
+        .collect();
+    messages.sort();
+    messages
 }
 
 #[test]
@@ -703,7 +683,7 @@ fn extending_a_state_with_the_same_seed_reuses_no_id() {
         .collect();
     let expected = [&first, &second]
         .iter()
-        .map(|r| number(r, "ordersAccepted") + number(r, "legacyV1Events"))
+        .map(|r| r.orders_accepted + r.legacy_v1_events)
         .sum::<u64>();
     assert_eq!(orders.len() as u64, expected);
     let distinct = |f: &dyn Fn(&BusEvent) -> String| {
@@ -725,8 +705,8 @@ fn extending_a_state_with_the_same_seed_reuses_no_id() {
         0
     );
     assert_eq!(
-        number(consumer_row(&second, "analytics"), "succeeded"),
-        number(&second, "ordersAccepted") + number(&second, "legacyV1Events")
+        second.consumer("analytics").succeeded,
+        second.orders_accepted + second.legacy_v1_events
     );
 }
 
@@ -736,26 +716,15 @@ fn two_demos_extending_one_state_at_once_leave_it_consistent() {
     let runs: Vec<_> = ["1", "2"]
         .into_iter()
         .map(|seed| {
-            let mut cmd = ecomm_on(&state);
-            cmd.args([
-                "demo", "--extend", "--faults", "none", "--orders", "300", "--output", "json",
-                "--start", START, "--seed", seed,
-            ]);
-            std::thread::spawn(move || cmd.output().unwrap())
+            let demo = Ecomm::local(&state)
+                .args("demo --extend --faults none --orders 300 --start")
+                .arg(START)
+                .args("--seed")
+                .arg(seed);
+            std::thread::spawn(move || demo.json::<DemoAnswer>())
         })
         .collect();
-    let reports: Vec<Value> = runs
-        .into_iter()
-        .map(|run| {
-            let out = run.join().unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice(&out.stdout).unwrap()
-        })
-        .collect();
+    let reports: Vec<DemoAnswer> = runs.into_iter().map(|run| run.join().unwrap()).collect();
 
     let conn = open_state(&state);
     let check: String = conn
@@ -764,7 +733,7 @@ fn two_demos_extending_one_state_at_once_leave_it_consistent() {
     assert_eq!(check, "ok");
     let expected: u64 = reports
         .iter()
-        .map(|r| number(r, "ordersAccepted") + number(r, "legacyV1Events"))
+        .map(|r| r.orders_accepted + r.legacy_v1_events)
         .sum();
     let orders: Vec<String> = bus_events(&conn)
         .iter()

@@ -1,261 +1,82 @@
 //! `ecomm dlq ls | show | export | purge` on the local stack after `ecomm demo` with the default
-//! faults, plus `completions` and `man`. The helpers here (a demo state, JSON answers, the
-//! stored queues and tables) are shared with the redrive tests.
+//! faults, plus `completions` and `man`. Every fact is read through the CLI itself: `dlq ls`
+//! for the counters, `dlq show` and `dlq export` for the messages.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use chrono::{DateTime, Utc};
 use ecomm_events::{AttributeValue, MessageAttributes};
-use ecomm_local::store::Db;
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::support::{ecomm, ecomm_on, temp_state};
+use crate::support::{
+    Archived, Ecomm, Exported, Purged, ShownMessage, TARGETS, assert_all_visible,
+    assert_session_snapshot, demo_state, depth, dlq_ids, export, ids, ls, recent_demo_state,
+    send_to_dlq, show,
+};
 
-/// The start of every functional test's demo: fixed, so the same orders fail every run.
-pub(crate) const START: &str = "2026-11-25T10:00:00Z";
-
-/// The four consumers of the local bus.
-pub(crate) const TARGETS: [&str; 4] = ["inventory", "notification", "analytics", "refund"];
-
-/// A fresh state after `ecomm demo --start START --orders 200` with the default faults.
-pub(crate) fn demo_state() -> (tempfile::TempDir, PathBuf) {
-    demo_state_from(START)
-}
-
-/// The same demo over the hour before now: every DLQ message is under an hour old, so the
-/// age columns of the human tables have a fixed width (their values are filtered out).
-pub(crate) fn recent_demo_state() -> (tempfile::TempDir, PathBuf) {
-    let start = (Utc::now() - chrono::Duration::minutes(58)).to_rfc3339();
-    demo_state_from(&start)
-}
-
-fn demo_state_from(start: &str) -> (tempfile::TempDir, PathBuf) {
-    let (dir, state) = temp_state();
-    ecomm_on(&state)
-        .args([
-            "demo", "--start", start, "--orders", "200", "--output", "json",
-        ])
-        .assert()
-        .success();
-    (dir, state)
-}
-
-/// Run `ecomm --output json <args>`, expect exit code `code`, and parse stdout.
-pub(crate) fn run_json(state: &Path, args: &[&str], code: i32) -> Value {
-    let out = ecomm_on(state)
-        .args(args)
-        .args(["--output", "json"])
-        .assert()
-        .code(code);
-    let stdout = &out.get_output().stdout;
-    serde_json::from_slice(stdout).unwrap_or_else(|e| {
-        panic!(
-            "ecomm {args:?} printed no JSON ({e}):\n{}",
-            String::from_utf8_lossy(stdout)
-        )
-    })
-}
-
-/// Run `ecomm <args>` (human output), expect exit code `code`, and return stdout.
-pub(crate) fn run_text(state: &Path, args: &[&str], code: i32) -> String {
-    let out = ecomm_on(state).args(args).assert().code(code);
-    String::from_utf8(out.get_output().stdout.clone()).unwrap()
-}
-
-/// One message of `dlq show --output json`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Shown {
-    pub(crate) message_id: String,
-    pub(crate) sent_at: Option<DateTime<Utc>>,
-    pub(crate) receive_count: u32,
-    pub(crate) kind: String,
-    pub(crate) error_code: Option<String>,
-    pub(crate) error_message: Option<String>,
-    pub(crate) attempts: Option<u32>,
-    pub(crate) detail_type: Option<String>,
-    pub(crate) event_version: Option<String>,
-    pub(crate) event_id: Option<String>,
-    pub(crate) order_id: Option<String>,
-    pub(crate) correlation_id: Option<String>,
-}
-
-/// `ecomm dlq show <target> <filters> --output json`: the messages, after checking the scan saw
-/// the whole queue.
-pub(crate) fn show(state: &Path, target: &str, filters: &[&str]) -> Vec<Shown> {
-    let answer = run_json(state, &[&["dlq", "show", target], filters].concat(), 0);
-    assert_eq!(answer["complete"], true, "{answer}");
-    serde_json::from_value(answer["messages"].clone()).unwrap()
-}
-
-/// The message ids, in order.
-pub(crate) fn ids(messages: &[Shown]) -> Vec<String> {
-    messages.iter().map(|m| m.message_id.clone()).collect()
-}
-
-/// A message as the state file holds it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Stored {
-    pub(crate) message_id: String,
-    pub(crate) body: String,
-    pub(crate) attributes: Value,
-    pub(crate) receive_count: u32,
-    pub(crate) visible: bool,
-}
-
-/// The local DLQ of a consumer.
-pub(crate) fn queue_name(target: &str) -> String {
-    ecomm_local::names::dlq(target)
-}
-
-/// Every message of a consumer's DLQ as stored, oldest first, read without receiving.
-pub(crate) fn stored(state: &Path, target: &str) -> Vec<Stored> {
-    let now = Utc::now().timestamp_millis();
-    Db::open(state)
+/// The lines of an NDJSON file (an archive, an export).
+fn archived(path: &Path) -> Vec<Archived> {
+    std::fs::read_to_string(path)
         .unwrap()
-        .with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT message_id, body, attributes, receive_count, visible_ms <= ?2
-                 FROM messages WHERE queue = ?1 ORDER BY sent_ms, seq",
-            )?;
-            stmt.query_map((queue_name(target), now), |r| {
-                let attributes: String = r.get(2)?;
-                Ok(Stored {
-                    message_id: r.get(0)?,
-                    body: r.get(1)?,
-                    attributes: serde_json::from_str(&attributes).unwrap(),
-                    receive_count: r.get(3)?,
-                    visible: r.get(4)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()
-        })
-        .unwrap()
-}
-
-/// The stored message ids of a consumer's DLQ, sorted.
-pub(crate) fn stored_ids(state: &Path, target: &str) -> BTreeSet<String> {
-    stored(state, target)
-        .into_iter()
-        .map(|m| m.message_id)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
 
-/// `SELECT COUNT(*) ...` with one text parameter.
-pub(crate) fn count(state: &Path, sql: &str, param: &str) -> i64 {
-    Db::open(state)
-        .unwrap()
-        .with(|c| c.query_row(sql, [param], |r| r.get(0)))
-        .unwrap()
-}
-
-/// Put a message into a consumer's DLQ, sent a second ago, as anyone with `sqs:SendMessage`
-/// could.
-pub(crate) fn send_to_dlq(
-    state: &Path,
-    target: &str,
-    message_id: &str,
-    body: &str,
-    attributes: &MessageAttributes,
-) {
-    let sent = Utc::now().timestamp_millis() - 1000;
-    ecomm_local::sqs::Queues::new(Db::open(state).unwrap())
-        .send(
-            &queue_name(target),
-            message_id,
-            body,
-            attributes,
-            sent,
-            sent,
-        )
-        .unwrap();
-}
-
-/// `dlq export <target> <filters>`: the NDJSON lines, parsed.
-pub(crate) fn export(state: &Path, target: &str, filters: &[&str]) -> Vec<Value> {
-    let text = run_text(state, &[&["dlq", "export", target], filters].concat(), 0);
-    text.lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
-
-/// Settings for snapshots of human output: no state paths, no generated message ids, no ages.
-/// `age` is what an age cell becomes, padded to the column's width.
-pub(crate) fn human_settings(age: &str) -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    // Named by the test alone, so the files do not depend on the test binary's name.
-    settings.set_prepend_module_to_snapshot(false);
-    settings.add_filter(r"local stack: \S+", "local stack: [STATE]");
-    settings.add_filter(r"journal: \S+", "journal: [JOURNAL]");
-    // Same length as what they replace, so the tables stay aligned.
-    settings.add_filter(
-        r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
-        "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-    );
-    settings.add_filter(r"┆ [0-9a-f]{7}… ┆", "┆ xxxxxxx… ┆");
-    settings.add_filter(r"│ [0-9a-f]{7}… ┆", "│ xxxxxxx… ┆");
-    settings.add_filter(r"┆ \d{1,2}[sm] *┆", format!("┆ {age} ┆"));
-    settings
-}
+/// The age cells of `dlq show` (a few seconds or minutes), as wide as the column.
+const AGE: (&str, &str) = (r"┆ \d{1,2}[sm] *┆", "┆ age ┆");
 
 #[test]
 fn ls_lists_the_four_consumers_with_both_failure_paths_and_the_depths_show_reads() {
     let (_dir, state) = demo_state();
-    let rows = run_json(&state, &["dlq", "ls"], 0);
-    let rows = rows.as_array().unwrap();
-    let targets: Vec<&str> = rows.iter().map(|r| r["target"].as_str().unwrap()).collect();
+    let rows = ls(&state);
+    let targets: Vec<&str> = rows.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(targets, TARGETS);
-    for row in rows {
-        let target = row["target"].as_str().unwrap();
-        assert_eq!(row["function"], format!("ecomm-local-{target}"));
-        assert_eq!(row["dlq"], queue_name(target));
-        assert_eq!(row["deliveryFailuresWired"], true, "{row}");
-        assert_eq!(row["functionErrorsWired"], true, "{row}");
-        assert_eq!(row["findings"], serde_json::json!([]));
-        assert_eq!(row["inFlight"], 0);
+    for row in &rows {
+        let target = row.target.as_str();
+        assert_eq!(
+            row.function.as_deref(),
+            Some(format!("ecomm-local-{target}").as_str())
+        );
+        assert_eq!(
+            row.dlq.as_deref(),
+            Some(format!("ecomm-local-{target}-dlq").as_str())
+        );
+        assert!(row.delivery_failures_wired, "{row:?}");
+        assert!(row.function_errors_wired, "{row:?}");
+        assert!(row.findings.is_empty(), "{row:?}");
+        assert_eq!(row.in_flight, Some(0));
         let shown = show(&state, target, &[]);
         assert!(!shown.is_empty(), "the default faults fill every DLQ");
-        assert_eq!(row["visible"], shown.len(), "{target}");
+        assert_eq!(row.visible, Some(shown.len() as u64), "{target}");
         let oldest = shown.iter().filter_map(|m| m.sent_at).min().unwrap();
-        let listed: DateTime<Utc> = serde_json::from_value(row["oldestSent"].clone()).unwrap();
-        assert_eq!(listed, oldest, "{target}");
+        assert_eq!(row.oldest_sent, Some(oldest), "{target}");
     }
     // After `show` released what it read, `ls` counts the same, nothing in flight.
-    let again = run_json(&state, &["dlq", "ls"], 0);
-    assert_eq!(again.as_array().unwrap().len(), 4);
-    for (before, after) in rows.iter().zip(again.as_array().unwrap()) {
-        assert_eq!(before["visible"], after["visible"]);
-        assert_eq!(after["inFlight"], 0);
+    let again = ls(&state);
+    assert_eq!(again.len(), 4);
+    for (before, after) in rows.iter().zip(&again) {
+        assert_eq!(before.visible, after.visible);
+        assert_eq!(after.in_flight, Some(0));
     }
 }
 
 #[test]
 fn ls_as_ndjson_prints_one_consumer_per_line() {
     let (_dir, state) = demo_state();
-    let out = ecomm_on(&state)
-        .args(["dlq", "ls", "--output", "ndjson"])
-        .assert()
-        .success();
-    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    let targets: Vec<String> = text
-        .lines()
-        .map(|l| {
-            let row: Value = serde_json::from_str(l).unwrap();
-            row["target"].as_str().unwrap().to_owned()
-        })
-        .collect();
+    let rows: Vec<crate::support::LsRow> = Ecomm::local(&state).args("dlq ls").ndjson();
+    let targets: Vec<&str> = rows.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(targets, TARGETS);
 }
 
 /// A field of a shown message that a filter selects on.
-type Field = fn(&Shown) -> Option<String>;
+type Field = fn(&ShownMessage) -> Option<String>;
 
 #[test]
 fn show_reads_each_failure_and_each_filter_selects_exactly_the_matching_messages() {
     let (_dir, state) = demo_state();
-    let all: Vec<(&str, Vec<Shown>)> = TARGETS.iter().map(|t| (*t, show(&state, t, &[]))).collect();
+    let all: Vec<(&str, Vec<ShownMessage>)> =
+        TARGETS.iter().map(|t| (*t, show(&state, t, &[]))).collect();
 
     // What the default faults leave: transient mail failures and a poison event in
     // notification, EventBridge throttling in analytics, a gateway timeout in refund.
@@ -265,7 +86,7 @@ fn show_reads_each_failure_and_each_filter_selects_exactly_the_matching_messages
             && m.kind == "lambda-destination"
             && m.attempts == Some(3)
     }));
-    let poison: Vec<&Shown> = notification
+    let poison: Vec<&ShownMessage> = notification
         .iter()
         .filter(|m| m.error_code.as_deref() == Some("UnsupportedEventVersion"))
         .collect();
@@ -381,7 +202,7 @@ fn filters_ignore_the_case_of_error_codes_combine_and_split_by_time_and_limit() 
 #[test]
 fn show_reads_the_legacy_function_dlq_format_and_number_attributes_and_masks_error_messages() {
     let (_dir, state) = demo_state();
-    let record: Value = serde_json::from_str(&stored(&state, "notification")[0].body).unwrap();
+    let record: Value = serde_json::from_str(&export(&state, "notification", &[])[0].body).unwrap();
     let event = record["requestPayload"].to_string();
     let order_id = record["requestPayload"]["detail"]["order"]["orderId"]
         .as_str()
@@ -400,15 +221,9 @@ fn show_reads_the_legacy_function_dlq_format_and_number_attributes_and_masks_err
     ]);
     send_to_dlq(&state, "notification", "legacy-dlq-1", &event, &legacy);
     // EventBridge may write RETRY_ATTEMPTS as a Number.
-    let mut throttled = stored(&state, "analytics")[0].attributes.clone();
-    throttled["RETRY_ATTEMPTS"] = serde_json::json!({"DataType": "Number", "StringValue": "7"});
-    send_to_dlq(
-        &state,
-        "analytics",
-        "numeric-attempts",
-        &event,
-        &serde_json::from_value(throttled).unwrap(),
-    );
+    let mut throttled = export(&state, "analytics", &[])[0].attributes.clone();
+    throttled.insert("RETRY_ATTEMPTS".to_owned(), AttributeValue::number("7"));
+    send_to_dlq(&state, "analytics", "numeric-attempts", &event, &throttled);
 
     let shown = show(&state, "notification", &["--message-id", "legacy-dlq-1"]);
     assert_eq!(shown.len(), 1);
@@ -428,14 +243,11 @@ fn show_reads_the_legacy_function_dlq_format_and_number_attributes_and_masks_err
     assert_eq!(shown[0].attempts, Some(8), "7 retries after the first try");
 
     // The error message quotes an address: masked for people, in the table and raw.
-    for args in [
-        vec!["dlq", "show", "notification"],
-        vec!["dlq", "show", "notification", "--raw"],
-    ] {
-        let masked = run_text(&state, &args, 0);
+    for line in ["dlq show notification", "dlq show notification --raw"] {
+        let masked = Ecomm::local(&state).args(line).stdout();
         assert!(!masked.contains("grace.hopper"), "{masked}");
         assert!(masked.contains("g***@example.com"), "{masked}");
-        let shown = run_text(&state, &[&args[..], &["--show-pii"]].concat(), 0);
+        let shown = Ecomm::local(&state).args(line).args("--show-pii").stdout();
         // The table cuts the message at 48 characters.
         assert!(shown.contains("grace.hopper@exa"), "{shown}");
     }
@@ -444,28 +256,32 @@ fn show_reads_the_legacy_function_dlq_format_and_number_attributes_and_masks_err
 #[test]
 fn show_does_not_consume_the_queue_but_each_read_counts_as_a_receive() {
     let (_dir, state) = demo_state();
-    let before = stored(&state, "notification");
-    assert!(before.iter().all(|m| m.visible && m.receive_count == 0));
+    let (visible, in_flight) = depth(&state, "notification");
+    assert!(visible > 0 && in_flight == 0);
 
+    // The first read is each message's first receive: nothing read them before.
     let first = show(&state, "notification", &[]);
     let second = show(&state, "notification", &[]);
+    assert_eq!(first.len() as u64, visible);
     assert_eq!(ids(&first), ids(&second));
     for (a, b) in first.iter().zip(&second) {
         assert_eq!(a.receive_count, 1);
         assert_eq!(b.receive_count, 2);
     }
 
-    let after = stored(&state, "notification");
-    assert_eq!(after.len(), before.len());
-    for (b, a) in before.iter().zip(&after) {
-        assert_eq!(a.message_id, b.message_id);
-        assert_eq!(a.body, b.body);
-        assert!(a.visible, "released at the end of the scan");
-        assert_eq!(a.receive_count, 2);
+    // Released at the end of each scan: all there, all visible, bodies untouched.
+    assert_all_visible(&state, "notification", first.len());
+    let raw: crate::support::Shown = Ecomm::local(&state)
+        .args("dlq show notification --raw")
+        .json();
+    let exported = export(&state, "notification", &[]);
+    assert_eq!(raw.messages.len(), exported.len());
+    for (shown, line) in raw.messages.iter().zip(&exported) {
+        assert_eq!(shown.message_id, line.message_id);
+        assert_eq!(shown.body.as_deref(), Some(line.body.as_str()));
+        assert_eq!(shown.receive_count, 3);
+        assert_eq!(line.receive_count, 4);
     }
-    let ls = run_json(&state, &["dlq", "ls"], 0);
-    assert_eq!(ls[1]["visible"], before.len());
-    assert_eq!(ls[1]["inFlight"], 0);
 }
 
 #[test]
@@ -476,11 +292,12 @@ fn raw_show_masks_emails_names_and_addresses_unless_asked_to_show_them() {
         .find(|m| m.event_version.as_deref() == Some("2.0"))
         .unwrap();
     let body: Value = serde_json::from_str(
-        &stored(&state, "notification")
-            .into_iter()
-            .find(|m| m.message_id == message.message_id)
-            .unwrap()
-            .body,
+        &export(
+            &state,
+            "notification",
+            &["--message-id", &message.message_id],
+        )[0]
+        .body,
     )
     .unwrap();
     let customer = &body["requestPayload"]["detail"]["customer"];
@@ -489,8 +306,12 @@ fn raw_show_masks_emails_names_and_addresses_unless_asked_to_show_them() {
     let street = customer["shippingAddress"]["line1"].as_str().unwrap();
     let (local, domain) = email.split_once('@').unwrap();
 
-    let args = ["dlq", "show", "notification", "--raw", "--message-id"];
-    let masked = run_text(&state, &[&args[..], &[&message.message_id]].concat(), 0);
+    let raw_show = || {
+        Ecomm::local(&state)
+            .args("dlq show notification --raw --message-id")
+            .arg(&message.message_id)
+    };
+    let masked = raw_show().stdout();
     assert!(masked.contains(&message.message_id), "{masked}");
     assert!(masked.contains("DependencyUnavailable"), "{masked}");
     assert!(!masked.contains(email), "{masked}");
@@ -505,86 +326,92 @@ fn raw_show_masks_emails_names_and_addresses_unless_asked_to_show_them() {
     assert!(masked.contains(message.order_id.as_deref().unwrap()));
     assert!(masked.contains(customer["userId"].as_str().unwrap()));
 
-    let shown = run_text(
-        &state,
-        &[&args[..], &[&message.message_id, "--show-pii"]].concat(),
-        0,
-    );
+    let shown = raw_show().args("--show-pii").stdout();
     assert!(shown.contains(email), "{shown}");
     assert!(shown.contains(&format!("\"{name}\"")), "{shown}");
     assert!(shown.contains(street), "{shown}");
 
     // Scripts get the body verbatim.
-    let json = run_json(&state, &[&args[..], &[&message.message_id]].concat(), 0);
-    let raw = json["messages"][0]["body"].as_str().unwrap();
+    let json: crate::support::Shown = raw_show().json();
+    let raw = json.messages[0].body.as_deref().unwrap();
     assert!(raw.contains(email));
 }
 
 #[test]
 fn export_writes_exactly_the_messages_verbatim_to_stdout_or_a_file_without_consuming_them() {
     let (dir, state) = demo_state();
+    // What anyone with sqs:SendMessage could put there: the export must give it back verbatim.
+    let attributes = MessageAttributes::from([
+        (
+            "ERROR_CODE".to_owned(),
+            AttributeValue::string("THROTTLING"),
+        ),
+        ("RETRY_ATTEMPTS".to_owned(), AttributeValue::number("5")),
+        ("blob".to_owned(), AttributeValue::binary(b"\x00\xff")),
+    ]);
+    let body = r#"{"hand": "written",  "spacing": "kept"}"#;
+    send_to_dlq(&state, "inventory", "by-hand-1", body, &attributes);
+    let by_hand = export(&state, "inventory", &["--message-id", "by-hand-1"]);
+    let [line] = by_hand.as_slice() else {
+        panic!("{by_hand:?}")
+    };
+    assert_eq!(line.body, body, "bodies verbatim");
+    assert_eq!(
+        line.attributes, attributes,
+        "attributes verbatim, with their types"
+    );
+    assert!(line.sent_at.is_some());
+
     for target in TARGETS {
-        let before = stored(&state, target);
+        let shown = show(&state, target, &[]);
         let lines = export(&state, target, &[]);
-        assert_eq!(lines.len(), before.len(), "{target}");
-        for (line, message) in lines.iter().zip(&before) {
-            assert_eq!(line["messageId"], message.message_id.as_str());
-            assert_eq!(line["body"], message.body.as_str(), "bodies verbatim");
-            assert_eq!(line["attributes"], message.attributes);
-            assert!(line["sentAt"].is_string());
-        }
-        let after = stored(&state, target);
-        assert_eq!(after.len(), before.len());
-        assert!(after.iter().all(|m| m.visible));
+        assert_eq!(
+            lines.iter().map(|l| &l.message_id).collect::<Vec<_>>(),
+            shown.iter().map(|m| &m.message_id).collect::<Vec<_>>(),
+            "{target}"
+        );
+        // Nothing consumed: the next export reads them all again.
+        assert_all_visible(&state, target, lines.len());
+        assert_eq!(export(&state, target, &[]).len(), lines.len());
     }
 
     let file = dir.path().join("notification.ndjson");
-    let report = run_json(
-        &state,
-        &[
-            "dlq",
-            "export",
-            "notification",
-            "--file",
-            file.to_str().unwrap(),
-        ],
-        0,
-    );
-    assert_eq!(report["exported"], stored(&state, "notification").len());
-    assert_eq!(report["complete"], true);
-    let from_file: Vec<Value> = std::fs::read_to_string(&file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let report: Exported = Ecomm::local(&state)
+        .args("dlq export notification --file")
+        .arg(&file)
+        .json();
     let from_stdout = export(&state, "notification", &[]);
-    let without_receives = |lines: &[Value]| -> Vec<Value> {
+    assert_eq!(report.exported, from_stdout.len());
+    assert!(report.complete && !report.interrupted, "{report:?}");
+    assert_eq!(report.file.as_deref(), file.to_str());
+    let without_receives = |lines: Vec<Archived>| -> Vec<Archived> {
         lines
-            .iter()
-            .map(|l| {
-                let mut l = l.clone();
-                l.as_object_mut().unwrap().remove("receiveCount");
-                l
+            .into_iter()
+            .map(|l| Archived {
+                receive_count: 0,
+                ..l
             })
             .collect()
     };
-    assert_eq!(without_receives(&from_file), without_receives(&from_stdout));
+    assert_eq!(
+        without_receives(archived(&file)),
+        without_receives(from_stdout.clone())
+    );
 
     // Filters apply to exports too.
-    let order = from_stdout[0]["body"].as_str().unwrap();
-    let order: Value = serde_json::from_str(order).unwrap();
+    let order: Value = serde_json::from_str(&from_stdout[0].body).unwrap();
     let order_id = order["requestPayload"]["detail"]["order"]["orderId"]
         .as_str()
         .unwrap();
     let one = export(&state, "notification", &["--order-id", order_id]);
     assert_eq!(one.len(), 1);
-    assert_eq!(one[0]["messageId"], from_stdout[0]["messageId"]);
+    assert_eq!(one[0].message_id, from_stdout[0].message_id);
 }
 
 #[test]
 fn purge_with_an_archive_and_a_filter_deletes_exactly_the_archived_messages() {
     let (dir, state) = demo_state();
-    let before = stored(&state, "notification");
+    let before = export(&state, "notification", &[]);
     let transient = show(
         &state,
         "notification",
@@ -593,52 +420,34 @@ fn purge_with_an_archive_and_a_filter_deletes_exactly_the_archived_messages() {
     assert!(!transient.is_empty() && transient.len() < before.len());
     let archive = dir.path().join("archive.ndjson");
 
-    let report = run_json(
-        &state,
-        &[
-            "dlq",
-            "purge",
-            "notification",
-            "--archive",
-            archive.to_str().unwrap(),
-            "--yes",
-            "--error-code",
-            "dependencyunavailable",
-        ],
-        0,
-    );
-    assert_eq!(report["deleted"], transient.len());
-    assert_eq!(report["failed"], 0);
-    assert_eq!(report["fullPurge"], false);
-    assert_eq!(report["archive"], archive.to_str().unwrap());
+    let report: Purged = Ecomm::local(&state)
+        .args("dlq purge notification --yes --error-code dependencyunavailable --archive")
+        .arg(&archive)
+        .json();
+    assert_eq!(report.deleted, transient.len() as u64);
+    assert_eq!(report.failed, 0);
+    assert!(!report.full_purge && !report.interrupted);
+    assert_eq!(report.archive.as_deref(), archive.to_str());
 
-    let archived: Vec<Value> = std::fs::read_to_string(&archive)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let archived_ids: Vec<&str> = archived
-        .iter()
-        .map(|l| l["messageId"].as_str().unwrap())
-        .collect();
+    let archived = archived(&archive);
+    let archived_ids: Vec<&str> = archived.iter().map(|l| l.message_id.as_str()).collect();
     assert_eq!(archived_ids, ids(&transient));
     for line in &archived {
         let original = before
             .iter()
-            .find(|m| m.message_id == line["messageId"].as_str().unwrap())
+            .find(|m| m.message_id == line.message_id)
             .unwrap();
-        assert_eq!(line["body"], original.body.as_str());
-        assert_eq!(line["attributes"], original.attributes);
+        assert_eq!(line.body, original.body);
+        assert_eq!(line.attributes, original.attributes);
     }
 
-    let left = stored_ids(&state, "notification");
     let expected: BTreeSet<String> = before
         .iter()
         .map(|m| m.message_id.clone())
         .filter(|id| !archived_ids.contains(&id.as_str()))
         .collect();
-    assert_eq!(left, expected);
-    assert!(stored(&state, "notification").iter().all(|m| m.visible));
+    assert_all_visible(&state, "notification", expected.len());
+    assert_eq!(dlq_ids(&state, "notification"), expected);
 }
 
 #[test]
@@ -647,32 +456,21 @@ fn purges_into_the_same_archive_add_to_it_instead_of_replacing_it() {
     let messages = show(&state, "notification", &[]);
     let archive = dir.path().join("archive.ndjson");
     for message in &messages[..2] {
-        run_json(
-            &state,
-            &[
-                "dlq",
-                "purge",
-                "notification",
-                "--message-id",
-                &message.message_id,
-                "--archive",
-                archive.to_str().unwrap(),
-                "--yes",
-            ],
-            0,
-        );
+        let report: Purged = Ecomm::local(&state)
+            .args("dlq purge notification --yes --message-id")
+            .arg(&message.message_id)
+            .args("--archive")
+            .arg(&archive)
+            .json();
+        assert_eq!(report.deleted, 1);
     }
-    let archived: Vec<String> = std::fs::read_to_string(&archive)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let line: Value = serde_json::from_str(l).unwrap();
-            line["messageId"].as_str().unwrap().to_owned()
-        })
+    let archived: Vec<String> = archived(&archive)
+        .into_iter()
+        .map(|l| l.message_id)
         .collect();
     assert_eq!(archived, ids(&messages[..2]));
     assert_eq!(
-        stored_ids(&state, "notification"),
+        dlq_ids(&state, "notification"),
         ids(&messages[2..]).into_iter().collect()
     );
 }
@@ -680,59 +478,51 @@ fn purges_into_the_same_archive_add_to_it_instead_of_replacing_it() {
 #[test]
 fn purge_without_yes_and_without_a_terminal_is_a_usage_error_that_deletes_nothing() {
     let (dir, state) = demo_state();
-    let before = stored_ids(&state, "notification");
-    for args in [
-        vec!["dlq", "purge", "notification"],
-        vec![
-            "dlq",
-            "purge",
-            "notification",
-            "--error-code",
-            "DependencyUnavailable",
-        ],
+    let before = dlq_ids(&state, "notification");
+    for line in [
+        "dlq purge notification",
+        "dlq purge notification --error-code DependencyUnavailable",
     ] {
-        let out = ecomm_on(&state)
-            .args(&args)
-            .write_stdin("y\n")
-            .assert()
-            .code(2);
-        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        let stderr = Ecomm::local(&state)
+            .args(line)
+            .stdin("y\n")
+            .code(2)
+            .stderr();
         assert!(stderr.contains("pass --yes"), "{stderr}");
-        assert_eq!(stored_ids(&state, "notification"), before, "{args:?}");
+        assert_eq!(dlq_ids(&state, "notification"), before, "{line}");
     }
     // An archive is written before anything is deleted, so it exists even when the user
     // then declines.
     let archive = dir.path().join("kept.ndjson");
-    ecomm_on(&state)
-        .args(["dlq", "purge", "notification", "--archive"])
+    Ecomm::local(&state)
+        .args("dlq purge notification --archive")
         .arg(&archive)
-        .write_stdin("y\n")
-        .assert()
-        .code(2);
-    assert_eq!(
-        std::fs::read_to_string(&archive).unwrap().lines().count(),
-        before.len()
-    );
-    assert_eq!(stored_ids(&state, "notification"), before);
-    assert!(stored(&state, "notification").iter().all(|m| m.visible));
+        .stdin("y\n")
+        .code(2)
+        .run();
+    assert_eq!(archived(&archive).len(), before.len());
+    assert_all_visible(&state, "notification", before.len());
+    assert_eq!(dlq_ids(&state, "notification"), before);
 }
 
 #[test]
 fn a_full_purge_empties_the_queue_and_a_second_within_60_seconds_is_refused() {
     let (_dir, state) = demo_state();
-    let depth = stored(&state, "analytics").len();
-    let report = run_json(&state, &["dlq", "purge", "analytics", "--yes"], 0);
-    assert_eq!(report["fullPurge"], true);
-    assert_eq!(report["deleted"], depth);
-    assert!(stored(&state, "analytics").is_empty());
+    let (analytics, _) = depth(&state, "analytics");
+    let (notification, _) = depth(&state, "notification");
+    let report: Purged = Ecomm::local(&state)
+        .args("dlq purge analytics --yes")
+        .json();
+    assert!(report.full_purge);
+    assert_eq!(report.deleted, analytics);
+    assert_eq!(depth(&state, "analytics"), (0, 0));
     // Other queues are untouched.
-    assert!(!stored(&state, "notification").is_empty());
+    assert_eq!(depth(&state, "notification"), (notification, 0));
 
-    let out = ecomm_on(&state)
-        .args(["dlq", "purge", "analytics", "--yes"])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = Ecomm::local(&state)
+        .args("dlq purge analytics --yes")
+        .code(1)
+        .stderr();
     assert!(
         stderr.contains("purged less than 60 s ago") && stderr.contains("retry in"),
         "{stderr}"
@@ -742,11 +532,10 @@ fn a_full_purge_empties_the_queue_and_a_second_within_60_seconds_is_refused() {
 #[test]
 fn an_unknown_consumer_is_named_with_the_known_ones() {
     let (_dir, state) = demo_state();
-    let out = ecomm_on(&state)
-        .args(["dlq", "show", "billing"])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = Ecomm::local(&state)
+        .args("dlq show billing")
+        .code(1)
+        .stderr();
     assert!(
         stderr.contains("no consumer \"billing\"")
             && stderr.contains("inventory, notification, analytics, refund"),
@@ -757,32 +546,33 @@ fn an_unknown_consumer_is_named_with_the_known_ones() {
 #[test]
 fn ls_human_output() {
     let (_dir, state) = recent_demo_state();
-    let text = run_text(&state, &["dlq", "ls"], 0);
-    human_settings("age   ").bind(|| insta::assert_snapshot!(text));
+    assert_session_snapshot!(
+        "ls_human_output",
+        Ecomm::local(&state).args("dlq ls").run(),
+        (r"┆ \d{1,2}[sm] *┆", "┆ age    ┆"),
+    );
 }
 
 #[test]
 fn show_human_output() {
     let (_dir, state) = recent_demo_state();
-    let notification = run_text(&state, &["dlq", "show", "notification"], 0);
-    let analytics = run_text(&state, &["dlq", "show", "analytics"], 0);
-    let settings = human_settings("age");
-    settings.bind(|| {
-        insta::assert_snapshot!("show_notification", notification);
-        insta::assert_snapshot!("show_analytics", analytics);
-    });
+    for target in ["notification", "analytics"] {
+        assert_session_snapshot!(
+            format!("show_{target}"),
+            Ecomm::local(&state).args("dlq show").arg(target).run(),
+            AGE,
+        );
+    }
 }
 
 #[test]
 fn completions_print_a_shell_script_and_man_prints_roff() {
-    let out = ecomm().args(["completions", "bash"]).assert().success();
-    let script = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let script = Ecomm::bare().args("completions bash").stdout();
     assert!(script.contains("_ecomm()"), "{script}");
     assert!(script.contains("complete -F _ecomm"), "{script}");
     assert!(script.contains("redrive"));
 
-    let out = ecomm().arg("man").assert().success();
-    let page = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let page = Ecomm::bare().args("man").stdout();
     assert!(
         page.starts_with(".ie") || page.contains(".TH ecomm"),
         "{page}"

@@ -1,7 +1,7 @@
-//! The `ecomm` binary run as a user runs it: one test binary, one module per command.
+//! The `ecomm` binary run as a user runs it: one test binary, one module per command, and the
+//! shared `support` (see its module doc).
 
 mod aws;
-mod aws_support;
 mod demo;
 mod dlq;
 mod help;

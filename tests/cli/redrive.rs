@@ -1,6 +1,8 @@
 //! `ecomm redrive` on the local stack after `ecomm demo` with the default faults: the transient
 //! failures are replayed and their sagas complete, exactly once; the poison event comes back;
-//! nothing is lost or done twice, also on Ctrl-C; every run is journaled.
+//! nothing is lost or done twice, also on Ctrl-C; every run is journaled. DLQ contents are
+//! read through the CLI; what the consumers did (emails, refunds, counters, their log lines)
+//! is read from the state file, which is where the CLI does not look.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,17 +10,27 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use ecomm_events::MessageAttributes;
-use ecomm_local::store::Db;
 use serde_json::Value;
 
-use crate::dlq::{
-    Shown, count, demo_state, export, human_settings, ids, recent_demo_state, run_json, run_text,
-    send_to_dlq, show, stored, stored_ids,
+use crate::support::{
+    Archived, Ecomm, JournalLine, RedriveReport, ShownMessage, assert_session_snapshot, demo_state,
+    depth, dlq_ids, export, ids, open_state, recent_demo_state, send_to_dlq, show,
 };
-use crate::support::ecomm_on;
+
+/// `ecomm ARGS --output json` (a redrive), expecting exit `code`.
+fn run_redrive(state: &Path, args: &[&str], code: i32) -> RedriveReport {
+    Ecomm::local(state).each(args).code(code).json()
+}
+
+/// `SELECT COUNT(*)` of a table the consumers write, with one text parameter.
+fn count(state: &Path, sql: &str, param: &str) -> u64 {
+    open_state(state)
+        .query_row(sql, [param], |r| r.get(0))
+        .unwrap()
+}
 
 /// Order confirmations sent for an order.
-fn confirmations(state: &Path, order_id: &str) -> i64 {
+fn confirmations(state: &Path, order_id: &str) -> u64 {
     count(
         state,
         "SELECT COUNT(*) FROM outbox WHERE subject = ?1",
@@ -29,23 +41,20 @@ fn confirmations(state: &Path, order_id: &str) -> i64 {
 /// What each function logged as the outcome of its invocations for an order, since `since_ms`:
 /// `(service, outcome)` in log order.
 fn outcomes(state: &Path, order_id: &str, since_ms: i64) -> Vec<(String, String)> {
-    Db::open(state)
+    let conn = open_state(state);
+    let mut stmt = conn
+        .prepare("SELECT line FROM logs WHERE order_id = ?1 AND ts_ms >= ?2 ORDER BY seq")
+        .unwrap();
+    let lines: Vec<String> = stmt
+        .query_map((order_id, since_ms), |r| r.get::<_, String>(0))
         .unwrap()
-        .with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT line FROM logs WHERE order_id = ?1 AND ts_ms >= ?2 ORDER BY seq",
-            )?;
-            stmt.query_map((order_id, since_ms), |r| r.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    lines
         .into_iter()
         .filter_map(|line| {
-            let record: Value = serde_json::from_str(&line).unwrap();
-            Some((
-                record["service"].as_str()?.to_owned(),
-                record["outcome"].as_str()?.to_owned(),
-            ))
+            let record = ecomm_events::LogRecord::parse(&line)?;
+            Some((record.service, record.outcome?.as_str().to_owned()))
         })
         .collect()
 }
@@ -60,21 +69,13 @@ fn logged(state: &Path, order_id: &str, since_ms: i64, service: &str, outcome: &
 
 /// Put exported messages back into a DLQ under new message ids: the same failures, delivered
 /// twice, as a standard queue or a second EventBridge attempt may do.
-fn resend(state: &Path, target: &str, lines: &[Value]) -> Vec<String> {
+fn resend(state: &Path, target: &str, lines: &[Archived]) -> Vec<String> {
     lines
         .iter()
         .enumerate()
         .map(|(i, line)| {
-            let id = format!("resent-{i}-{}", line["messageId"].as_str().unwrap());
-            let attributes: MessageAttributes =
-                serde_json::from_value(line["attributes"].clone()).unwrap();
-            send_to_dlq(
-                state,
-                target,
-                &id,
-                line["body"].as_str().unwrap(),
-                &attributes,
-            );
+            let id = format!("resent-{i}-{}", line.message_id);
+            send_to_dlq(state, target, &id, &line.body, &line.attributes);
             id
         })
         .collect()
@@ -84,7 +85,7 @@ fn journal_path(state: &Path) -> PathBuf {
     state.parent().unwrap().join("redrive-journal.ndjson")
 }
 
-fn journal(state: &Path) -> Vec<Value> {
+fn journal(state: &Path) -> Vec<JournalLine> {
     std::fs::read_to_string(journal_path(state))
         .unwrap_or_default()
         .lines()
@@ -92,11 +93,20 @@ fn journal(state: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn orders(messages: &[Shown]) -> Vec<String> {
+fn orders(messages: &[ShownMessage]) -> Vec<String> {
     messages
         .iter()
         .map(|m| m.order_id.clone().unwrap())
         .collect()
+}
+
+/// Nothing of the consumer's DLQ is left in flight: every message read is visible again.
+fn none_in_flight(state: &Path, target: &str) {
+    assert_eq!(
+        depth(state, target).1,
+        0,
+        "{target}: messages left in flight"
+    );
 }
 
 fn now_ms() -> i64 {
@@ -137,14 +147,14 @@ fn redriving_notification_sends_each_missing_email_once_and_the_poison_event_ret
 
     // The poison's redelivery was accepted (202), so it counts as redriven and the run
     // succeeds; the consumer rejects it again, and that new failure is a new DLQ message.
-    let report = run_json(&state, &["redrive", "--target", "notification"], 0);
-    assert_eq!(report["redriven"], before.len());
-    assert_eq!(report["failed"], 0);
-    assert_eq!(report["skipped"], 0);
-    assert_eq!(report["deliveredNotDeleted"], 0);
-    assert_eq!(report["interrupted"], false);
-    assert_eq!(report["leftInQueue"], 1);
-    assert_eq!(report["via"], "invoke");
+    let report = run_redrive(&state, &["redrive", "--target", "notification"], 0);
+    assert_eq!(report.redriven, before.len() as u64);
+    assert_eq!(report.failed, 0);
+    assert_eq!(report.skipped, 0);
+    assert_eq!(report.delivered_not_deleted, 0);
+    assert!(!report.interrupted);
+    assert_eq!(report.left_in_queue, Some(1));
+    assert_eq!(report.via, "invoke");
 
     for order in orders(&transient) {
         assert_eq!(confirmations(&state, &order), 1, "{order}");
@@ -159,12 +169,12 @@ fn redriving_notification_sends_each_missing_email_once_and_the_poison_event_ret
         Some("UnsupportedEventVersion")
     );
     assert_eq!(returned.kind, "lambda-destination");
-    assert!(!stored_ids(&state, "notification").contains(&poison[0].message_id));
+    assert!(!dlq_ids(&state, "notification").contains(&poison[0].message_id));
 
     // The same failures delivered to the DLQ again: the replay is absorbed by idempotency.
     let since = now_ms();
     let resent = resend(&state, "notification", &exported);
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -175,7 +185,7 @@ fn redriving_notification_sends_each_missing_email_once_and_the_poison_event_ret
         ],
         0,
     );
-    assert_eq!(report["redriven"], resent.len());
+    assert_eq!(report.redriven, resent.len() as u64);
     for order in orders(&transient) {
         assert_eq!(confirmations(&state, &order), 1, "{order}: no second email");
         assert_eq!(
@@ -185,7 +195,7 @@ fn redriving_notification_sends_each_missing_email_once_and_the_poison_event_ret
         );
     }
     assert_eq!(
-        stored_ids(&state, "notification"),
+        dlq_ids(&state, "notification"),
         BTreeSet::from([returned.message_id.clone()])
     );
 }
@@ -221,9 +231,9 @@ fn redriving_refund_refunds_once_and_a_duplicate_does_not_refund_again() {
     assert_eq!(refunds(&state), 0);
     let exported = export(&state, "refund", &[]);
 
-    let report = run_json(&state, &["redrive", "--target", "refund"], 0);
-    assert_eq!(report["redriven"], 1);
-    assert_eq!(report["leftInQueue"], 0);
+    let report = run_redrive(&state, &["redrive", "--target", "refund"], 0);
+    assert_eq!(report.redriven, 1);
+    assert_eq!(report.left_in_queue, Some(0));
     assert_eq!(refunds(&state), 1);
     assert_eq!(
         count(
@@ -235,28 +245,25 @@ fn redriving_refund_refunds_once_and_a_duplicate_does_not_refund_again() {
     );
     // The saga went on: RefundCompleted reached notification, which told the customer.
     assert_eq!(notices(&state), 1);
-    assert!(stored(&state, "refund").is_empty());
+    assert!(dlq_ids(&state, "refund").is_empty());
 
     let since = now_ms();
     resend(&state, "refund", &exported);
-    let report = run_json(&state, &["redrive", "--target", "refund"], 0);
-    assert_eq!(report["redriven"], 1);
+    let report = run_redrive(&state, &["redrive", "--target", "refund"], 0);
+    assert_eq!(report.redriven, 1);
     assert_eq!(refunds(&state), 1, "no second refund");
     assert_eq!(notices(&state), 1, "no second notice");
     assert_eq!(logged(&state, &order, since, "refund", "duplicate"), 1);
-    assert!(stored(&state, "refund").is_empty());
+    assert!(dlq_ids(&state, "refund").is_empty());
 }
 
 fn analytics_orders(state: &Path) -> i64 {
-    Db::open(state)
-        .unwrap()
-        .with(|c| {
-            c.query_row(
-                "SELECT COALESCE(SUM(order_count), 0) FROM analytics",
-                [],
-                |r| r.get(0),
-            )
-        })
+    open_state(state)
+        .query_row(
+            "SELECT COALESCE(SUM(order_count), 0) FROM analytics",
+            [],
+            |r| r.get(0),
+        )
         .unwrap()
 }
 
@@ -268,13 +275,13 @@ fn redriving_through_the_bus_reaches_every_rule_and_idempotency_absorbs_it() {
     assert!(throttled.iter().all(|m| m.kind == "eventbridge-target"));
     let others_before: Vec<BTreeSet<String>> = ["inventory", "notification"]
         .iter()
-        .map(|t| stored_ids(&state, t))
+        .map(|t| dlq_ids(&state, t))
         .collect();
     let counted_before = analytics_orders(&state);
     let exported = export(&state, "analytics", &["--error-code", "THROTTLING"]);
 
     let since = now_ms();
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -287,9 +294,9 @@ fn redriving_through_the_bus_reaches_every_rule_and_idempotency_absorbs_it() {
         ],
         0,
     );
-    assert_eq!(report["via"], "bus");
-    assert_eq!(report["redriven"], 2);
-    assert_eq!(report["notSelected"], 1, "the poison event stays");
+    assert_eq!(report.via, "bus");
+    assert_eq!(report.redriven, 2);
+    assert_eq!(report.not_selected, 1, "the poison event stays");
     assert_eq!(analytics_orders(&state), counted_before + 2);
     for order in orders(&throttled) {
         // Analytics never saw these orders: now it counts them, once.
@@ -314,13 +321,13 @@ fn redriving_through_the_bus_reaches_every_rule_and_idempotency_absorbs_it() {
         Some("UnsupportedEventVersion")
     );
     for (target, before) in ["inventory", "notification"].iter().zip(&others_before) {
-        assert_eq!(&stored_ids(&state, target), before, "{target}");
+        assert_eq!(&dlq_ids(&state, target), before, "{target}");
     }
 
     // Replayed twice: counted once.
     let since = now_ms();
     resend(&state, "analytics", &exported);
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -333,7 +340,7 @@ fn redriving_through_the_bus_reaches_every_rule_and_idempotency_absorbs_it() {
         ],
         0,
     );
-    assert_eq!(report["redriven"], 2);
+    assert_eq!(report.redriven, 2);
     assert_eq!(analytics_orders(&state), counted_before + 2);
     for order in orders(&throttled) {
         assert_eq!(logged(&state, &order, since, "analytics", "duplicate"), 1);
@@ -347,8 +354,8 @@ fn v1_events_are_skipped_through_the_bus_and_kept() {
         .into_iter()
         .find(|m| m.event_version.as_deref() == Some("1.0"))
         .expect("the mail outage covers a v1 event");
-    let before = stored_ids(&state, "notification");
-    let report = run_json(
+    let before = dlq_ids(&state, "notification");
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -361,53 +368,48 @@ fn v1_events_are_skipped_through_the_bus_and_kept() {
         ],
         3,
     );
-    assert_eq!(report["redriven"], 0);
-    assert_eq!(report["skipped"], 1);
-    let reason = report["notRedriven"][0]["reason"].as_str().unwrap();
+    assert_eq!(report.redriven, 0);
+    assert_eq!(report.skipped, 1);
+    let reason = &report.not_redriven[0].reason;
+    assert_eq!(report.not_redriven[0].outcome, "skipped");
     assert!(
         reason.contains("v1") && reason.contains("--via invoke"),
         "{reason}"
     );
-    assert_eq!(stored_ids(&state, "notification"), before);
-    assert!(stored(&state, "notification").iter().all(|m| m.visible));
+    assert_eq!(dlq_ids(&state, "notification"), before);
+    none_in_flight(&state, "notification");
 }
 
 #[test]
 fn a_dry_run_lists_what_would_be_redriven_and_changes_nothing() {
     let (_dir, state) = demo_state();
-    let before = stored(&state, "notification");
+    let before = export(&state, "notification", &[]);
     let transient = show(
         &state,
         "notification",
         &["--error-code", "DependencyUnavailable"],
     );
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &["redrive", "--target", "notification", "--dry-run"],
         0,
     );
-    assert_eq!(report["dryRun"], true);
-    assert_eq!(report["redriven"], 0);
-    let would: Vec<&str> = report["wouldRedrive"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["messageId"].as_str().unwrap())
-        .collect();
-    let all: Vec<&str> = before.iter().map(|m| m.message_id.as_str()).collect();
-    assert_eq!(would, all);
+    assert!(report.dry_run);
+    assert_eq!(report.redriven, 0);
+    let all: Vec<String> = before.iter().map(|m| m.message_id.clone()).collect();
+    assert_eq!(report.would(), all);
 
-    let after = stored(&state, "notification");
+    let after = export(&state, "notification", &[]);
     assert_eq!(
         after.iter().map(|m| &m.body).collect::<Vec<_>>(),
         before.iter().map(|m| &m.body).collect::<Vec<_>>()
     );
-    assert!(after.iter().all(|m| m.visible));
+    none_in_flight(&state, "notification");
     for order in orders(&transient) {
         assert_eq!(confirmations(&state, &order), 0);
     }
     // Filters and --max narrow a dry run as they narrow a real one.
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -421,13 +423,7 @@ fn a_dry_run_lists_what_would_be_redriven_and_changes_nothing() {
         ],
         0,
     );
-    let would: Vec<&str> = report["wouldRedrive"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["messageId"].as_str().unwrap())
-        .collect();
-    assert_eq!(would, ids(&transient[..2]));
+    assert_eq!(report.would(), ids(&transient[..2]));
 }
 
 #[test]
@@ -439,10 +435,10 @@ fn max_message_id_and_filters_redrive_exactly_the_selected_messages() {
         &["--error-code", "DependencyUnavailable"],
     );
     assert!(transient.len() >= 3);
-    let mut left: BTreeSet<String> = stored_ids(&state, "notification");
+    let mut left: BTreeSet<String> = dlq_ids(&state, "notification");
 
     // --max 1: one message, the oldest.
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -455,14 +451,14 @@ fn max_message_id_and_filters_redrive_exactly_the_selected_messages() {
         ],
         0,
     );
-    assert_eq!(report["redriven"], 1);
+    assert_eq!(report.redriven, 1);
     left.remove(&transient[0].message_id);
-    assert_eq!(stored_ids(&state, "notification"), left);
+    assert_eq!(dlq_ids(&state, "notification"), left);
     assert_eq!(confirmations(&state, &orders(&transient)[0]), 1);
     assert_eq!(confirmations(&state, &orders(&transient)[1]), 0);
 
     // --limit caps a redrive as --max does.
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -476,14 +472,10 @@ fn max_message_id_and_filters_redrive_exactly_the_selected_messages() {
         ],
         0,
     );
-    assert_eq!(
-        report["wouldRedrive"].as_array().unwrap().len(),
-        1,
-        "{report}"
-    );
+    assert_eq!(report.would_redrive.len(), 1, "{report:?}");
 
     // --message-id: exactly that one.
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -494,20 +486,20 @@ fn max_message_id_and_filters_redrive_exactly_the_selected_messages() {
         ],
         0,
     );
-    assert_eq!(report["redriven"], 1);
+    assert_eq!(report.redriven, 1);
     left.remove(&transient[2].message_id);
-    assert_eq!(stored_ids(&state, "notification"), left);
+    assert_eq!(dlq_ids(&state, "notification"), left);
 
     // --order-id: exactly that order's message.
     let order = transient[1].order_id.clone().unwrap();
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &["redrive", "--target", "notification", "--order-id", &order],
         0,
     );
-    assert_eq!(report["redriven"], 1);
+    assert_eq!(report.redriven, 1);
     left.remove(&transient[1].message_id);
-    assert_eq!(stored_ids(&state, "notification"), left);
+    assert_eq!(dlq_ids(&state, "notification"), left);
     for order in orders(&transient[..3]) {
         assert_eq!(confirmations(&state, &order), 1, "{order}");
     }
@@ -525,7 +517,7 @@ fn bodies_in_no_known_format_are_skipped_and_kept_unless_named() {
         &["--error-code", "DependencyUnavailable"],
     );
     // An order event pasted into the queue by hand (no DLQ attributes), and garbage.
-    let record: Value = serde_json::from_str(transient[0]["body"].as_str().unwrap()).unwrap();
+    let record: Value = serde_json::from_str(&transient[0].body).unwrap();
     let event = record["requestPayload"].to_string();
     send_to_dlq(
         &state,
@@ -541,35 +533,34 @@ fn bodies_in_no_known_format_are_skipped_and_kept_unless_named() {
         "{\"truncated\": ",
         &MessageAttributes::new(),
     );
-    let unknown: Vec<Shown> = show(&state, "notification", &[])
+    let unknown: Vec<ShownMessage> = show(&state, "notification", &[])
         .into_iter()
         .filter(|m| m.kind == "unknown")
         .collect();
     assert_eq!(ids(&unknown), ["hand-written", "garbage"]);
 
-    let report = run_json(&state, &["redrive", "--target", "notification"], 3);
-    assert_eq!(report["skipped"], 2);
-    assert_eq!(report["failed"], 0);
+    let report = run_redrive(&state, &["redrive", "--target", "notification"], 3);
+    assert_eq!(report.skipped, 2);
+    assert_eq!(report.failed, 0);
     assert_eq!(
-        report["redriven"],
-        transient.len() + 1,
+        report.redriven,
+        transient.len() as u64 + 1,
         "and the poison event"
     );
-    let skipped: BTreeSet<&str> = report["notRedriven"]
-        .as_array()
-        .unwrap()
+    let skipped: BTreeSet<&str> = report
+        .not_redriven
         .iter()
-        .map(|n| n["messageId"].as_str().unwrap())
+        .map(|n| n.message_id.as_str())
         .collect();
     assert_eq!(skipped, BTreeSet::from(["hand-written", "garbage"]));
-    let left = stored_ids(&state, "notification");
+    let left = dlq_ids(&state, "notification");
     assert!(left.contains("hand-written") && left.contains("garbage"));
 
     // Named, the hand-written event is replayed as it is (and absorbed: its email was sent).
     let order = record["requestPayload"]["detail"]["order"]["orderId"]
         .as_str()
         .unwrap();
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -580,12 +571,12 @@ fn bodies_in_no_known_format_are_skipped_and_kept_unless_named() {
         ],
         0,
     );
-    assert_eq!(report["redriven"], 1);
-    assert!(!stored_ids(&state, "notification").contains("hand-written"));
+    assert_eq!(report.redriven, 1);
+    assert!(!dlq_ids(&state, "notification").contains("hand-written"));
     assert_eq!(confirmations(&state, order), 1);
 
     // Named, garbage cannot be replayed: it fails, and stays.
-    let report = run_json(
+    let report = run_redrive(
         &state,
         &[
             "redrive",
@@ -596,65 +587,85 @@ fn bodies_in_no_known_format_are_skipped_and_kept_unless_named() {
         ],
         3,
     );
-    assert_eq!(report["failed"], 1);
-    assert!(
-        report["notRedriven"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("not JSON")
-    );
-    assert!(stored_ids(&state, "notification").contains("garbage"));
-    assert!(stored(&state, "notification").iter().all(|m| m.visible));
+    assert_eq!(report.failed, 1);
+    assert_eq!(report.not_redriven[0].outcome, "failed");
+    assert!(report.not_redriven[0].reason.contains("not JSON"));
+    assert!(dlq_ids(&state, "notification").contains("garbage"));
+    none_in_flight(&state, "notification");
 }
 
 #[test]
 fn the_journal_records_the_start_every_message_and_the_end_of_each_run() {
     let (_dir, state) = demo_state();
     let before = show(&state, "notification", &[]);
-    run_json(&state, &["redrive", "--target", "notification"], 0);
+    run_redrive(&state, &["redrive", "--target", "notification"], 0);
 
     let lines = journal(&state);
     assert_eq!(lines.len(), before.len() + 2, "{lines:#?}");
-    let run = lines[0]["run"].as_str().unwrap();
+    let run = lines[0].run().to_owned();
     assert!(
-        lines
-            .iter()
-            .all(|l| l["run"] == run && l["time"].is_string())
+        uuid::Uuid::parse_str(&run).is_ok(),
+        "run ids are UUIDs: {run}"
     );
-    assert!(lines.iter().all(|l| l["user"].is_string()));
-    let start = &lines[0];
-    assert_eq!(start["record"], "start");
-    assert_eq!(start["target"], "notification");
-    assert_eq!(start["via"], "invoke");
-    assert_eq!(start["dryRun"], false);
-    let messages = &lines[1..=before.len()];
-    assert!(
-        messages
-            .iter()
-            .all(|l| l["record"] == "message" && l["outcome"] == "redriven")
+    assert!(lines.iter().all(|l| l.run() == run));
+    let JournalLine::Start {
+        target,
+        via,
+        dry_run,
+        ..
+    } = &lines[0]
+    else {
+        panic!("the first line starts the run: {:?}", lines[0])
+    };
+    assert_eq!(
+        (target.as_str(), via.as_str(), *dry_run),
+        ("notification", "invoke", false)
     );
-    let journaled: BTreeSet<&str> = messages
-        .iter()
-        .map(|l| l["messageId"].as_str().unwrap())
-        .collect();
+    let mut journaled = BTreeSet::new();
+    for line in &lines[1..=before.len()] {
+        let JournalLine::Message {
+            message_id,
+            outcome,
+            error,
+            ..
+        } = line
+        else {
+            panic!("a message line: {line:?}")
+        };
+        assert_eq!((outcome.as_str(), error), ("redriven", &None));
+        journaled.insert(message_id.as_str());
+    }
     let expected: BTreeSet<&str> = before.iter().map(|m| m.message_id.as_str()).collect();
     assert_eq!(journaled, expected);
-    let end = lines.last().unwrap();
-    assert_eq!(end["record"], "end");
-    assert_eq!(end["redriven"], before.len());
-    assert_eq!(end["interrupted"], false);
+    let JournalLine::End {
+        redriven,
+        interrupted,
+        ..
+    } = lines.last().unwrap()
+    else {
+        panic!("the last line ends the run: {:?}", lines.last())
+    };
+    assert_eq!((*redriven, *interrupted), (before.len() as u64, false));
 
     // A second run appends under its own run id; a dry run journals its start and end.
-    run_json(
+    run_redrive(
         &state,
         &["redrive", "--target", "analytics", "--dry-run"],
         0,
     );
     let lines = journal(&state);
-    let second: Vec<&Value> = lines.iter().filter(|l| l["run"] != run).collect();
-    assert_eq!(second.first().unwrap()["record"], "start");
-    assert_eq!(second.first().unwrap()["dryRun"], true);
-    assert_eq!(second.last().unwrap()["record"], "end");
+    let second: Vec<&JournalLine> = lines.iter().filter(|l| l.run() != run).collect();
+    assert!(
+        matches!(
+            second.first(),
+            Some(JournalLine::Start { dry_run: true, .. })
+        ),
+        "{second:?}"
+    );
+    assert!(
+        matches!(second.last(), Some(JournalLine::End { .. })),
+        "{second:?}"
+    );
 }
 
 /// Ctrl-C in the middle of a slow redrive: every message not confirmed delivered is back in
@@ -669,27 +680,10 @@ fn ctrl_c_loses_nothing_and_a_rerun_finishes_the_job() {
         "notification",
         &["--error-code", "DependencyUnavailable"],
     );
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecomm"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("ECOMM_") || key.starts_with("AWS_") {
-            command.env_remove(key);
-        }
-    }
-    let child = command
-        .env("NO_COLOR", "1")
-        .arg("--state")
-        .arg(&state)
-        .args([
-            "redrive",
-            "--target",
-            "notification",
-            "--error-code",
-            "DependencyUnavailable",
-            "--rate",
-            "0.5",
-            "--output",
-            "json",
-        ])
+    let child = Ecomm::local(&state)
+        .args("redrive --target notification --error-code DependencyUnavailable")
+        .args("--rate 0.5 --output json")
+        .process()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -710,20 +704,33 @@ fn ctrl_c_loses_nothing_and_a_rerun_finishes_the_job() {
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["interrupted"], true);
-    let redriven = usize::try_from(report["redriven"].as_u64().unwrap()).unwrap();
-    assert!(redriven < transient.len(), "{report}");
+    let report: RedriveReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report.interrupted, "{report:?}");
+    let redriven = usize::try_from(report.redriven).unwrap();
+    assert!(redriven < transient.len(), "{report:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("error"), "Ctrl-C is no error: {stderr}");
 
-    // Nothing lost: what was not redriven is back, visible, with its body.
-    let left = stored(&state, "notification");
-    assert_eq!(left.len(), before.len() - redriven);
-    assert!(left.iter().all(|m| m.visible));
-    assert_eq!(journal(&state).last().unwrap()["interrupted"], true);
+    // Nothing lost: what was not redriven is back, visible.
+    none_in_flight(&state, "notification");
+    assert_eq!(
+        dlq_ids(&state, "notification").len(),
+        before.len() - redriven
+    );
+    assert!(
+        matches!(
+            journal(&state).last(),
+            Some(JournalLine::End {
+                interrupted: true,
+                ..
+            })
+        ),
+        "the journal ends the run as interrupted"
+    );
 
     // Re-running finishes the job; an event delivered just before the interrupt but not yet
     // deleted is delivered again and absorbed.
-    run_json(
+    run_redrive(
         &state,
         &[
             "redrive",
@@ -735,7 +742,7 @@ fn ctrl_c_loses_nothing_and_a_rerun_finishes_the_job() {
         0,
     );
     assert_eq!(
-        stored_ids(&state, "notification"),
+        dlq_ids(&state, "notification"),
         show(
             &state,
             "notification",
@@ -753,11 +760,9 @@ fn ctrl_c_loses_nothing_and_a_rerun_finishes_the_job() {
 #[test]
 fn redrive_human_output() {
     let (_dir, state) = recent_demo_state();
-    let dry_run = run_text(
-        &state,
-        &["redrive", "--target", "notification", "--dry-run"],
-        0,
-    );
+    let dry_run = Ecomm::local(&state)
+        .args("redrive --target notification --dry-run")
+        .run();
     send_to_dlq(
         &state,
         "notification",
@@ -765,13 +770,10 @@ fn redrive_human_output() {
         "not json",
         &MessageAttributes::new(),
     );
-    let ecomm = ecomm_on(&state)
-        .args(["redrive", "--target", "notification"])
-        .assert()
-        .code(3);
-    let summary = String::from_utf8(ecomm.get_output().stdout.clone()).unwrap();
-    human_settings("age").bind(|| {
-        insta::assert_snapshot!("redrive_dry_run", dry_run);
-        insta::assert_snapshot!("redrive_summary", summary);
-    });
+    let summary = Ecomm::local(&state)
+        .args("redrive --target notification")
+        .code(3)
+        .run();
+    assert_session_snapshot!("redrive_dry_run", dry_run);
+    assert_session_snapshot!("redrive_summary", summary);
 }

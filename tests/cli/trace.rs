@@ -2,150 +2,29 @@
 //! log records and the DLQs, stuck steps name the command that replays them, and that command
 //! turns them into recovered steps.
 
+use std::io::BufRead as _;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
 
-use crate::support::{ecomm_on, temp_state};
-
-/// What `trace --output json` prints.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Trace {
-    pub(crate) query: String,
-    pub(crate) correlation_ids: Vec<String>,
-    pub(crate) order_ids: Vec<String>,
-    pub(crate) events: Vec<EventNode>,
-    pub(crate) problems: Vec<String>,
-    pub(crate) partial: bool,
-}
-
-/// One event of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct EventNode {
-    pub(crate) event_id: String,
-    pub(crate) detail_type: String,
-    pub(crate) published_by: Option<String>,
-    pub(crate) at: Option<DateTime<Utc>>,
-    pub(crate) invocations: Vec<Invocation>,
-    pub(crate) missing: Vec<String>,
-}
-
-/// A consumer's handling of one event.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Invocation {
-    pub(crate) consumer: String,
-    pub(crate) outcome: String,
-    pub(crate) attempts: Vec<Attempt>,
-    pub(crate) emitted: Vec<EventNode>,
-    pub(crate) stuck: Option<Stuck>,
-}
-
-/// One attempt of an invocation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Attempt {
-    /// Lambda's attempt number, when the function was told it.
-    #[serde(rename = "attempt")]
-    pub(crate) number: Option<u32>,
-    pub(crate) at: DateTime<Utc>,
-    pub(crate) outcome: String,
-    pub(crate) duration_ms: Option<u64>,
-    pub(crate) error: Option<String>,
-}
-
-/// A DLQ message of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Stuck {
-    pub(crate) consumer: String,
-    pub(crate) queue: String,
-    pub(crate) message_id: String,
-    pub(crate) sent_at: Option<DateTime<Utc>>,
-    pub(crate) error_code: Option<String>,
-    pub(crate) error_message: Option<String>,
-    pub(crate) attempts: Option<u32>,
-    pub(crate) redrive: String,
-}
-
-impl Trace {
-    /// Every event of every chain, depth first.
-    pub(crate) fn all_events(&self) -> Vec<&EventNode> {
-        fn walk<'a>(event: &'a EventNode, out: &mut Vec<&'a EventNode>) {
-            out.push(event);
-            for inv in &event.invocations {
-                for child in &inv.emitted {
-                    walk(child, out);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for event in &self.events {
-            walk(event, &mut out);
-        }
-        out
-    }
-
-    /// The one root, which must be an `OrderCreated`.
-    pub(crate) fn order_created(&self) -> &EventNode {
-        let [root] = self.events.as_slice() else {
-            panic!("expected one chain, got {:#?}", self.events);
-        };
-        assert_eq!(root.detail_type, "OrderCreated", "{root:#?}");
-        root
-    }
-}
-
-impl EventNode {
-    /// The invocation of `consumer`.
-    pub(crate) fn by(&self, consumer: &str) -> &Invocation {
-        self.invocations
-            .iter()
-            .find(|i| i.consumer == consumer)
-            .unwrap_or_else(|| {
-                panic!(
-                    "{} {} has no {consumer} invocation: {:#?}",
-                    self.detail_type, self.event_id, self.invocations
-                )
-            })
-    }
-}
-
-impl Invocation {
-    /// The single event this invocation emitted.
-    pub(crate) fn only_emitted(&self) -> &EventNode {
-        let [child] = self.emitted.as_slice() else {
-            panic!(
-                "{} should have emitted one event: {:#?}",
-                self.consumer, self.emitted
-            );
-        };
-        child
-    }
-
-    /// When it first ran.
-    pub(crate) fn first_at(&self) -> DateTime<Utc> {
-        self.attempts
-            .first()
-            .unwrap_or_else(|| panic!("{} logged no attempt", self.consumer))
-            .at
-    }
-}
+use crate::support::{DemoAnswer, Ecomm, EventNode, ShownMessage, Trace, show, temp_state};
 
 const DEMO_START: &str = "2026-11-25T10:00:00Z";
 
 /// The default demo (200 orders, default faults); returns its JSON report.
-fn demo(state: &Path) -> serde_json::Value {
-    let out = ecomm_on(state)
-        .args([
-            "demo", "--start", DEMO_START, "--orders", "200", "-o", "json",
-        ])
-        .assert()
-        .success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
+fn demo(state: &Path) -> DemoAnswer {
+    Ecomm::local(state)
+        .args("demo --orders 200 --start")
+        .arg(DEMO_START)
+        .json()
+}
+
+/// The order the demo ran out of stock for.
+fn out_of_stock_order(report: &DemoAnswer) -> String {
+    report
+        .out_of_stock_order
+        .clone()
+        .expect("the default demo runs an order out of stock")
 }
 
 /// A window around the demo's day that also covers what a redrive logs now.
@@ -166,13 +45,11 @@ fn trace(state: &Path, id: &str) -> Trace {
 }
 
 fn trace_with(state: &Path, id: &str, window: &[String]) -> Trace {
-    let out = ecomm_on(state)
-        .args(["trace", id, "--output", "json"])
-        .args(window)
-        .assert()
-        .code(0);
-    let trace: Trace = serde_json::from_slice(&out.get_output().stdout)
-        .unwrap_or_else(|e| panic!("trace {id}: {e}"));
+    let trace: Trace = Ecomm::local(state)
+        .args("trace")
+        .arg(id)
+        .each(window)
+        .json();
     assert_eq!(trace.query, id);
     assert!(trace.problems.is_empty(), "{:?}", trace.problems);
     assert!(!trace.partial);
@@ -181,36 +58,23 @@ fn trace_with(state: &Path, id: &str, window: &[String]) -> Trace {
 
 /// The human tree of `trace ID`.
 fn trace_text(state: &Path, id: &str) -> String {
-    let out = ecomm_on(state)
-        .args(["trace", id])
-        .args(window())
-        .assert()
-        .code(0);
-    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    Ecomm::local(state)
+        .args("trace")
+        .arg(id)
+        .each(window())
+        .stdout()
 }
 
-/// The messages of a consumer's DLQ as `dlq show -o json` lists them.
-fn dlq(state: &Path, target: &str) -> Vec<serde_json::Value> {
-    let out = ecomm_on(state)
-        .args(["dlq", "show", target, "-o", "json"])
-        .assert()
-        .success();
-    let shown: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    shown["messages"].as_array().unwrap().clone()
-}
-
-fn text(message: &serde_json::Value, field: &str) -> String {
-    message[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {field} in {message}"))
-        .to_owned()
+/// The messages of a consumer's DLQ as `dlq show` lists them.
+fn dlq(state: &Path, target: &str) -> Vec<ShownMessage> {
+    show(state, target, &[])
 }
 
 /// Run the exact command the trace printed (`ecomm redrive ...`) against this state.
 fn run_printed(state: &Path, command: &str) {
     let words: Vec<&str> = command.split_whitespace().collect();
     assert_eq!(words.first(), Some(&"ecomm"), "{command}");
-    ecomm_on(state).args(&words[1..]).assert().success();
+    Ecomm::local(state).each(&words[1..]).run();
 }
 
 /// Times never go backwards along a chain.
@@ -237,7 +101,7 @@ fn at(event: &EventNode) -> DateTime<Utc> {
 fn an_out_of_stock_order_shows_the_refund_saga_in_causal_order() {
     let (_dir, state) = temp_state();
     let report = demo(&state);
-    let order = text(&report, "outOfStockOrder");
+    let order = out_of_stock_order(&report);
 
     let trace = trace(&state, &order);
     assert_eq!(trace.order_ids, vec![order.clone()]);
@@ -306,14 +170,14 @@ fn a_notification_in_the_dlq_is_stuck_with_its_redrive_command_and_recovers_afte
     let message = dlq(&state, "notification")
         .into_iter()
         .find(|m| {
-            m["detailType"] == "OrderCreated"
-                && m["orderId"]
-                    .as_str()
+            m.detail_type.as_deref() == Some("OrderCreated")
+                && m.order_id
+                    .as_deref()
                     .is_some_and(|o| !o.starts_with("ord-poison"))
         })
         .expect("the default faults leave order confirmations in the notification DLQ");
-    let order = text(&message, "orderId");
-    let message_id = text(&message, "messageId");
+    let order = message.order_id.clone().unwrap();
+    let message_id = message.message_id.clone();
 
     let before = trace(&state, &order);
     let notification = before.order_created().by("notification");
@@ -326,15 +190,15 @@ fn a_notification_in_the_dlq_is_stuck_with_its_redrive_command_and_recovers_afte
         stuck.redrive,
         format!("ecomm redrive --target notification --message-id {message_id}")
     );
-    assert_eq!(
-        stuck.error_code,
-        message["errorCode"].as_str().map(str::to_owned)
-    );
+    assert_eq!(stuck.error_code, message.error_code);
     assert!(!notification.attempts.is_empty());
     for attempt in &notification.attempts {
         assert_eq!(attempt.outcome, "failed", "{attempt:?}");
         let error = attempt.error.as_deref().unwrap_or_default();
-        assert!(error.starts_with(&text(&message, "errorCode")), "{error}");
+        assert!(
+            error.starts_with(message.error_code.as_deref().unwrap()),
+            "{error}"
+        );
     }
     let failures = notification.attempts.len();
     let tree = trace_text(&state, &order);
@@ -365,7 +229,7 @@ fn a_notification_in_the_dlq_is_stuck_with_its_redrive_command_and_recovers_afte
 fn an_order_id_its_correlation_id_and_any_of_its_event_ids_give_the_same_chain() {
     let (_dir, state) = temp_state();
     let report = demo(&state);
-    let order = text(&report, "outOfStockOrder");
+    let order = out_of_stock_order(&report);
     let by_order = trace(&state, &order);
     let [correlation] = by_order.correlation_ids.as_slice() else {
         panic!("{:?}", by_order.correlation_ids);
@@ -393,8 +257,8 @@ fn a_refund_in_the_dlq_is_stuck_ends_the_chain_and_completes_after_its_redrive()
     let [message] = messages.as_slice() else {
         panic!("the default faults leave one refund in its DLQ: {messages:#?}");
     };
-    let order = text(message, "orderId");
-    let message_id = text(message, "messageId");
+    let order = message.order_id.clone().unwrap();
+    let message_id = message.message_id.clone();
 
     let before = trace(&state, &order);
     let out_of_stock = before.order_created().by("inventory").only_emitted();
@@ -413,10 +277,7 @@ fn a_refund_in_the_dlq_is_stuck_ends_the_chain_and_completes_after_its_redrive()
         Some(refund.attempts.len().try_into().unwrap())
     );
 
-    ecomm_on(&state)
-        .args(["redrive", "--target", "refund"])
-        .assert()
-        .success();
+    Ecomm::local(&state).args("redrive --target refund").run();
 
     let after = trace(&state, &order);
     let created = after.order_created();
@@ -449,10 +310,10 @@ fn a_refund_in_the_dlq_is_stuck_ends_the_chain_and_completes_after_its_redrive()
 fn the_poison_order_shows_unsupported_event_version_failures_in_the_three_consumers() {
     let (_dir, state) = temp_state();
     let report = demo(&state);
-    assert_eq!(report["poisonEvents"], 1);
+    assert_eq!(report.poison_events, 1);
     let order = dlq(&state, "inventory")
         .iter()
-        .map(|m| text(m, "orderId"))
+        .filter_map(|m| m.order_id.clone())
         .find(|o| o.starts_with("ord-poison-"))
         .expect("the poison event is in the inventory DLQ");
 
@@ -496,7 +357,7 @@ fn the_poison_order_shows_unsupported_event_version_failures_in_the_three_consum
 fn a_step_that_did_not_happen_in_the_window_is_flagged_missing() {
     let (_dir, state) = temp_state();
     let report = demo(&state);
-    let order = text(&report, "outOfStockOrder");
+    let order = out_of_stock_order(&report);
     let full = trace(&state, &order);
     let out_of_stock = full.order_created().by("inventory").only_emitted();
     let refund_at = out_of_stock.by("refund").first_at();
@@ -517,12 +378,11 @@ fn a_step_that_did_not_happen_in_the_window_is_flagged_missing() {
     assert!(out_of_stock.invocations.is_empty(), "{out_of_stock:#?}");
     assert_eq!(out_of_stock.missing, ["refund"]);
 
-    let out = ecomm_on(&state)
-        .args(["trace", &order])
-        .args(&cut)
-        .assert()
-        .code(0);
-    let tree = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let tree = Ecomm::local(&state)
+        .args("trace")
+        .arg(&order)
+        .each(&cut)
+        .stdout();
     assert!(tree.contains("MISSING: no invocation of refund"), "{tree}");
 }
 
@@ -530,13 +390,13 @@ fn a_step_that_did_not_happen_in_the_window_is_flagged_missing() {
 fn mermaid_output_is_a_sequence_diagram_declaring_every_participant_it_uses() {
     let (_dir, state) = temp_state();
     let report = demo(&state);
-    let order = text(&report, "outOfStockOrder");
-    let out = ecomm_on(&state)
-        .args(["trace", &order, "--output", "mermaid"])
-        .args(window())
-        .assert()
-        .code(0);
-    let diagram = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let order = out_of_stock_order(&report);
+    let diagram = Ecomm::local(&state)
+        .args("trace")
+        .arg(&order)
+        .args("--output mermaid")
+        .each(window())
+        .stdout();
     let mut lines = diagram.lines();
     assert_eq!(lines.next(), Some("sequenceDiagram"), "{diagram}");
 
@@ -601,13 +461,13 @@ fn mermaid_output_is_a_sequence_diagram_declaring_every_participant_it_uses() {
 fn an_id_nothing_mentions_exits_1_and_says_so() {
     let (_dir, state) = temp_state();
     demo(&state);
-    let out = ecomm_on(&state)
-        .args(["trace", "ord-99999", "-o", "json"])
-        .args(window())
-        .assert()
-        .code(1);
-    assert!(out.get_output().stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    let session = Ecomm::local(&state)
+        .args("trace ord-99999 -o json")
+        .each(window())
+        .code(1)
+        .run();
+    assert!(session.stdout.is_empty(), "{}", session.transcript());
+    let stderr = &session.stderr;
     assert!(
         stderr.contains("no log record or DLQ message mentions ord-99999 in the window"),
         "{stderr}"
@@ -616,33 +476,41 @@ fn an_id_nothing_mentions_exits_1_and_says_so() {
 }
 
 #[test]
-fn follow_prints_the_chain_as_it_is_now_and_keeps_polling() {
+fn follow_prints_the_chain_as_it_is_now_keeps_polling_and_ends_cleanly_on_ctrl_c() {
     let (_dir, state) = temp_state();
     let report = demo(&state);
-    let order = text(&report, "outOfStockOrder");
+    let order = out_of_stock_order(&report);
     let expected = trace(&state, &order);
 
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecomm"))
-        .arg("--state")
-        .arg(&state)
-        .args(["trace", &order, "--follow", "--interval", "1", "-o", "json"])
-        .args(window())
+    let mut child = Ecomm::local(&state)
+        .args("trace")
+        .arg(&order)
+        .args("--follow --interval 1 -o ndjson")
+        .each(window())
+        .process()
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    // The first state of the chain, one line of NDJSON, as soon as it is known.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let shown: Trace = serde_json::from_str(&first).unwrap();
+    assert_eq!(shown.events, expected.events);
     assert!(
         child.try_wait().unwrap().is_none(),
         "--follow runs until interrupted"
     );
-    child.kill().unwrap();
-    let out = child.wait_with_output().unwrap();
-    let first = String::from_utf8(out.stdout).unwrap();
-    let shown: Trace = serde_json::Deserializer::from_str(&first)
-        .into_iter()
-        .next()
-        .expect("one trace printed")
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
         .unwrap();
-    assert_eq!(shown.events, expected.events);
+    assert!(sent.success());
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(0),
+        "Ctrl-C ends --follow"
+    );
 }

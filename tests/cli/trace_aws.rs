@@ -15,16 +15,15 @@ use ecomm_events::dlq::InvocationRecord;
 use ecomm_events::{DlqMessage, LogLevel, LogRecord, Outcome};
 use serde_json::{Value, json};
 
-use crate::aws_support::{
-    create_function, endpoint, execution_role, lambda_without_docker, sdk_config, unique,
+use crate::support::{
+    Ecomm, Trace, create_function, endpoint, execution_role, lambda_without_docker, sdk_config,
+    unique,
 };
-use crate::support::ecomm;
-use crate::trace::Trace;
 
 /// Functions that exist, with an execution role, and `Invoke` without Docker.
-fn lambda_prerequisites(endpoint: &str) -> String {
-    lambda_without_docker(endpoint);
-    execution_role(endpoint)
+async fn lambda_prerequisites(endpoint: &str) -> String {
+    lambda_without_docker(endpoint).await;
+    execution_role(endpoint).await
 }
 
 /// A bus whose consumers are Lambda targets named `<prefix>-<target>` with a target DLQ and
@@ -43,7 +42,7 @@ struct System {
 impl System {
     async fn deploy(targets: &[&str]) -> Self {
         let endpoint = endpoint();
-        let role = lambda_prerequisites(&endpoint);
+        let role = lambda_prerequisites(&endpoint).await;
         let config = sdk_config(&endpoint).await;
         let system = Self {
             prefix: unique("ecomm"),
@@ -221,32 +220,28 @@ impl System {
     }
 
     /// `ecomm --env aws ...` pointed at this bus in moto, with a private HOME.
-    fn ecomm(&self) -> assert_cmd::Command {
-        let mut cmd = ecomm();
-        cmd.env("HOME", self.home.path())
+    fn ecomm(&self) -> Ecomm {
+        Ecomm::bare()
+            .env("HOME", self.home.path())
             .env("XDG_DATA_HOME", self.home.path().join("data"))
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .args(["--env", "aws", "--endpoint-url", &self.endpoint])
-            .args(["--region", "us-east-1", "--bus", &self.prefix]);
-        cmd
+            .args("--env aws --region us-east-1 --endpoint-url")
+            .arg(&self.endpoint)
+            .args("--bus")
+            .arg(&self.prefix)
     }
 
     /// `trace ID -o json [ARGS]` with the expected exit code.
     fn trace(&self, id: &str, args: &[&str], code: i32) -> Trace {
-        let out = self
-            .ecomm()
-            .args(["trace", id, "-o", "json", "--wait", "1"])
-            .args(args)
-            .assert()
-            .code(code);
-        serde_json::from_slice(&out.get_output().stdout).unwrap_or_else(|e| {
-            panic!(
-                "trace {id}: {e}\nstderr: {}",
-                String::from_utf8_lossy(&out.get_output().stderr)
-            )
-        })
+        self.ecomm()
+            .args("trace")
+            .arg(id)
+            .args("--wait 1")
+            .each(args)
+            .code(code)
+            .json()
     }
 }
 
@@ -667,12 +662,7 @@ async fn trace_on_aws_returns_exactly_the_chain_of_the_order_with_its_dlq_messag
         assert_eq!(other.events, trace.events, "by {id}");
     }
 
-    let out = system
-        .ecomm()
-        .args(["trace", "ord-1", "--wait", "1"])
-        .assert()
-        .code(0);
-    let tree = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let tree = system.ecomm().args("trace ord-1 --wait 1").stdout();
     assert!(tree.contains("attempt 1 at"), "{tree}");
     assert!(
         tree.contains("no outcome logged (timed out or crashed)"),
@@ -709,13 +699,8 @@ async fn a_log_group_that_does_not_exist_is_reported_and_the_rest_is_shown_with_
     // Its rule matches OrderCreated, and nothing shows it ran.
     assert_eq!(trace.order_created().missing, ["analytics"]);
 
-    let out = system
-        .ecomm()
-        .args(["trace", "ord-1", "--wait", "1"])
-        .assert()
-        .code(3);
-    let tree = String::from_utf8_lossy(&out.get_output().stdout).into_owned()
-        + &String::from_utf8_lossy(&out.get_output().stderr);
+    let session = system.ecomm().args("trace ord-1 --wait 1").code(3).run();
+    let tree = session.stdout + &session.stderr;
     assert!(
         tree.contains(&format!(
             "warning: log group {} does not exist",

@@ -1,36 +1,127 @@
-//! Shared helpers of the CLI tests.
+//! The local stack of a test: a state file after `ecomm demo`, seeding its DLQs as anyone with
+//! `sqs:SendMessage` could, reading them back through the CLI (`dlq ls`, `show`, `export`),
+//! and, for the facts the CLI does not expose (the bus's events, the functions' log lines,
+//! emails sent, stock, refunds), reading the state file the way the stack wrote it.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use chrono::Utc;
 use ecomm_events::{EventSummary, LogRecord, MessageAttributes};
 use rusqlite::Connection;
 use serde_json::Value;
 
-/// The `ecomm` binary with a clean environment (no ECOMM_* or AWS_* leaking in).
-pub(crate) fn ecomm() -> Command {
-    let mut cmd = Command::cargo_bin("ecomm").unwrap();
-    for (key, _) in std::env::vars() {
-        if key.starts_with("ECOMM_") || key.starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
+use super::{Archived, Ecomm, LsRow, Shown, ShownMessage};
 
-/// `ecomm --state <dir>/local.sqlite ...`.
-pub(crate) fn ecomm_on(state: &Path) -> Command {
-    let mut cmd = ecomm();
-    cmd.arg("--state").arg(state);
-    cmd
-}
+/// The start of every functional test's demo: fixed, so the same orders fail every run.
+pub(crate) const START: &str = "2026-11-25T10:00:00Z";
+
+/// The four consumers of the local bus.
+pub(crate) const TARGETS: [&str; 4] = ["inventory", "notification", "analytics", "refund"];
 
 /// A state file in a fresh temporary directory (kept alive by the returned guard).
 pub(crate) fn temp_state() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("local.sqlite");
     (dir, path)
+}
+
+/// A fresh state after `ecomm demo --start START --orders 200` with the default faults.
+pub(crate) fn demo_state() -> (tempfile::TempDir, PathBuf) {
+    demo_state_from(START)
+}
+
+/// The same demo over the hour before now: every DLQ message is under an hour old, so the
+/// age columns of the human tables have a fixed width (their values are filtered out).
+pub(crate) fn recent_demo_state() -> (tempfile::TempDir, PathBuf) {
+    let start = (Utc::now() - chrono::Duration::minutes(58)).to_rfc3339();
+    demo_state_from(&start)
+}
+
+fn demo_state_from(start: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, state) = temp_state();
+    Ecomm::local(&state)
+        .args("demo --orders 200 --output json --start")
+        .arg(start)
+        .run();
+    (dir, state)
+}
+
+/// `dlq ls`.
+pub(crate) fn ls(state: &Path) -> Vec<LsRow> {
+    Ecomm::local(state).args("dlq ls").json()
+}
+
+/// A consumer's `(visible, in flight)`, as `dlq ls` counts them.
+pub(crate) fn depth(state: &Path, target: &str) -> (u64, u64) {
+    let row = ls(state)
+        .into_iter()
+        .find(|r| r.target == target)
+        .unwrap_or_else(|| panic!("dlq ls has no {target}"));
+    (row.visible.expect("a DLQ"), row.in_flight.expect("a DLQ"))
+}
+
+/// `dlq show TARGET FILTERS --output json`, after checking the scan saw the whole queue.
+pub(crate) fn show(state: &Path, target: &str, filters: &[&str]) -> Vec<ShownMessage> {
+    let shown: Shown = Ecomm::local(state)
+        .args("dlq show")
+        .arg(target)
+        .each(filters)
+        .json();
+    assert!(shown.complete, "{shown:?}");
+    shown.messages
+}
+
+/// The message ids, in order.
+pub(crate) fn ids(messages: &[ShownMessage]) -> Vec<String> {
+    messages.iter().map(|m| m.message_id.clone()).collect()
+}
+
+/// `dlq export TARGET FILTERS`: the messages as SQS holds them, oldest first. Reading counts
+/// as a receive.
+pub(crate) fn export(state: &Path, target: &str, filters: &[&str]) -> Vec<Archived> {
+    Ecomm::local(state)
+        .args("dlq export")
+        .arg(target)
+        .each(filters)
+        .run()
+        .lines()
+}
+
+/// The message ids of a consumer's DLQ, read through `dlq export`.
+pub(crate) fn dlq_ids(state: &Path, target: &str) -> BTreeSet<String> {
+    export(state, target, &[])
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect()
+}
+
+/// `dlq ls` shows exactly `visible` messages in the consumer's DLQ, none in flight.
+pub(crate) fn assert_all_visible(state: &Path, target: &str, visible: usize) {
+    let visible = u64::try_from(visible).expect("a count");
+    assert_eq!(depth(state, target), (visible, 0), "{target}");
+}
+
+/// Put a message into a consumer's DLQ, sent a second ago, as anyone with `sqs:SendMessage`
+/// could.
+pub(crate) fn send_to_dlq(
+    state: &Path,
+    target: &str,
+    message_id: &str,
+    body: &str,
+    attributes: &MessageAttributes,
+) {
+    let sent = Utc::now().timestamp_millis() - 1000;
+    ecomm_local::sqs::Queues::new(ecomm_local::store::Db::open(state).unwrap())
+        .send(
+            &ecomm_local::names::dlq(target),
+            message_id,
+            body,
+            attributes,
+            sent,
+            sent,
+        )
+        .unwrap();
 }
 
 /// A consumer's declaration, as Terraform and the local stack read it:
@@ -114,58 +205,6 @@ pub(crate) fn bus_events(conn: &Connection) -> Vec<BusEvent> {
     .unwrap()
     .collect::<Result<_, _>>()
     .unwrap()
-}
-
-/// A message as a queue holds it (a row of `messages`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct StoredMessage {
-    /// The queue name.
-    pub(crate) queue: String,
-    /// The body, as sent.
-    pub(crate) body: String,
-    /// The message attributes, as sent (JSON).
-    pub(crate) attributes: String,
-    /// `SentTimestamp`, epoch ms.
-    pub(crate) sent_ms: i64,
-}
-
-impl StoredMessage {
-    /// The attributes, typed.
-    pub(crate) fn attributes(&self) -> MessageAttributes {
-        serde_json::from_str(&self.attributes).unwrap()
-    }
-}
-
-/// Every message of every queue, sorted (a multiset, comparable across state files).
-pub(crate) fn all_messages(conn: &Connection) -> Vec<StoredMessage> {
-    let mut stmt = conn
-        .prepare("SELECT queue, body, attributes, sent_ms FROM messages")
-        .unwrap();
-    let mut messages: Vec<StoredMessage> = stmt
-        .query_map([], |r| {
-            Ok(StoredMessage {
-                queue: r.get(0)?,
-                body: r.get(1)?,
-                attributes: r.get(2)?,
-                sent_ms: r.get(3)?,
-            })
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    messages.sort();
-    messages
-}
-
-/// A consumer's DLQ messages, oldest first.
-pub(crate) fn dlq_messages(conn: &Connection, consumer: &str) -> Vec<StoredMessage> {
-    let queue = ecomm_local::names::dlq(consumer);
-    let mut messages: Vec<StoredMessage> = all_messages(conn)
-        .into_iter()
-        .filter(|m| m.queue == queue)
-        .collect();
-    messages.sort_by_key(|m| m.sent_ms);
-    messages
 }
 
 /// A function's log lines about one event (`eventId` = `event_id`), oldest first, with their

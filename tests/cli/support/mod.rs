@@ -1,0 +1,20 @@
+//! What the CLI tests share: the `ecomm` builder and the snapshot macro ([`ecomm`]), the
+//! strict JSON answers ([`answers`]), the local stack of a test ([`local`]), and for the
+//! `--env aws` tests moto ([`moto`]), a bus wired as Terraform would ([`stack`]), DLQ messages
+//! in the three formats ([`fixtures`]) and a recording proxy in front of Lambda ([`recorder`]).
+
+mod answers;
+mod ecomm;
+mod fixtures;
+mod local;
+mod moto;
+mod recorder;
+mod stack;
+
+pub(crate) use answers::*;
+pub(crate) use ecomm::{Ecomm, Session, assert_session_snapshot, snapshot_settings};
+pub(crate) use fixtures::*;
+pub(crate) use local::*;
+pub(crate) use moto::*;
+pub(crate) use recorder::*;
+pub(crate) use stack::*;

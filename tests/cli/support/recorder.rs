@@ -1,0 +1,214 @@
+//! A recording proxy in front of moto's Lambda API.
+//!
+//! With `use_docker: false`, moto's asynchronous `Invoke` answers 202 and records nothing, even
+//! for a function that does not exist. The proxy records every `Invoke` (function, invocation
+//! type, payload) and answers `ResourceNotFoundException` when the function is not in moto, as
+//! Lambda does; every other request goes to moto unchanged. It is a hyper server on its own
+//! thread and runtime (the tests block on the CLI processes they run), forwarding with reqwest.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+/// One `Invoke` the proxy saw.
+#[derive(Debug, Clone)]
+pub(crate) struct Invocation {
+    /// The function name (as in the request path).
+    pub(crate) function: String,
+    /// Whether it was asynchronous (`X-Amz-Invocation-Type: Event`).
+    pub(crate) asynchronous: bool,
+    /// The payload, parsed.
+    pub(crate) payload: Value,
+    /// Whether the function existed, i.e. the invoke was accepted.
+    pub(crate) accepted: bool,
+}
+
+/// A loopback proxy in front of moto that records Lambda `Invoke` calls.
+#[derive(Debug, Clone)]
+pub(crate) struct LambdaRecorder {
+    endpoint: String,
+    log: Arc<Mutex<Vec<Invocation>>>,
+}
+
+struct Proxy {
+    upstream: String,
+    client: reqwest::Client,
+    log: Arc<Mutex<Vec<Invocation>>>,
+}
+
+impl LambdaRecorder {
+    /// Listen on a free loopback port, forwarding to moto at `upstream`.
+    pub(crate) fn start(upstream: &str) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let endpoint = format!("http://{}", listener.local_addr().expect("a bound address"));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let proxy = Arc::new(Proxy {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+            log: Arc::clone(&log),
+        });
+        // The proxy lives as long as the test process: its thread ends with it.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the proxy");
+            runtime.block_on(serve(listener, proxy));
+        });
+        Self { endpoint, log }
+    }
+
+    /// The URL to pass as `--endpoint-url`.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Every invoke seen so far.
+    pub(crate) fn invocations(&self) -> Vec<Invocation> {
+        self.log.lock().expect("the log is not poisoned").clone()
+    }
+
+    /// The accepted invokes of `function`.
+    pub(crate) fn delivered_to(&self, function: &str) -> Vec<Invocation> {
+        self.invocations()
+            .into_iter()
+            .filter(|i| i.accepted && i.function == function)
+            .collect()
+    }
+}
+
+async fn serve(listener: std::net::TcpListener, proxy: Arc<Proxy>) {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let proxy = Arc::clone(&proxy);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let proxy = Arc::clone(&proxy);
+                async move { Ok::<_, Infallible>(proxy.handle(request).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// `/2015-03-31/functions/{name}/invocations` → `name`.
+fn invoked_function(method: &hyper::Method, path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/2015-03-31/functions/")?;
+    let (name, tail) = rest.split_once('/')?;
+    (method == hyper::Method::POST && tail.starts_with("invocations"))
+        .then(|| name.replace("%3A", ":"))
+}
+
+impl Proxy {
+    async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let body = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("unreadable body: {e}")),
+        };
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", hyper::http::uri::PathAndQuery::as_str)
+            .to_owned();
+        if let Some(function) = invoked_function(&parts.method, &path) {
+            // Lambda answers 404 for a function that does not exist; ask moto whether it does.
+            let lookup = self
+                .forward(
+                    reqwest::Method::GET,
+                    &format!("/2015-03-31/functions/{function}"),
+                    &parts.headers,
+                    Bytes::new(),
+                )
+                .await;
+            let accepted = lookup.status() == StatusCode::OK;
+            self.log
+                .lock()
+                .expect("the log is not poisoned")
+                .push(Invocation {
+                    function: function.clone(),
+                    asynchronous: parts
+                        .headers
+                        .get("x-amz-invocation-type")
+                        .is_some_and(|v| v == "Event"),
+                    payload: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                    accepted,
+                });
+            if !accepted {
+                let message = format!(
+                    "Function not found: arn:aws:lambda:us-east-1:123456789012:function:{function}"
+                );
+                let mut response = plain(
+                    StatusCode::NOT_FOUND,
+                    &json!({"Type": "User", "message": message}).to_string(),
+                );
+                let headers = response.headers_mut();
+                headers.insert(
+                    "content-type",
+                    "application/json".parse().expect("a header"),
+                );
+                headers.insert(
+                    "x-amzn-errortype",
+                    "ResourceNotFoundException".parse().expect("a header"),
+                );
+                headers.insert("x-amzn-requestid", "proxy".parse().expect("a header"));
+                return response;
+            }
+        }
+        self.forward(parts.method, &path, &parts.headers, body)
+            .await
+    }
+
+    /// Send the request on to moto, and its answer back.
+    async fn forward(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &hyper::HeaderMap,
+        body: Bytes,
+    ) -> Response<Full<Bytes>> {
+        let mut outgoing = self
+            .client
+            .request(method, format!("{}{path}", self.upstream))
+            .body(body);
+        for (name, value) in headers {
+            if name != hyper::header::HOST && name != hyper::header::CONTENT_LENGTH {
+                outgoing = outgoing.header(name, value);
+            }
+        }
+        let answer = match outgoing.send().await {
+            Ok(answer) => answer,
+            Err(e) => return plain(StatusCode::BAD_GATEWAY, &format!("moto: {e}")),
+        };
+        let status = answer.status();
+        let answer_headers = answer.headers().clone();
+        let bytes = answer.bytes().await.unwrap_or_default();
+        let mut response = Response::new(Full::new(bytes));
+        *response.status_mut() = status;
+        for (name, value) in &answer_headers {
+            if name != hyper::header::CONTENT_LENGTH && name != hyper::header::TRANSFER_ENCODING {
+                response.headers_mut().append(name, value.clone());
+            }
+        }
+        response
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
+    *response.status_mut() = status;
+    response
+}
