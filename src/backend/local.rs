@@ -61,6 +61,14 @@ impl LocalBackend {
     }
 }
 
+#[cfg(test)]
+impl LocalBackend {
+    /// The stack's queues, for unit tests that check what a command left.
+    pub(crate) fn stack_queues(&self) -> &ecomm_local::sqs::Queues {
+        self.stack.queues()
+    }
+}
+
 fn rand_seed() -> u64 {
     u64::from(std::process::id())
         ^ u64::try_from(Utc::now().timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0)

@@ -322,3 +322,134 @@ fn confirm(interaction: &dyn Interaction, yes: bool, question: &str) -> anyhow::
         .into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use ecomm_events::MessageAttributes;
+    use ecomm_local::{LocalStack, StackOptions, names};
+
+    use super::*;
+    use crate::backend::local::LocalBackend;
+    use crate::interaction::Progress;
+    use crate::report::trace::TraceReport;
+
+    /// A person who answers every question the same way, and remembers what was asked.
+    struct Answering {
+        answer: Confirmation,
+        asked: RefCell<Vec<String>>,
+    }
+
+    impl Interaction for Answering {
+        fn confirm(&self, question: &str) -> Confirmation {
+            self.asked.borrow_mut().push(question.to_owned());
+            self.answer
+        }
+
+        fn progress(&self, _total: u64, _message: &str) -> Box<dyn Progress> {
+            unreachable!("purge shows no progress")
+        }
+
+        fn spinner(&self, _message: &str) -> Box<dyn Progress> {
+            unreachable!("purge shows no spinner")
+        }
+
+        fn trace_update(&self, _trace: &TraceReport) {
+            unreachable!("purge is not a trace")
+        }
+    }
+
+    /// A local stack whose notification DLQ holds `n` messages.
+    fn stack_with(n: usize) -> (tempfile::TempDir, LocalBackend) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("local.sqlite");
+        let stack = LocalStack::open(&state, &StackOptions::default()).unwrap();
+        let now = chrono::Utc::now().timestamp_millis();
+        for i in 0..n {
+            stack
+                .queues()
+                .send(
+                    &names::dlq("notification"),
+                    &format!("m-{i}"),
+                    "not json",
+                    &MessageAttributes::new(),
+                    now,
+                    now,
+                )
+                .unwrap();
+        }
+        drop(stack);
+        (dir, LocalBackend::open(&state).unwrap())
+    }
+
+    fn purge_args(filters: Filters) -> PurgeArgs {
+        PurgeArgs {
+            target: "notification".to_owned(),
+            filters,
+            archive: None,
+            yes: false,
+            scan: ScanArgs {
+                visibility_timeout: 30,
+                wait: 1,
+            },
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_declined_purge_asks_once_names_what_it_would_delete_and_deletes_nothing() {
+        let (_dir, backend) = stack_with(3);
+        let person = Answering {
+            answer: Confirmation::No,
+            asked: RefCell::default(),
+        };
+        let filters = Filters {
+            message_id: vec!["m-0".to_owned(), "m-2".to_owned()],
+            ..Filters::default()
+        };
+        let error = purge(&backend, &purge_args(filters), &person)
+            .await
+            .unwrap_err();
+        assert!(error.is::<UsageError>(), "{error}");
+        assert_eq!(
+            *person.asked.borrow(),
+            ["Delete 2 message(s) from ecomm-local-notification-dlq?"]
+        );
+        let queue = names::dlq("notification");
+        let stats = backend
+            .stack_queues()
+            .stats(&queue, chrono::Utc::now().timestamp_millis())
+            .unwrap();
+        assert_eq!(
+            (stats.visible, stats.in_flight),
+            (3, 0),
+            "all kept, all visible"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_confirmed_purge_deletes_exactly_the_matching_messages() {
+        let (_dir, backend) = stack_with(3);
+        let person = Answering {
+            answer: Confirmation::Yes,
+            asked: RefCell::default(),
+        };
+        let filters = Filters {
+            message_id: vec!["m-1".to_owned()],
+            ..Filters::default()
+        };
+        let report = purge(&backend, &purge_args(filters), &person)
+            .await
+            .unwrap();
+        assert_eq!((report.deleted, report.failed), (1, 0));
+        assert_eq!(person.asked.borrow().len(), 1);
+        let stats = backend
+            .stack_queues()
+            .stats(
+                &names::dlq("notification"),
+                chrono::Utc::now().timestamp_millis(),
+            )
+            .unwrap();
+        assert_eq!((stats.visible, stats.in_flight), (2, 0));
+    }
+}

@@ -729,3 +729,55 @@ async fn insights_returns_exactly_the_chain_although_moto_ignores_the_query_filt
     let by_filter = system.trace("ord-1", &[], 0);
     assert_eq!(trace.events, by_filter.events);
 }
+
+#[tokio::test]
+async fn an_outcome_a_newer_function_logs_is_shown_verbatim_and_never_as_running() {
+    let system = System::deploy(&["inventory", "notification"]).await;
+    system
+        .log_groups(&["order-producer", "inventory", "notification"])
+        .await;
+    let created = event_id(30);
+    let mut order = Journey::new("ord-30", "corr-30", Utc::now() - Duration::minutes(5));
+    order.produce(&created);
+    let deferred = Outcome::Other("deferred-to-batch".to_owned());
+    order.invoke(
+        "inventory",
+        (&created, "OrderCreated", None),
+        &[],
+        Some((deferred, None)),
+    );
+    order.invoke(
+        "notification",
+        (&created, "OrderCreated", None),
+        &[],
+        Some((Outcome::Succeeded, None)),
+    );
+    for service in ["order-producer", "inventory", "notification"] {
+        let lines: Vec<(DateTime<Utc>, String)> = order
+            .lines
+            .iter()
+            .filter(|(s, _, _)| s == service)
+            .map(|(_, at, line)| (*at, line.clone()))
+            .collect();
+        system.write(service, &lines).await;
+    }
+
+    let trace = system.trace("ord-30", &[], 0);
+    let inventory = trace.order_created().by("inventory");
+    assert_eq!(inventory.outcome, "deferred-to-batch", "{inventory:#?}");
+    let [attempt] = inventory.attempts.as_slice() else {
+        panic!("one attempt: {inventory:#?}")
+    };
+    assert_eq!(attempt.outcome, "deferred-to-batch");
+    assert_eq!(
+        trace.order_created().by("notification").outcome,
+        "succeeded"
+    );
+
+    let tree = system.ecomm().args("trace ord-30 --wait 1").stdout();
+    assert!(
+        tree.contains("inventory     deferred-to-batch (an outcome this ecomm does not know)"),
+        "{tree}"
+    );
+    assert!(!tree.contains("running"), "{tree}");
+}
