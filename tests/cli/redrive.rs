@@ -1,20 +1,20 @@
 //! `ecomm redrive` on the local stack after `ecomm demo` with the default faults: the transient
 //! failures are replayed and their sagas complete, exactly once; the poison event comes back;
-//! nothing is lost or done twice, also on Ctrl-C; every run is journaled. DLQ contents are
-//! read through the CLI; what the consumers did (emails, refunds, counters, their log lines)
-//! is read from the state file, which is where the CLI does not look.
+//! nothing is lost or done twice, also on Ctrl-C; every run is journaled. DLQ contents and what
+//! each consumer did with an event are read through the CLI (`dlq`, `trace`); the effects the
+//! CLI does not show (emails sent, refunds, counters) are read from the state file.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ecomm_events::MessageAttributes;
 use serde_json::Value;
 
 use crate::support::{
-    Archived, Ecomm, JournalLine, RedriveReport, ShownMessage, assert_session_snapshot, demo_state,
-    depth, dlq_ids, export, ids, open_state, recent_demo_state, send_to_dlq, show,
+    Archived, Ecomm, JournalLine, RedriveReport, ShownMessage, Trace, assert_session_snapshot,
+    demo_state, depth, dlq_ids, export, ids, open_state, recent_demo_state, send_to_dlq, show,
 };
 
 /// `ecomm ARGS --output json` (a redrive), expecting exit `code`.
@@ -38,32 +38,39 @@ fn confirmations(state: &Path, order_id: &str) -> u64 {
     )
 }
 
-/// What each function logged as the outcome of its invocations for an order, since `since_ms`:
-/// `(service, outcome)` in log order.
-fn outcomes(state: &Path, order_id: &str, since_ms: i64) -> Vec<(String, String)> {
-    let conn = open_state(state);
-    let mut stmt = conn
-        .prepare("SELECT line FROM logs WHERE order_id = ?1 AND ts_ms >= ?2 ORDER BY seq")
-        .unwrap();
-    let lines: Vec<String> = stmt
-        .query_map((order_id, since_ms), |r| r.get::<_, String>(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    lines
-        .into_iter()
-        .filter_map(|line| {
-            let record = ecomm_events::LogRecord::parse(&line)?;
-            Some((record.service, record.outcome?.as_str().to_owned()))
+/// What `ecomm trace ORDER` shows each consumer did with the order's events since `since`:
+/// `(consumer, outcome)` per attempt.
+fn outcomes(state: &Path, order_id: &str, since: DateTime<Utc>) -> Vec<(String, String)> {
+    let trace: Trace = Ecomm::local(state)
+        .args("trace")
+        .arg(order_id)
+        .args("--since 2026-11-24T00:00:00Z")
+        .json();
+    trace
+        .all_events()
+        .iter()
+        .flat_map(|event| &event.invocations)
+        .flat_map(|invocation| {
+            invocation
+                .attempts
+                .iter()
+                .filter(|a| a.at >= since)
+                .map(|a| (invocation.consumer.clone(), a.outcome.clone()))
         })
         .collect()
 }
 
-/// How many times `service` logged `outcome` for the order since `since_ms`.
-fn logged(state: &Path, order_id: &str, since_ms: i64, service: &str, outcome: &str) -> usize {
-    outcomes(state, order_id, since_ms)
+/// How many attempts of `consumer` ended with `outcome` for the order since `since`.
+fn logged(
+    state: &Path,
+    order_id: &str,
+    since: DateTime<Utc>,
+    consumer: &str,
+    outcome: &str,
+) -> usize {
+    outcomes(state, order_id, since)
         .iter()
-        .filter(|(s, o)| s == service && o == outcome)
+        .filter(|(c, o)| c == consumer && o == outcome)
         .count()
 }
 
@@ -109,8 +116,8 @@ fn none_in_flight(state: &Path, target: &str) {
     );
 }
 
-fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
+fn now() -> DateTime<Utc> {
+    Utc::now()
 }
 
 #[test]
@@ -172,7 +179,7 @@ fn redriving_notification_sends_each_missing_email_once_and_the_poison_event_ret
     assert!(!dlq_ids(&state, "notification").contains(&poison[0].message_id));
 
     // The same failures delivered to the DLQ again: the replay is absorbed by idempotency.
-    let since = now_ms();
+    let since = now();
     let resent = resend(&state, "notification", &exported);
     let report = run_redrive(
         &state,
@@ -247,7 +254,7 @@ fn redriving_refund_refunds_once_and_a_duplicate_does_not_refund_again() {
     assert_eq!(notices(&state), 1);
     assert!(dlq_ids(&state, "refund").is_empty());
 
-    let since = now_ms();
+    let since = now();
     resend(&state, "refund", &exported);
     let report = run_redrive(&state, &["redrive", "--target", "refund"], 0);
     assert_eq!(report.redriven, 1);
@@ -280,7 +287,7 @@ fn redriving_through_the_bus_reaches_every_rule_and_idempotency_absorbs_it() {
     let counted_before = analytics_orders(&state);
     let exported = export(&state, "analytics", &["--error-code", "THROTTLING"]);
 
-    let since = now_ms();
+    let since = now();
     let report = run_redrive(
         &state,
         &[
@@ -325,7 +332,7 @@ fn redriving_through_the_bus_reaches_every_rule_and_idempotency_absorbs_it() {
     }
 
     // Replayed twice: counted once.
-    let since = now_ms();
+    let since = now();
     resend(&state, "analytics", &exported);
     let report = run_redrive(
         &state,
