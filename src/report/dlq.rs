@@ -133,6 +133,13 @@ pub(crate) struct ShowReport {
     pub(crate) show_pii: bool,
 }
 
+impl ShowReport {
+    /// Partial when the scan did not see the whole queue.
+    pub(crate) fn outcome(&self) -> Outcome {
+        Outcome::partial_if(!self.coverage.complete)
+    }
+}
+
 /// `dlq export`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -147,6 +154,13 @@ pub(crate) struct ExportReport {
     /// The messages, printed as NDJSON when there is no file.
     #[serde(skip)]
     pub(crate) messages: Vec<ExportedMessage>,
+}
+
+impl ExportReport {
+    /// Partial when the scan did not see the whole queue.
+    pub(crate) fn outcome(&self) -> Outcome {
+        Outcome::partial_if(!self.coverage.complete)
+    }
 }
 
 /// What a purge did.

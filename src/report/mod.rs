@@ -60,11 +60,11 @@ impl Report {
     /// How the command ended.
     pub(crate) fn outcome(&self) -> Outcome {
         match self {
-            Self::Show(r) => Outcome::partial_if(!r.coverage.complete),
-            Self::Export(r) => Outcome::partial_if(!r.coverage.complete),
+            Self::Show(r) => r.outcome(),
+            Self::Export(r) => r.outcome(),
             Self::Purge(r) => r.outcome(),
             Self::Redrive(r) => r.outcome(),
-            Self::Trace(r) => Outcome::partial_if(r.partial || !r.problems.is_empty()),
+            Self::Trace(r) => r.outcome(),
             Self::DlqList(_)
             | Self::Followed
             | Self::Demo(_)

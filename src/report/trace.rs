@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use ecomm_events::Outcome as Logged;
 use serde::Serialize;
 
+use super::Outcome;
+
 /// How one attempt of an invocation ended, as far as the logs tell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -158,4 +160,11 @@ pub(crate) struct TraceReport {
     pub(crate) problems: Vec<String>,
     /// Whether some source may be incomplete.
     pub(crate) partial: bool,
+}
+
+impl TraceReport {
+    /// Partial when a source could not be read, or may be incomplete.
+    pub(crate) fn outcome(&self) -> Outcome {
+        Outcome::partial_if(self.partial || !self.problems.is_empty())
+    }
 }
