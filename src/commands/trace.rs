@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use ecomm_consumers::Routing;
-use ecomm_events::{DlqRecord, DomainEvent, LogLevel, LogRecord, Outcome as Logged, services};
-use serde_json::json;
+use ecomm_events::{
+    DlqRecord, DomainEvent, EventEnvelope, LogLevel, LogRecord, Outcome as Logged, services,
+};
 
 use crate::backend::{Backend, Consumer, LogRequest};
 use crate::cli::{Filters, TraceArgs};
@@ -225,8 +226,18 @@ fn expected_consumers(routing: Option<&Routing>, detail_type: &str) -> Vec<Strin
     };
     // Rules match on the envelope: a probe with this detail-type and its source stands for
     // every event of the type.
-    let probe = json!({"version": "0", "id": "probe", "detail-type": detail_type, "source": source,
-                       "account": "0", "time": "2026-01-01T00:00:00Z", "region": "probe", "resources": [], "detail": {}});
+    let probe = EventEnvelope {
+        version: "0".to_owned(),
+        id: "probe".to_owned(),
+        detail_type: detail_type.to_owned(),
+        source: source.to_owned(),
+        account: String::new(),
+        time: DateTime::UNIX_EPOCH,
+        region: String::new(),
+        resources: Vec::new(),
+        detail: serde_json::Value::Object(serde_json::Map::new()),
+    };
+    let probe = serde_json::to_value(probe).expect("an envelope always serializes");
     routing
         .consumers_of(&probe)
         .into_iter()
