@@ -6,243 +6,35 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use aws_sdk_eventbridge::types::{DeadLetterConfig, RetryPolicy, Target};
-use aws_sdk_lambda::types::{DestinationConfig, OnFailure};
-use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::{DateTime, Duration, Utc};
-use ecomm_events::dlq::InvocationRecord;
-use ecomm_events::{DlqMessage, LogLevel, LogRecord, Outcome};
+use ecomm_events::{LogLevel, LogRecord, Outcome};
 use serde_json::{Value, json};
 
-use crate::support::{
-    Ecomm, Trace, create_function, endpoint, execution_role, lambda_without_docker, sdk_config,
-    unique,
-};
+use crate::support::{Stack, Trace, Wiring, unique};
 
-/// Functions that exist, with an execution role, and `Invoke` without Docker.
-async fn lambda_prerequisites(endpoint: &str) -> String {
-    lambda_without_docker(endpoint).await;
-    execution_role(endpoint).await
+/// Consumers wired as Terraform wires them (target DLQ and on-failure destination, one queue).
+async fn deploy(targets: &[&str]) -> Stack {
+    let wired: Vec<(&str, Wiring)> = targets.iter().map(|t| (*t, Wiring::Both)).collect();
+    Stack::deploy(&wired).await
 }
 
-/// A bus whose consumers are Lambda targets named `<prefix>-<target>` with a target DLQ and
-/// the same queue as on-failure destination, as Terraform wires them; and the CloudWatch Logs
-/// client that seeds their log groups.
-struct System {
-    endpoint: String,
-    prefix: String,
-    events: aws_sdk_eventbridge::Client,
-    lambda: aws_sdk_lambda::Client,
-    logs: aws_sdk_cloudwatchlogs::Client,
-    sqs: aws_sdk_sqs::Client,
-    home: tempfile::TempDir,
+/// `trace ID -o json --wait 1 [ARGS]` with the expected exit code.
+fn trace_json(stack: &Stack, id: &str, args: &[&str], code: i32) -> Trace {
+    stack
+        .ecomm()
+        .args("trace")
+        .arg(id)
+        .args("--wait 1")
+        .each(args)
+        .code(code)
+        .json()
 }
 
-impl System {
-    async fn deploy(targets: &[&str]) -> Self {
-        let endpoint = endpoint();
-        let role = lambda_prerequisites(&endpoint).await;
-        let config = sdk_config(&endpoint).await;
-        let system = Self {
-            prefix: unique("ecomm"),
-            events: aws_sdk_eventbridge::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            sqs: aws_sdk_sqs::Client::new(&config),
-            home: tempfile::tempdir().unwrap(),
-            endpoint,
-        };
-        system
-            .events
-            .create_event_bus()
-            .name(&system.prefix)
-            .send()
-            .await
-            .expect("create the bus");
-        for target in targets {
-            system.consumer(target, &role).await;
-        }
-        system
-    }
-
-    /// Function `<prefix>-<target>`, its rule and target, and its DLQ as both the target's
-    /// `DeadLetterConfig` and the function's on-failure destination.
-    async fn consumer(&self, target: &str, role: &str) {
-        let function = format!("{}-{target}", self.prefix);
-        let function_arn = create_function(&self.lambda, &function, role).await;
-        self.events
-            .put_rule()
-            .name(&function)
-            .event_bus_name(&self.prefix)
-            .event_pattern(json!({"source": ["ecomm.orders"]}).to_string())
-            .send()
-            .await
-            .expect("put the rule");
-        let dlq_url = self
-            .sqs
-            .create_queue()
-            .queue_name(format!("{function}-dlq"))
-            .send()
-            .await
-            .expect("create the DLQ")
-            .queue_url
-            .unwrap();
-        let dlq_arn = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .unwrap();
-        self.events
-            .put_targets()
-            .rule(&function)
-            .event_bus_name(&self.prefix)
-            .targets(
-                Target::builder()
-                    .id(target)
-                    .arn(&function_arn)
-                    .dead_letter_config(DeadLetterConfig::builder().arn(&dlq_arn).build())
-                    .retry_policy(
-                        RetryPolicy::builder()
-                            .maximum_retry_attempts(8)
-                            .maximum_event_age_in_seconds(3600)
-                            .build(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .expect("put the target");
-        self.lambda
-            .put_function_event_invoke_config()
-            .function_name(&function)
-            .maximum_retry_attempts(2)
-            .destination_config(
-                DestinationConfig::builder()
-                    .on_failure(OnFailure::builder().destination(&dlq_arn).build())
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("put the on-failure destination");
-    }
-
-    /// `/aws/lambda/<prefix>-<service>`.
-    fn group(&self, service: &str) -> String {
-        format!("/aws/lambda/{}-{service}", self.prefix)
-    }
-
-    /// Create the log groups of these services.
-    async fn log_groups(&self, services: &[&str]) {
-        for service in services {
-            self.logs
-                .create_log_group()
-                .log_group_name(self.group(service))
-                .send()
-                .await
-                .expect("create the log group");
-        }
-    }
-
-    /// Write lines to one stream of a service's group, as Lambda would.
-    async fn write(&self, service: &str, lines: &[(DateTime<Utc>, String)]) {
-        let group = self.group(service);
-        let stream = format!("2026/11/26/[$LATEST]{}", unique("s"));
-        self.logs
-            .create_log_stream()
-            .log_group_name(&group)
-            .log_stream_name(&stream)
-            .send()
-            .await
-            .expect("create the log stream");
-        let mut lines = lines.to_vec();
-        lines.sort_by_key(|(at, _)| *at);
-        for batch in lines.chunks(1000) {
-            let events = batch
-                .iter()
-                .map(|(at, message)| {
-                    InputLogEvent::builder()
-                        .timestamp(at.timestamp_millis())
-                        .message(message)
-                        .build()
-                        .unwrap()
-                })
-                .collect();
-            self.logs
-                .put_log_events()
-                .log_group_name(&group)
-                .log_stream_name(&stream)
-                .set_log_events(Some(events))
-                .send()
-                .await
-                .expect("put the log events");
-        }
-    }
-
-    /// Put what Lambda's on-failure destination receives into a consumer's DLQ; the message id.
-    async fn dead_letter(&self, target: &str, event: &Value, error: (&str, &str)) -> String {
-        let function = format!("{}-{target}", self.prefix);
-        let record = InvocationRecord::failed(
-            Utc::now().to_rfc3339(),
-            unique("req"),
-            format!("arn:aws:lambda:us-east-1:123456789012:function:{function}:$LATEST"),
-            "RetriesExhausted",
-            3,
-            event.clone(),
-            error.0,
-            error.1,
-        );
-        let url = self
-            .sqs
-            .get_queue_url()
-            .queue_name(format!("{function}-dlq"))
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
-        self.sqs
-            .send_message()
-            .queue_url(url)
-            .message_body(DlqMessage::lambda_destination(&record).body)
-            .send()
-            .await
-            .expect("send to the DLQ")
-            .message_id
-            .unwrap()
-    }
-
-    /// `ecomm --env aws ...` pointed at this bus in moto, with a private HOME.
-    fn ecomm(&self) -> Ecomm {
-        Ecomm::bare()
-            .env("HOME", self.home.path())
-            .env("XDG_DATA_HOME", self.home.path().join("data"))
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .args("--env aws --region us-east-1 --endpoint-url")
-            .arg(&self.endpoint)
-            .args("--bus")
-            .arg(&self.prefix)
-    }
-
-    /// `trace ID -o json [ARGS]` with the expected exit code.
-    fn trace(&self, id: &str, args: &[&str], code: i32) -> Trace {
-        self.ecomm()
-            .args("trace")
-            .arg(id)
-            .args("--wait 1")
-            .each(args)
-            .code(code)
-            .json()
-    }
+/// Put what Lambda's on-failure destination receives into a consumer's DLQ; the message id.
+async fn dead_letter(stack: &Stack, target: &str, event: &Value, error: (&str, &str)) -> String {
+    let dlq = stack.dlq(target);
+    dlq.seed(&dlq.failed_invocation(event, error.0, error.1))
+        .await
 }
 
 /// A deterministic UUID-shaped event id.
@@ -407,7 +199,7 @@ impl Journey {
 const GATEWAY_DOWN: &str =
     "DependencyUnavailable: payment gateway is unavailable: POST /refunds timed out after 10s";
 
-/// What the seeded system holds about `ord-1`.
+/// What the seeded stack holds about `ord-1`.
 struct Seeded {
     /// `ord-1`'s events: `OrderCreated`, `InventoryOutOfStock`.
     created: String,
@@ -512,7 +304,7 @@ fn unconfirmed_order(start: DateTime<Utc>, created: &str) -> Journey {
 /// Three orders whose ids and correlation ids contain one another (`ord-1`, `ord-10`,
 /// `corr-1`, `corr-10`), among Lambda's START/END/REPORT lines, a timeout line, and text and
 /// JSON of other shapes that mention `ord-1`; a DLQ message of `ord-1` and one of `ord-2`.
-async fn seed(system: &System) -> Seeded {
+async fn seed(stack: &Stack) -> Seeded {
     let start = Utc::now() - Duration::minutes(30);
     let (created, out_of_stock, created_2) = (event_id(1), event_id(2), event_id(20));
     let journeys = [
@@ -527,29 +319,29 @@ async fn seed(system: &System) -> Seeded {
             .filter(|(s, _, _)| s == service)
             .map(|(_, at, line)| (*at, line.clone()))
             .collect();
-        system.write(service, &lines).await;
+        stack.write_logs(service, &lines).await;
     }
 
-    let stuck_refund = system
-        .dead_letter(
-            "refund",
-            &event(
-                &out_of_stock,
-                "InventoryOutOfStock",
-                "ord-1",
-                "corr-1",
-                Some(&created),
-            ),
-            ("DependencyUnavailable", "payment gateway is unavailable"),
-        )
-        .await;
-    system
-        .dead_letter(
-            "notification",
-            &event(&created_2, "OrderCreated", "ord-2", "corr-2", None),
-            ("DependencyUnavailable", "SES is unavailable"),
-        )
-        .await;
+    let stuck_refund = dead_letter(
+        stack,
+        "refund",
+        &event(
+            &out_of_stock,
+            "InventoryOutOfStock",
+            "ord-1",
+            "corr-1",
+            Some(&created),
+        ),
+        ("DependencyUnavailable", "payment gateway is unavailable"),
+    )
+    .await;
+    dead_letter(
+        stack,
+        "notification",
+        &event(&created_2, "OrderCreated", "ord-2", "corr-2", None),
+        ("DependencyUnavailable", "SES is unavailable"),
+    )
+    .await;
     Seeded {
         created,
         out_of_stock,
@@ -644,13 +436,13 @@ fn assert_exactly_ord_1(trace: &Trace, seeded: &Seeded) {
 
 #[tokio::test]
 async fn trace_on_aws_returns_exactly_the_chain_of_the_order_with_its_dlq_message() {
-    let system = System::deploy(&["inventory", "notification", "refund"]).await;
-    system
+    let stack = deploy(&["inventory", "notification", "refund"]).await;
+    stack
         .log_groups(&["order-producer", "inventory", "notification", "refund"])
         .await;
-    let seeded = seed(&system).await;
+    let seeded = seed(&stack).await;
 
-    let trace = system.trace("ord-1", &[], 0);
+    let trace = trace_json(&stack, "ord-1", &[], 0);
     assert!(trace.problems.is_empty(), "{:?}", trace.problems);
     assert!(!trace.partial);
     assert_exactly_ord_1(&trace, &seeded);
@@ -658,11 +450,11 @@ async fn trace_on_aws_returns_exactly_the_chain_of_the_order_with_its_dlq_messag
     assert!(trace.order_created().missing.is_empty());
 
     for id in ["corr-1", seeded.out_of_stock.as_str()] {
-        let other = system.trace(id, &[], 0);
+        let other = trace_json(&stack, id, &[], 0);
         assert_eq!(other.events, trace.events, "by {id}");
     }
 
-    let tree = system.ecomm().args("trace ord-1 --wait 1").stdout();
+    let tree = stack.ecomm().args("trace ord-1 --wait 1").stdout();
     assert!(tree.contains("attempt 1 at"), "{tree}");
     assert!(
         tree.contains("no outcome logged (timed out or crashed)"),
@@ -680,31 +472,31 @@ async fn trace_on_aws_returns_exactly_the_chain_of_the_order_with_its_dlq_messag
 
 #[tokio::test]
 async fn a_log_group_that_does_not_exist_is_reported_and_the_rest_is_shown_with_exit_3() {
-    let system = System::deploy(&["analytics", "inventory", "notification", "refund"]).await;
+    let stack = deploy(&["analytics", "inventory", "notification", "refund"]).await;
     // analytics has never logged: its group does not exist.
-    system
+    stack
         .log_groups(&["order-producer", "inventory", "notification", "refund"])
         .await;
-    let seeded = seed(&system).await;
+    let seeded = seed(&stack).await;
 
-    let trace = system.trace("ord-1", &[], 3);
+    let trace = trace_json(&stack, "ord-1", &[], 3);
     assert_exactly_ord_1(&trace, &seeded);
     assert_eq!(
         trace.problems,
         [format!(
             "log group {} does not exist",
-            system.group("analytics")
+            stack.log_group("analytics")
         )]
     );
     // Its rule matches OrderCreated, and nothing shows it ran.
     assert_eq!(trace.order_created().missing, ["analytics"]);
 
-    let session = system.ecomm().args("trace ord-1 --wait 1").code(3).run();
+    let session = stack.ecomm().args("trace ord-1 --wait 1").code(3).run();
     let tree = session.stdout + &session.stderr;
     assert!(
         tree.contains(&format!(
             "warning: log group {} does not exist",
-            system.group("analytics")
+            stack.log_group("analytics")
         )),
         "{tree}"
     );
@@ -716,24 +508,24 @@ async fn a_log_group_that_does_not_exist_is_reported_and_the_rest_is_shown_with_
 
 #[tokio::test]
 async fn insights_returns_exactly_the_chain_although_moto_ignores_the_query_filter() {
-    let system = System::deploy(&["inventory", "notification", "refund"]).await;
-    system
+    let stack = deploy(&["inventory", "notification", "refund"]).await;
+    stack
         .log_groups(&["order-producer", "inventory", "notification", "refund"])
         .await;
-    let seeded = seed(&system).await;
+    let seeded = seed(&stack).await;
 
-    let trace = system.trace("ord-1", &["--insights"], 0);
+    let trace = trace_json(&stack, "ord-1", &["--insights"], 0);
     assert!(trace.problems.is_empty(), "{:?}", trace.problems);
     assert!(!trace.partial);
     assert_exactly_ord_1(&trace, &seeded);
-    let by_filter = system.trace("ord-1", &[], 0);
+    let by_filter = trace_json(&stack, "ord-1", &[], 0);
     assert_eq!(trace.events, by_filter.events);
 }
 
 #[tokio::test]
 async fn an_outcome_a_newer_function_logs_is_shown_verbatim_and_never_as_running() {
-    let system = System::deploy(&["inventory", "notification"]).await;
-    system
+    let stack = deploy(&["inventory", "notification"]).await;
+    stack
         .log_groups(&["order-producer", "inventory", "notification"])
         .await;
     let created = event_id(30);
@@ -759,10 +551,10 @@ async fn an_outcome_a_newer_function_logs_is_shown_verbatim_and_never_as_running
             .filter(|(s, _, _)| s == service)
             .map(|(_, at, line)| (*at, line.clone()))
             .collect();
-        system.write(service, &lines).await;
+        stack.write_logs(service, &lines).await;
     }
 
-    let trace = system.trace("ord-30", &[], 0);
+    let trace = trace_json(&stack, "ord-30", &[], 0);
     let inventory = trace.order_created().by("inventory");
     assert_eq!(inventory.outcome, "deferred-to-batch", "{inventory:#?}");
     let [attempt] = inventory.attempts.as_slice() else {
@@ -774,7 +566,7 @@ async fn an_outcome_a_newer_function_logs_is_shown_verbatim_and_never_as_running
         "succeeded"
     );
 
-    let tree = system.ecomm().args("trace ord-30 --wait 1").stdout();
+    let tree = stack.ecomm().args("trace ord-30 --wait 1").stdout();
     assert!(
         tree.contains("inventory     deferred-to-batch (an outcome this ecomm does not know)"),
         "{tree}"

@@ -8,12 +8,14 @@ use std::ops::Deref;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_eventbridge::types::{DeadLetterConfig, RetryPolicy, Target};
 use aws_sdk_lambda::types::{DestinationConfig, OnFailure};
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
     QueueAttributeName,
 };
+use chrono::{DateTime, Utc};
 use ecomm_events::DlqMessage;
 use ecomm_events::dlq::{InvocationRecord, TargetFailure};
 use ecomm_events::{AttributeValue, MessageAttributes};
@@ -84,6 +86,8 @@ pub(crate) struct Stack {
     pub(crate) events: aws_sdk_eventbridge::Client,
     /// Checks on functions.
     pub(crate) lambda: aws_sdk_lambda::Client,
+    /// The functions' log groups.
+    logs: aws_sdk_cloudwatchlogs::Client,
     /// The consumers by target id.
     pub(crate) consumers: BTreeMap<String, Deployed>,
     prefix: String,
@@ -118,6 +122,7 @@ impl Stack {
             sqs: aws_sdk_sqs::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             consumers: BTreeMap::new(),
             endpoint,
             prefix,
@@ -496,6 +501,58 @@ impl Stack {
         outcomes
     }
 
+    /// `/aws/lambda/<prefix>-<service>`: the log group of a consumer's function or the producer.
+    pub(crate) fn log_group(&self, service: &str) -> String {
+        format!("/aws/lambda/{}-{service}", self.prefix)
+    }
+
+    /// Create the log groups of these services.
+    pub(crate) async fn log_groups(&self, services: &[&str]) {
+        for service in services {
+            self.logs
+                .create_log_group()
+                .log_group_name(self.log_group(service))
+                .send()
+                .await
+                .expect("create the log group");
+        }
+    }
+
+    /// Write lines to a new stream of a service's group, in time order, as Lambda would.
+    pub(crate) async fn write_logs(&self, service: &str, lines: &[(DateTime<Utc>, String)]) {
+        let group = self.log_group(service);
+        let stream = format!("2026/11/26/[$LATEST]{}", unique("s"));
+        self.logs
+            .create_log_stream()
+            .log_group_name(&group)
+            .log_stream_name(&stream)
+            .send()
+            .await
+            .expect("create the log stream");
+        let mut lines = lines.to_vec();
+        lines.sort_by_key(|(at, _)| *at);
+        for batch in lines.chunks(1000) {
+            let events = batch
+                .iter()
+                .map(|(at, message)| {
+                    InputLogEvent::builder()
+                        .timestamp(at.timestamp_millis())
+                        .message(message)
+                        .build()
+                        .expect("a complete log event")
+                })
+                .collect();
+            self.logs
+                .put_log_events()
+                .log_group_name(&group)
+                .log_stream_name(&stream)
+                .set_log_events(Some(events))
+                .send()
+                .await
+                .expect("put the log events");
+        }
+    }
+
     /// A consumer's DLQ, and the verbs that seed it.
     pub(crate) fn dlq<'a>(&'a self, target: &'a str) -> Dlq<'a> {
         let consumer = self.consumer_of(target);
@@ -572,6 +629,16 @@ impl Dlq<'_> {
 
     /// What Lambda writes to the on-failure destination of this consumer's function.
     pub(crate) fn destination_record(&self, event: &Value, error_type: &str) -> DlqMessage {
+        self.failed_invocation(event, error_type, "the function failed on every attempt")
+    }
+
+    /// The same, with the function's error message.
+    pub(crate) fn failed_invocation(
+        &self,
+        event: &Value,
+        error_type: &str,
+        error_message: &str,
+    ) -> DlqMessage {
         DlqMessage::lambda_destination(&InvocationRecord::failed(
             "2026-01-22T11:48:17.652Z".to_owned(),
             unique("req"),
@@ -580,7 +647,7 @@ impl Dlq<'_> {
             3,
             event.clone(),
             error_type,
-            "the function failed on every attempt",
+            error_message,
         ))
     }
 
