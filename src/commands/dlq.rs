@@ -2,7 +2,7 @@
 //! without consuming them, exported verbatim, or deleted (all, or exactly those matching) after
 //! an archive and a confirmation.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::io::Write as _;
 
 use anyhow::Context as _;
@@ -192,33 +192,21 @@ pub(crate) async fn purge(
     let held = Held::default();
     let (scan, queue) =
         scan_target(backend, &args.target, &args.filters, &args.scan, &held).await?;
-    let mut report = PurgeReport {
+    let report = RefCell::new(PurgeReport {
         queue: queue.name.clone(),
         incomplete: scan.incomplete.clone(),
         interrupted: scan.interrupted,
         ..PurgeReport::default()
+    });
+    // Stopped while reading: nothing is deleted, everything read goes back.
+    let result = if scan.interrupted {
+        Ok(())
+    } else {
+        let work = delete_matching(backend, args, interaction, &scan, &queue, &held, &report);
+        scan::until_interrupted(work).await
     };
-    if scan.interrupted {
-        // Stopped while reading: nothing is deleted, everything read goes back.
-        scan::release(backend, &queue, &held).await;
-        return Ok(report);
-    }
-    let deleted = Cell::new(0);
-    let failed = Cell::new(0);
-    let work = delete_matching(
-        backend,
-        args,
-        interaction,
-        &scan,
-        &queue,
-        &held,
-        &mut report,
-        (&deleted, &failed),
-    );
-    let result = scan::until_interrupted(work).await;
     scan::release(backend, &queue, &held).await;
-    report.deleted = deleted.get();
-    report.failed = failed.get();
+    let mut report = report.into_inner();
     match result {
         Ok(()) => Ok(report),
         Err(e) if e.is::<scan::Interrupted>() => {
@@ -258,10 +246,7 @@ async fn purge_queue(
     })
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one step of purge, with the counters that survive its interruption"
-)]
+/// Archive, confirm, delete: `report` counts as it goes, so an interruption keeps the count.
 async fn delete_matching(
     backend: &dyn Backend,
     args: &PurgeArgs,
@@ -269,8 +254,7 @@ async fn delete_matching(
     scan: &Scan,
     queue: &QueueRef,
     held: &Held,
-    report: &mut PurgeReport,
-    (deleted, failed): (&Cell<u64>, &Cell<u64>),
+    report: &RefCell<PurgeReport>,
 ) -> anyhow::Result<()> {
     if scan.matching.is_empty() {
         return Ok(());
@@ -279,7 +263,7 @@ async fn delete_matching(
         let lines: Vec<ExportedMessage> = scan.matching.iter().map(exported).collect();
         // Appended: an archive may hold the only copy of messages deleted by earlier purges.
         write_ndjson(path, &lines, true)?;
-        report.archive = Some(path.display().to_string());
+        report.borrow_mut().archive = Some(path.display().to_string());
     }
     confirm(
         interaction,
@@ -296,13 +280,14 @@ async fn delete_matching(
             .filter_map(|s| held.receipt(&s.message.message_id))
             .collect();
         let outcomes = backend.delete(queue, &receipts).await?;
+        let mut report = report.borrow_mut();
         for (scanned, outcome) in batch.iter().zip(outcomes) {
             match outcome {
                 Ok(()) => {
                     held.forget(&scanned.message.message_id);
-                    deleted.set(deleted.get() + 1);
+                    report.deleted += 1;
                 }
-                Err(_) => failed.set(failed.get() + 1),
+                Err(_) => report.failed += 1,
             }
         }
     }

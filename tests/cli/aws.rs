@@ -1050,3 +1050,36 @@ async fn ctrl_c_during_show_export_or_purge_ends_with_exit_3_and_every_message_v
     assert_eq!(purged["deleted"], 0, "{purged}");
     queue.assert_all_visible(5).await;
 }
+
+#[tokio::test]
+async fn a_dlq_deleted_from_under_its_target_is_a_finding_of_ls_and_a_clear_error_to_act_on() {
+    let stack = Stack::deploy(&[("inventory", Wiring::Both), ("notification", Wiring::Both)]).await;
+    stack
+        .sqs
+        .delete_queue()
+        .queue_url(&stack.dlq("inventory").url)
+        .send()
+        .await
+        .expect("delete the DLQ");
+
+    // SQS answers QueueDoesNotExist: ls lists the consumer, says so, and still succeeds.
+    let rows: Vec<LsRow> = stack.ecomm().args("dlq ls").json();
+    let inventory = rows.iter().find(|r| r.target == "inventory").unwrap();
+    assert_eq!((inventory.dlq.as_deref(), inventory.visible), (None, None));
+    assert!(
+        inventory
+            .findings
+            .iter()
+            .any(|f| f.contains("does not exist") && f.contains(&stack.dlq("inventory").arn)),
+        "{inventory:?}"
+    );
+    let notification = rows.iter().find(|r| r.target == "notification").unwrap();
+    assert_eq!(notification.visible, Some(0), "{notification:?}");
+
+    let stderr = stack
+        .ecomm()
+        .args("dlq show inventory --wait 1")
+        .code(1)
+        .stderr();
+    assert!(stderr.contains("consumer inventory has no DLQ"), "{stderr}");
+}
