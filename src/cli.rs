@@ -53,6 +53,10 @@ pub(crate) struct Global {
     /// No colours (also when NO_COLOR is set or the output is not a terminal).
     #[arg(long, global = true)]
     pub(crate) no_color: bool,
+    /// Throttling and server errors are retried, at an adapting pace, until no call has
+    /// succeeded for this long; the command then ends with what it did (exit 3).
+    #[arg(long, global = true, default_value = "5m", value_name = "DURATION", value_parser = crate::filter::parse_duration)]
+    pub(crate) give_up_after: std::time::Duration,
     /// AWS access.
     #[command(flatten)]
     pub(crate) aws: AwsArgs,
@@ -252,6 +256,10 @@ pub(crate) struct ScanArgs {
     /// Long-poll wait, in seconds, of the receive that proves the queue drained.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=20), help_heading = "Scanning")]
     pub(crate) wait: u8,
+    /// Receivers at once (for `redrive`: receive/deliver/delete pipelines); throttling lowers
+    /// the pace on its own.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Scanning")]
+    pub(crate) concurrency: u16,
 }
 
 /// `ecomm dlq show`.
@@ -345,9 +353,6 @@ pub(crate) struct RedriveArgs {
     /// At most this many deliveries per second (a number above 0, e.g. 50 or 0.5).
     #[arg(long, value_name = "N", value_parser = crate::filter::parse_rate)]
     pub(crate) rate: Option<f64>,
-    /// Receive/deliver/delete pipelines run at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub(crate) concurrency: u16,
     /// How to deliver.
     #[arg(long, value_enum, default_value_t = Via::Invoke)]
     pub(crate) via: Via,

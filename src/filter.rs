@@ -11,30 +11,57 @@ pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
     }
+    let ago = duration(text).map_err(|e| match e {
+        DurationError::NotANumber => {
+            format!("{text:?} is neither a duration (30m, 2h, 7d) nor an RFC 3339 time")
+        }
+        DurationError::NoUnit => format!(
+            "{text:?} has no unit: write {text}s, {text}m, {text}h or {text}d (seconds, minutes, hours, days ago), or an RFC 3339 time"
+        ),
+        DurationError::UnknownUnit(unit) => {
+            format!("{text:?}: unknown unit {unit:?} (use s, m, h or d)")
+        }
+    })?;
+    Ok(Utc::now() - ago)
+}
+
+/// Parse a span such as `--give-up-after`: `90s`, `5m`, `1h`, above zero.
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let span = duration(text).map_err(|e| match e {
+        DurationError::NotANumber => format!("{text:?} is not a duration (90s, 5m, 1h)"),
+        DurationError::NoUnit => {
+            format!("{text:?} has no unit: write {text}s, {text}m or {text}h")
+        }
+        DurationError::UnknownUnit(unit) => {
+            format!("{text:?}: unknown unit {unit:?} (use s, m, h or d)")
+        }
+    })?;
+    match span.to_std() {
+        Ok(span) if !span.is_zero() => Ok(span),
+        _ => Err(format!("{text:?}: the duration must be above zero")),
+    }
+}
+
+enum DurationError {
+    NotANumber,
+    NoUnit,
+    UnknownUnit(String),
+}
+
+fn duration(text: &str) -> Result<Duration, DurationError> {
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len()),
     );
-    let amount: i64 = number.parse().map_err(|_| {
-        format!("{text:?} is neither a duration (30m, 2h, 7d) nor an RFC 3339 time")
-    })?;
-    let ago = match unit {
-        "" => {
-            return Err(format!(
-                "{text:?} has no unit: write {text}s, {text}m, {text}h or {text}d (seconds, minutes, hours, days ago), or an RFC 3339 time"
-            ));
-        }
-        "s" => Duration::seconds(amount),
-        "m" => Duration::minutes(amount),
-        "h" => Duration::hours(amount),
-        "d" => Duration::days(amount),
-        _ => {
-            return Err(format!(
-                "{text:?}: unknown unit {unit:?} (use s, m, h or d)"
-            ));
-        }
-    };
-    Ok(Utc::now() - ago)
+    let amount: i64 = number.parse().map_err(|_| DurationError::NotANumber)?;
+    match unit {
+        "" => Err(DurationError::NoUnit),
+        "s" => Ok(Duration::seconds(amount)),
+        "m" => Ok(Duration::minutes(amount)),
+        "h" => Ok(Duration::hours(amount)),
+        "d" => Ok(Duration::days(amount)),
+        _ => Err(DurationError::UnknownUnit(unit.to_owned())),
+    }
 }
 
 /// Parse `--rate`: deliveries per second, a finite number above zero.

@@ -25,6 +25,15 @@ pub(crate) trait Progress {
     fn finish(&self);
 }
 
+/// Progress nobody watches.
+pub(crate) struct Unwatched;
+
+impl Progress for Unwatched {
+    fn advance(&self, _n: u64) {}
+    fn status(&self, _text: String) {}
+    fn finish(&self) {}
+}
+
 /// The person at the terminal, as commands see them.
 pub(crate) trait Interaction {
     /// Ask a yes/no question.

@@ -1,8 +1,10 @@
 //! The audit journal of redrives: one NDJSON line per run start, per message outcome and per
-//! run end, appended as it happens, so even a killed run leaves its trail.
+//! run end. Lines are buffered and written per batch; the lines of a batch are on disk before
+//! its messages are deleted from the DLQ, so even a killed run leaves the trail of everything
+//! it deleted.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -15,6 +17,9 @@ use crate::cli::{Filters, Via};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum MessageOutcome {
+    /// Delivered; its delete from the DLQ is being sent. A later line of the same run says how
+    /// that ended; a run killed before then leaves the message in the DLQ for the next run.
+    Delivered,
     /// Delivered and deleted from the DLQ.
     Redriven,
     /// Delivered; the delete failed, so it is still in the DLQ.
@@ -91,7 +96,7 @@ struct Line<'a> {
 /// An open journal.
 #[derive(Debug)]
 pub(crate) struct Journal {
-    file: File,
+    file: BufWriter<File>,
     path: PathBuf,
     run: String,
     user: String,
@@ -113,7 +118,7 @@ impl Journal {
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".to_owned());
         Ok(Self {
-            file,
+            file: BufWriter::new(file),
             path: path.to_owned(),
             run: run.to_owned(),
             user,
@@ -125,7 +130,14 @@ impl Journal {
         &self.path
     }
 
-    /// Append one record.
+    /// Write what is buffered to the file.
+    pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
+        self.file
+            .flush()
+            .with_context(|| format!("while writing the redrive journal {}", self.path.display()))
+    }
+
+    /// Append one record (buffered: see [`Self::flush`]).
     pub(crate) fn write(&mut self, record: &JournalRecord<'_>) -> anyhow::Result<()> {
         let line = Line {
             record,

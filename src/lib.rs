@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 use crate::backend::Backend;
+use crate::backend::patient::{Patience, Patient};
 use crate::cli::{Cli, Command, DlqCommand, LocalCommand};
 use crate::render::{Printer, Terminal};
 use crate::report::{Outcome, Report};
@@ -79,17 +80,18 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<(String, Report)> {
             Report::Reset(commands::local::reset(&target)?),
         )),
         command => runtime.block_on(async {
-            let backend = target.connect().await?;
-            let backend: &dyn Backend = backend.as_ref();
+            let connected = target.connect().await?;
+            let patient = Patient::new(connected.as_ref(), Patience::new(cli.global.give_up_after));
+            let backend: &dyn Backend = &patient;
             let banner = backend.banner();
             let terminal = Terminal::new(printer, banner.clone());
             let report = match command {
                 Command::Dlq(DlqCommand::Ls) => Report::DlqList(commands::dlq::ls(backend).await?),
                 Command::Dlq(DlqCommand::Show(args)) => {
-                    Report::Show(commands::dlq::show(backend, &args).await?)
+                    Report::Show(commands::dlq::show(backend, &args, &terminal).await?)
                 }
                 Command::Dlq(DlqCommand::Export(args)) => {
-                    Report::Export(commands::dlq::export(backend, &args).await?)
+                    Report::Export(commands::dlq::export(backend, &args, &terminal).await?)
                 }
                 Command::Dlq(DlqCommand::Purge(args)) => {
                     Report::Purge(commands::dlq::purge(backend, &args, &terminal).await?)

@@ -5,15 +5,23 @@
 //! evidence that a queue is drained), de-duplicates by `MessageId` (standard queues deliver at
 //! least once), and at the end makes everything it did not delete visible again — also on
 //! Ctrl-C or error. A queue larger than one pass can hold in flight is reported as such.
+//!
+//! `--concurrency` receivers read at once. Each short-polls while the queue hands out full
+//! batches and long-polls once it does not; the first empty long poll stops them all, so the
+//! proof that the queue drained costs one long poll, not one per receiver. A queue whose
+//! counters read 0 visible and 0 in flight is not polled at all.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::time::Duration;
 
 use ecomm_events::DlqRecord;
+use futures::StreamExt as _;
 
 use crate::backend::{Backend, BackendError, Message, QueueRef};
 use crate::cli::{Filters, ScanArgs};
+use crate::interaction::{Interaction, Progress, Unwatched};
 
 /// SQS stops handing out messages at about 120,000 in flight per queue; stay below it.
 pub(crate) const IN_FLIGHT_LIMIT: usize = 110_000;
@@ -46,6 +54,20 @@ pub(crate) struct Scan {
     pub(crate) incomplete: Option<String>,
     /// Ctrl-C stopped it.
     pub(crate) interrupted: bool,
+    /// It stopped once it had read as many messages as the queue reported visible when it
+    /// started ([`Reading::stop_at_start_count`]), without the long poll that proves the queue
+    /// drained.
+    pub(crate) stopped_at_count: bool,
+}
+
+/// How far to read, and who watches.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Reading<'a> {
+    /// Stop once as many distinct messages were read as the queue reported visible at the
+    /// start: enough for a reader that only looks, and faster than proving the queue drained.
+    pub(crate) stop_at_start_count: bool,
+    /// Who sees the progress (none: nobody).
+    pub(crate) interaction: Option<&'a dyn Interaction>,
 }
 
 /// Messages held invisible by this command, by message id → latest receipt handle.
@@ -83,18 +105,25 @@ impl Held {
     }
 }
 
-/// Make every held message visible again. Returns how many could not be released (they
-/// reappear when their visibility timeout ends).
-pub(crate) async fn release(backend: &dyn Backend, queue: &QueueRef, held: &Held) -> usize {
+/// Make every held message visible again, `concurrency` batches at a time. Returns how many
+/// could not be released (they reappear when their visibility timeout ends).
+pub(crate) async fn release(
+    backend: &dyn Backend,
+    queue: &QueueRef,
+    held: &Held,
+    concurrency: u16,
+) -> usize {
     let receipts = held.take();
-    let mut unreleased = 0;
-    for batch in receipts.chunks(10) {
-        match backend.change_visibility(queue, batch, 0).await {
-            Ok(outcomes) => unreleased += outcomes.iter().filter(|o| o.is_err()).count(),
-            Err(_) => unreleased += batch.len(),
-        }
-    }
-    unreleased
+    futures::stream::iter(receipts.chunks(10))
+        .map(|batch| async move {
+            match backend.change_visibility(queue, batch, 0).await {
+                Ok(outcomes) => outcomes.iter().filter(|o| o.is_err()).count(),
+                Err(_) => batch.len(),
+            }
+        })
+        .buffer_unordered(usize::from(concurrency.max(1)))
+        .fold(0, |unreleased, n| async move { unreleased + n })
+        .await
 }
 
 /// The user pressed Ctrl-C.
@@ -112,6 +141,31 @@ pub(crate) async fn until_interrupted<T>(
     }
 }
 
+/// Run `work` while `progress` says, whenever it changes, what the calls meet when they are
+/// backing off (see [`Backend::weather`]); `normal` is shown again once the weather clears.
+pub(crate) async fn with_weather<T>(
+    backend: &dyn Backend,
+    progress: &dyn Progress,
+    normal: &dyn Fn() -> String,
+    work: impl Future<Output = T>,
+) -> T {
+    let watch = async {
+        let mut shown: Option<String> = None;
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let now = backend.weather();
+            if now != shown {
+                progress.status(now.clone().unwrap_or_else(normal));
+                shown = now;
+            }
+        }
+    };
+    tokio::select! {
+        result = work => result,
+        () = watch => unreachable!("the watch never ends"),
+    }
+}
+
 /// Read every message of `queue` (holding them in `held`), keeping those matching `filters`.
 pub(crate) async fn read(
     backend: &dyn Backend,
@@ -119,9 +173,10 @@ pub(crate) async fn read(
     filters: &Filters,
     args: &ScanArgs,
     held: &Held,
+    reading: Reading<'_>,
 ) -> Result<Scan, BackendError> {
     let scan = RefCell::new(Scan::default());
-    read_into(backend, queue, filters, args, held, &scan).await?;
+    read_watched(backend, queue, filters, args, held, reading, &scan).await?;
     Ok(sorted(scan.into_inner()))
 }
 
@@ -132,10 +187,11 @@ pub(crate) async fn read_until_interrupted(
     filters: &Filters,
     args: &ScanArgs,
     held: &Held,
+    reading: Reading<'_>,
 ) -> Result<Scan, BackendError> {
     let scan = RefCell::new(Scan::default());
     let interrupted = tokio::select! {
-        result = read_into(backend, queue, filters, args, held, &scan) => {
+        result = read_watched(backend, queue, filters, args, held, reading, &scan) => {
             result?;
             false
         }
@@ -151,46 +207,144 @@ fn sorted(mut scan: Scan) -> Scan {
     scan
 }
 
-async fn read_into(
+async fn read_watched(
     backend: &dyn Backend,
     queue: &QueueRef,
     filters: &Filters,
     args: &ScanArgs,
     held: &Held,
+    reading: Reading<'_>,
     scan: &RefCell<Scan>,
 ) -> Result<(), BackendError> {
-    loop {
-        if filters
-            .limit
-            .is_some_and(|limit| scan.borrow().matching.len() >= limit)
-        {
+    let stats = match backend.queue_stats(queue).await {
+        Ok(stats) => stats,
+        Err(e @ BackendError::GaveUp { .. }) => {
+            scan.borrow_mut().incomplete = Some(e.to_string());
             return Ok(());
         }
-        if held.len() >= IN_FLIGHT_LIMIT {
-            scan.borrow_mut().incomplete = Some(format!(
+        Err(e) => return Err(e),
+    };
+    if stats.visible == 0 && stats.in_flight == 0 {
+        return Ok(());
+    }
+    let progress = reading.interaction.map_or_else(
+        || Box::new(Unwatched) as Box<dyn Progress>,
+        |i| i.progress(stats.visible, &format!("reading {}", queue.name)),
+    );
+    let enough = reading.stop_at_start_count.then_some(stats.visible);
+    let readers = Readers {
+        backend,
+        queue,
+        filters,
+        args,
+        held,
+        enough,
+        scan,
+        progress: progress.as_ref(),
+        done: Cell::new(false),
+    };
+    let normal = || format!("reading {}", queue.name);
+    let result = with_weather(
+        backend,
+        progress.as_ref(),
+        &normal,
+        futures::future::try_join_all((0..args.concurrency.max(1)).map(|_| readers.receiver())),
+    )
+    .await;
+    progress.finish();
+    result.map(drop)
+}
+
+/// The receivers of one scan, and what they share.
+struct Readers<'a> {
+    backend: &'a dyn Backend,
+    queue: &'a QueueRef,
+    filters: &'a Filters,
+    args: &'a ScanArgs,
+    held: &'a Held,
+    /// Stop once this many distinct messages were read.
+    enough: Option<u64>,
+    scan: &'a RefCell<Scan>,
+    progress: &'a dyn Progress,
+    /// Set by the receiver that proved the queue drained (or hit a limit): the others stop.
+    done: Cell<bool>,
+}
+
+impl Readers<'_> {
+    fn should_stop(&self) -> bool {
+        if self.done.get() {
+            return true;
+        }
+        let mut scan = self.scan.borrow_mut();
+        if self
+            .filters
+            .limit
+            .is_some_and(|limit| scan.matching.len() >= limit)
+        {
+            return true;
+        }
+        if self
+            .enough
+            .is_some_and(|enough| scan.seen as u64 >= enough)
+        {
+            scan.stopped_at_count = true;
+            return true;
+        }
+        if self.held.len() >= IN_FLIGHT_LIMIT {
+            scan.incomplete = Some(format!(
                 "stopped after {} messages: SQS holds at most ~120,000 in flight per queue, so one pass cannot see more; \
                  narrow the filters or act on this part first",
-                held.len()
+                self.held.len()
             ));
-            return Ok(());
+            return true;
         }
-        let batch = backend
-            .receive(queue, 10, args.visibility_timeout, args.wait)
-            .await?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let mut scan = scan.borrow_mut();
-        for message in batch {
-            if !held.hold(&message) {
+        false
+    }
+
+    async fn receiver(&self) -> Result<(), BackendError> {
+        // Short polls while the queue hands out full batches; a long poll once it does not.
+        let mut wait = 0;
+        loop {
+            if self.should_stop() {
+                self.done.set(true);
+                return Ok(());
+            }
+            let batch = match self
+                .backend
+                .receive(self.queue, 10, self.args.visibility_timeout, wait)
+                .await
+            {
+                Ok(batch) => batch,
+                Err(e @ BackendError::GaveUp { .. }) => {
+                    self.scan.borrow_mut().incomplete = Some(e.to_string());
+                    self.done.set(true);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            if batch.is_empty() {
+                if wait > 0 {
+                    // The long poll that proves the queue drained.
+                    self.done.set(true);
+                    return Ok(());
+                }
+                wait = self.args.wait;
                 continue;
             }
-            scan.seen += 1;
-            let scanned = Scanned::new(message);
-            if filters.matches(&scanned.message, &scanned.record)
-                && filters.limit.is_none_or(|l| scan.matching.len() < l)
-            {
-                scan.matching.push(scanned);
+            wait = if batch.len() < 10 { self.args.wait } else { 0 };
+            let mut scan = self.scan.borrow_mut();
+            for message in batch {
+                if !self.held.hold(&message) {
+                    continue;
+                }
+                scan.seen += 1;
+                self.progress.advance(1);
+                let scanned = Scanned::new(message);
+                if self.filters.matches(&scanned.message, &scanned.record)
+                    && self.filters.limit.is_none_or(|l| scan.matching.len() < l)
+                {
+                    scan.matching.push(scanned);
+                }
             }
         }
     }

@@ -9,7 +9,7 @@ use ecomm_local::{LocalError, LocalStack, StackOptions, names};
 use ecomm_ports::IdGenerator as _;
 
 use super::{
-    Backend, BackendError, Consumer, EntryOutcome, LogLine, LogRequest, LogSearch, Message,
+    Backend, BackendError, Consumer, EntryError, EntryOutcome, LogLine, LogRequest, LogSearch, Message,
     QueueRef, QueueStats,
 };
 
@@ -172,7 +172,7 @@ impl Backend for LocalBackend {
             .map_err(sqs)?;
         Ok(results
             .into_iter()
-            .map(|r| r.error.map_or(Ok(()), Err))
+            .map(|r| r.error.map_or(Ok(()), |e| Err(EntryError::permanent(e))))
             .collect())
     }
 
@@ -194,7 +194,7 @@ impl Backend for LocalBackend {
             .map_err(sqs)?;
         Ok(results
             .into_iter()
-            .map(|r| r.error.map_or(Ok(()), Err))
+            .map(|r| r.error.map_or(Ok(()), |e| Err(EntryError::permanent(e))))
             .collect())
     }
 

@@ -4,6 +4,7 @@
 
 pub(crate) mod aws;
 pub(crate) mod local;
+pub(crate) mod patient;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,7 +12,7 @@ use ecomm_events::MessageAttributes;
 use serde::Serialize;
 
 /// A failure the user can act on, worded to say what to fix.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum BackendError {
     /// No credentials, expired SSO session, unknown profile.
     #[error(
@@ -43,6 +44,21 @@ pub(crate) enum BackendError {
     /// Throttled even after the SDK's retries.
     #[error("throttled by AWS: {0}; retry later or lower --concurrency / --rate")]
     Throttled(String),
+    /// The service failed on its side (a 5xx), or its answer was lost on the way (a dropped
+    /// connection, a timeout): the same request may succeed later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Throttling or server errors went on for `--give-up-after` with no request succeeding.
+    #[error(
+        "gave up after {}s without progress: {last}\n  fix: wait and run the same command again, or raise --give-up-after",
+        .waited.as_secs()
+    )]
+    GaveUp {
+        /// How long nothing succeeded.
+        waited: std::time::Duration,
+        /// The last error.
+        last: String,
+    },
     /// `PurgeQueue` ran less than 60 s ago.
     #[error("{0}")]
     PurgeInProgress(String),
@@ -55,6 +71,18 @@ pub(crate) enum BackendError {
     /// Anything else.
     #[error("{0}")]
     Other(String),
+}
+
+impl BackendError {
+    /// Whether the same request may succeed if sent again later.
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(self, Self::Throttled(_) | Self::Unavailable(_))
+    }
+
+    /// Whether the service asked to slow down.
+    pub(crate) fn is_throttling(&self) -> bool {
+        matches!(self, Self::Throttled(_))
+    }
 }
 
 /// A queue, by every name the APIs need.
@@ -170,8 +198,32 @@ pub(crate) struct LogRequest<'a> {
     pub(crate) insights: bool,
 }
 
-/// The result of one entry of a batch call: `None` on success, else the error.
-pub(crate) type EntryOutcome = Result<(), String>;
+/// Why one entry of a batch call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct EntryError {
+    /// The service's code and message, e.g. `ThrottlingException: Rate exceeded`.
+    pub(crate) message: String,
+    /// Whether sending the same entry again may succeed: SQS's `SenderFault: false`, or an
+    /// `InternalFailure` / `ThrottlingException` entry of `PutEvents`.
+    pub(crate) retryable: bool,
+    /// Whether the service asked to slow down.
+    pub(crate) throttled: bool,
+}
+
+impl EntryError {
+    /// A failure that sending again cannot fix.
+    pub(crate) fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+            throttled: false,
+        }
+    }
+}
+
+/// The result of one entry of a batch call.
+pub(crate) type EntryOutcome = Result<(), EntryError>;
 
 /// What the CLI needs from an environment.
 #[async_trait(?Send)]
@@ -257,6 +309,12 @@ pub(crate) trait Backend {
     /// Run what the local stack has scheduled (redelivered events); a no-op on AWS.
     async fn settle(&self) -> Result<(), BackendError> {
         Ok(())
+    }
+
+    /// What the calls meet right now when they are backing off (throttling, server errors),
+    /// for a progress bar to say; `None` in fair weather.
+    fn weather(&self) -> Option<String> {
+        None
     }
 }
 

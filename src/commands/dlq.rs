@@ -8,13 +8,15 @@ use std::io::Write as _;
 use anyhow::Context as _;
 
 use crate::UsageError;
-use crate::backend::{self, Backend, Consumer, QueueRef};
+use futures::StreamExt as _;
+
+use crate::backend::{self, Backend, BackendError, Consumer, QueueRef};
 use crate::cli::{ExportArgs, Filters, PurgeArgs, ScanArgs, ShowArgs};
 use crate::interaction::{Confirmation, Interaction};
 use crate::report::dlq::{
     Coverage, DlqList, DlqRow, ExportReport, ExportedMessage, MessageView, PurgeReport, ShowReport,
 };
-use crate::scan::{self, Held, Scan, Scanned};
+use crate::scan::{self, Held, Reading, Scan, Scanned};
 
 fn wired(consumer: &Consumer) -> (bool, bool) {
     let dlq_arn = consumer.dlq.as_ref().map(|q| q.arn.as_str());
@@ -99,13 +101,18 @@ async fn scan_target(
     filters: &Filters,
     args: &ScanArgs,
     held: &Held,
+    interaction: &dyn Interaction,
 ) -> anyhow::Result<(Scan, QueueRef)> {
     let consumers = backend.consumers().await?;
     let queue = backend::find(&consumers, target)?.require_dlq()?.clone();
-    match scan::read_until_interrupted(backend, &queue, filters, args, held).await {
+    let reading = Reading {
+        stop_at_start_count: false,
+        interaction: Some(interaction),
+    };
+    match scan::read_until_interrupted(backend, &queue, filters, args, held, reading).await {
         Ok(scan) => Ok((scan, queue)),
         Err(e) => {
-            scan::release(backend, &queue, held).await;
+            scan::release(backend, &queue, held, args.concurrency).await;
             Err(e.into())
         }
     }
@@ -122,11 +129,22 @@ fn coverage(scan: &Scan, unreleased: usize) -> Coverage {
 }
 
 /// `dlq show`.
-pub(crate) async fn show(backend: &dyn Backend, args: &ShowArgs) -> anyhow::Result<ShowReport> {
+pub(crate) async fn show(
+    backend: &dyn Backend,
+    args: &ShowArgs,
+    interaction: &dyn Interaction,
+) -> anyhow::Result<ShowReport> {
     let held = Held::default();
-    let (scan, queue) =
-        scan_target(backend, &args.target, &args.filters, &args.scan, &held).await?;
-    let unreleased = scan::release(backend, &queue, &held).await;
+    let (scan, queue) = scan_target(
+        backend,
+        &args.target,
+        &args.filters,
+        &args.scan,
+        &held,
+        interaction,
+    )
+    .await?;
+    let unreleased = scan::release(backend, &queue, &held, args.scan.concurrency).await;
     Ok(ShowReport {
         queue: queue.name,
         messages: scan.matching.iter().map(|s| view(s, args.raw)).collect(),
@@ -140,11 +158,19 @@ pub(crate) async fn show(backend: &dyn Backend, args: &ShowArgs) -> anyhow::Resu
 pub(crate) async fn export(
     backend: &dyn Backend,
     args: &ExportArgs,
+    interaction: &dyn Interaction,
 ) -> anyhow::Result<ExportReport> {
     let held = Held::default();
-    let (scan, queue) =
-        scan_target(backend, &args.target, &args.filters, &args.scan, &held).await?;
-    let unreleased = scan::release(backend, &queue, &held).await;
+    let (scan, queue) = scan_target(
+        backend,
+        &args.target,
+        &args.filters,
+        &args.scan,
+        &held,
+        interaction,
+    )
+    .await?;
+    let unreleased = scan::release(backend, &queue, &held, args.scan.concurrency).await;
     let messages: Vec<ExportedMessage> = scan.matching.iter().map(exported).collect();
     if let Some(path) = &args.file {
         write_ndjson(path, &messages, false)?;
@@ -190,8 +216,15 @@ pub(crate) async fn purge(
         return purge_queue(backend, args, interaction).await;
     }
     let held = Held::default();
-    let (scan, queue) =
-        scan_target(backend, &args.target, &args.filters, &args.scan, &held).await?;
+    let (scan, queue) = scan_target(
+        backend,
+        &args.target,
+        &args.filters,
+        &args.scan,
+        &held,
+        interaction,
+    )
+    .await?;
     let report = RefCell::new(PurgeReport {
         queue: queue.name.clone(),
         incomplete: scan.incomplete.clone(),
@@ -205,7 +238,7 @@ pub(crate) async fn purge(
         let work = delete_matching(backend, args, interaction, &scan, &queue, &held, &report);
         scan::until_interrupted(work).await
     };
-    scan::release(backend, &queue, &held).await;
+    scan::release(backend, &queue, &held, args.scan.concurrency).await;
     let mut report = report.into_inner();
     match result {
         Ok(()) => Ok(report),
@@ -274,21 +307,36 @@ async fn delete_matching(
             queue.name
         ),
     )?;
-    for batch in scan.matching.chunks(10) {
-        let receipts: Vec<String> = batch
-            .iter()
-            .filter_map(|s| held.receipt(&s.message.message_id))
-            .collect();
-        let outcomes = backend.delete(queue, &receipts).await?;
+    let deletes = futures::stream::iter(scan.matching.chunks(10))
+        .map(|batch| async move {
+            let receipts: Vec<String> = batch
+                .iter()
+                .filter_map(|s| held.receipt(&s.message.message_id))
+                .collect();
+            (batch, backend.delete(queue, &receipts).await)
+        })
+        .buffer_unordered(usize::from(args.scan.concurrency));
+    futures::pin_mut!(deletes);
+    while let Some((batch, outcomes)) = deletes.next().await {
         let mut report = report.borrow_mut();
-        for (scanned, outcome) in batch.iter().zip(outcomes) {
-            match outcome {
-                Ok(()) => {
-                    held.forget(&scanned.message.message_id);
-                    report.deleted += 1;
+        match outcomes {
+            Ok(outcomes) => {
+                for (scanned, outcome) in batch.iter().zip(outcomes) {
+                    match outcome {
+                        Ok(()) => {
+                            held.forget(&scanned.message.message_id);
+                            report.deleted += 1;
+                        }
+                        Err(_) => report.failed += 1,
+                    }
                 }
-                Err(_) => report.failed += 1,
             }
+            // The batch stays in the queue, released with the rest; so do the batches after.
+            Err(e @ BackendError::GaveUp { .. }) => {
+                report.failed += batch.len() as u64;
+                report.incomplete = Some(e.to_string());
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
@@ -317,7 +365,7 @@ mod tests {
 
     use super::*;
     use crate::backend::local::LocalBackend;
-    use crate::interaction::Progress;
+    use crate::interaction::{Progress, Unwatched};
     use crate::report::trace::TraceReport;
 
     /// A person who answers every question the same way, and remembers what was asked.
@@ -333,7 +381,7 @@ mod tests {
         }
 
         fn progress(&self, _total: u64, _message: &str) -> Box<dyn Progress> {
-            unreachable!("purge shows no progress")
+            Box::new(Unwatched)
         }
 
         fn spinner(&self, _message: &str) -> Box<dyn Progress> {
@@ -377,6 +425,7 @@ mod tests {
             scan: ScanArgs {
                 visibility_timeout: 30,
                 wait: 1,
+                concurrency: 4,
             },
         }
     }

@@ -7,7 +7,7 @@
 //! reappear when the visibility timeout ends. Re-running finishes the job.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,7 +16,9 @@ use ecomm_events::DlqKind;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::backend::{self, Backend, QueueRef};
+use futures::StreamExt as _;
+
+use crate::backend::{self, Backend, BackendError, EntryError, QueueRef};
 use crate::cli::{RedriveArgs, Via};
 use crate::commands::dlq::view;
 use crate::filter::replayable;
@@ -52,6 +54,7 @@ impl RateLimiter {
 }
 
 /// A message whose delivery was confirmed and that must now leave the DLQ.
+#[derive(Clone)]
 struct Delivered {
     message_id: String,
     receipt: String,
@@ -67,8 +70,13 @@ struct Run<'a> {
     started: DateTime<Utc>,
     held: Held,
     finished: RefCell<HashSet<String>>,
-    pending_delete: RefCell<Vec<Delivered>>,
+    /// Confirmed delivered, not yet known deleted: whatever stops the run, these are deleted
+    /// before it ends (a delete in flight when it stopped is simply sent again).
+    undeleted: RefCell<BTreeMap<String, Delivered>>,
     selected: Cell<usize>,
+    /// Set when the workers must stop: the queue is drained, `--max` is reached, or patience
+    /// ran out.
+    done: Cell<bool>,
     limiter: RateLimiter,
     journal: RefCell<Journal>,
     report: RefCell<RedriveReport>,
@@ -104,6 +112,7 @@ pub(crate) async fn run(
         filters: &args.filters,
         max: args.max,
     })?;
+    journal.flush()?;
     let report = RedriveReport::new(
         &args.target,
         &queue.name,
@@ -119,19 +128,23 @@ pub(crate) async fn run(
         started: Utc::now(),
         held: Held::default(),
         finished: RefCell::default(),
-        pending_delete: RefCell::default(),
+        undeleted: RefCell::default(),
         selected: Cell::new(0),
+        done: Cell::new(depth.visible == 0 && depth.in_flight == 0),
         limiter: RateLimiter::new(args.rate),
         journal: RefCell::new(journal),
         report: RefCell::new(report),
         progress: interaction.progress(depth.visible, "redriving"),
     };
-    let workers = futures::future::try_join_all((0..args.concurrency).map(|_| run.worker()));
-    let result = scan::until_interrupted(async { workers.await.map(drop) }).await;
+    let workers =
+        futures::future::try_join_all((0..args.scan.concurrency.max(1)).map(|_| run.worker()));
+    let status = || run.status();
+    let watched = scan::with_weather(backend, run.progress.as_ref(), &status, workers);
+    let result = scan::until_interrupted(async { watched.await.map(drop) }).await;
     let interrupted = matches!(&result, Err(e) if e.is::<scan::Interrupted>());
     // Whatever happened, first finish deleting what was confirmed delivered, then let the
     // consumer's local run settle, then make everything else visible again.
-    run.flush_pending().await;
+    run.delete_undeleted().await;
     run.progress.finish();
     let settled = if args.dry_run {
         Ok(())
@@ -139,7 +152,7 @@ pub(crate) async fn run(
         backend.settle().await
     };
     // Released even when settling failed: the messages must not stay hidden for the timeout.
-    scan::release(backend, &run.queue, &run.held).await;
+    scan::release(backend, &run.queue, &run.held, args.scan.concurrency).await;
     settled?;
     let mut report = run.report.into_inner();
     report.interrupted = interrupted;
@@ -153,13 +166,15 @@ pub(crate) async fn run(
     {
         report.error = Some(format!("{e:#}"));
     }
-    run.journal.borrow_mut().write(&JournalRecord::End {
+    let mut journal = run.journal.into_inner();
+    journal.write(&JournalRecord::End {
         redriven: report.redriven,
         failed: report.failed,
         skipped: report.skipped,
         delivered_not_deleted: report.delivered_not_deleted,
         interrupted,
     })?;
+    journal.flush()?;
     Ok(report)
 }
 
@@ -173,36 +188,76 @@ impl Run<'_> {
         cap.is_some_and(|cap| self.selected.get() >= cap)
     }
 
+    /// What the progress bar says in fair weather.
+    fn status(&self) -> String {
+        let r = self.report.borrow();
+        format!("redriven {}, failed {}", r.redriven, r.failed)
+    }
+
+    fn should_stop(&self) -> bool {
+        if self.done.get() || self.max_reached() {
+            return true;
+        }
+        if self.held.len() >= IN_FLIGHT_LIMIT {
+            self.report.borrow_mut().incomplete = Some(format!(
+                "stopped after holding {} messages: SQS keeps at most ~120,000 in flight per queue; run again for the rest",
+                self.held.len()
+            ));
+            return true;
+        }
+        false
+    }
+
+    /// One pipeline: receive, select, deliver; the delete of each batch overlaps the receive
+    /// of the next.
     async fn worker(&self) -> anyhow::Result<()> {
+        // Short polls while the queue hands out full batches; a long poll once it does not,
+        // and the first empty long poll proves the queue drained.
+        let mut wait = 0;
+        let mut deleting: Option<Vec<Delivered>> = None;
         loop {
-            if self.max_reached() {
-                return Ok(());
+            if self.should_stop() {
+                self.done.set(true);
+                break;
             }
-            if self.held.len() >= IN_FLIGHT_LIMIT {
-                self.report.borrow_mut().incomplete = Some(format!(
-                    "stopped after holding {} messages: SQS keeps at most ~120,000 in flight per queue; run again for the rest",
-                    self.held.len()
-                ));
-                return Ok(());
-            }
-            let batch = self
-                .backend
-                .receive(
-                    &self.queue,
-                    10,
-                    self.args.scan.visibility_timeout,
-                    self.args.scan.wait,
-                )
-                .await?;
+            let receive = self.backend.receive(
+                &self.queue,
+                10,
+                self.args.scan.visibility_timeout,
+                wait,
+            );
+            let batch = match deleting.take() {
+                Some(batch) => futures::join!(self.delete(batch), receive).1,
+                None => receive.await,
+            };
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e @ BackendError::GaveUp { .. }) => {
+                    self.report.borrow_mut().incomplete = Some(e.to_string());
+                    self.done.set(true);
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if batch.is_empty() {
-                return Ok(());
+                if wait > 0 {
+                    self.done.set(true);
+                    break;
+                }
+                wait = self.args.scan.wait;
+                continue;
             }
+            wait = if batch.len() < 10 {
+                self.args.scan.wait
+            } else {
+                0
+            };
             let mut chosen = Vec::new();
             let mut duplicates = Vec::new();
             for message in batch {
                 if self.finished.borrow().contains(&message.message_id) {
                     // A second copy of a message already redriven: delete it too.
-                    duplicates.push(message.receipt_handle.clone());
+                    duplicates.push(message.receipt_handle);
                     continue;
                 }
                 if !self.held.hold(&message) {
@@ -224,12 +279,18 @@ impl Run<'_> {
                     .extend(chosen.iter().map(|s| view(s, false)));
                 continue;
             }
-            self.deliver(chosen).await?;
-            self.progress.status({
-                let r = self.report.borrow();
-                format!("redriven {}, failed {}", r.redriven, r.failed)
-            });
+            let delivered = self.deliver(chosen).await;
+            if !delivered.is_empty() {
+                deleting = Some(delivered);
+            }
+            if self.backend.weather().is_none() {
+                self.progress.status(self.status());
+            }
         }
+        if let Some(batch) = deleting {
+            self.delete(batch).await;
+        }
+        Ok(())
     }
 
     /// Decide what to do with a received message; `Some` when it is to be delivered.
@@ -296,31 +357,33 @@ impl Run<'_> {
         }
     }
 
-    async fn deliver(&self, chosen: Vec<Scanned>) -> anyhow::Result<()> {
+    /// Deliver the chosen messages; the ones confirmed delivered, to be deleted.
+    async fn deliver(&self, chosen: Vec<Scanned>) -> Vec<Delivered> {
         match self.args.via {
             Via::Invoke => {
-                let function = self.function.clone().unwrap_or_default();
-                let outcomes = futures::future::join_all(chosen.iter().map(|s| {
-                    let function = function.clone();
-                    async move {
-                        let payload = Self::payload(s)?;
-                        self.limiter.acquire().await;
-                        self.backend
-                            .invoke_async(&function, &payload.to_string())
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        // Confirmed the moment it is accepted, so that even a run stopped
-                        // mid-batch deletes it.
-                        self.confirm(s);
-                        Ok::<(), String>(())
-                    }
+                let function = self.function.as_deref().unwrap_or_default();
+                let outcomes = futures::future::join_all(chosen.iter().map(|s| async move {
+                    let payload = Self::payload(s)?;
+                    self.limiter.acquire().await;
+                    self.backend
+                        .invoke_async(function, &payload.to_string())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    // Confirmed the moment it is accepted, so that even a run stopped
+                    // mid-batch deletes it.
+                    Ok::<Delivered, String>(self.confirm(s))
                 }))
                 .await;
+                let mut delivered = Vec::new();
                 for (scanned, outcome) in chosen.iter().zip(outcomes) {
-                    if let Err(reason) = outcome {
-                        self.not_redriven(scanned, NotRedrivenReason::Failed, reason);
+                    match outcome {
+                        Ok(d) => delivered.push(d),
+                        Err(reason) => {
+                            self.not_redriven(scanned, NotRedrivenReason::Failed, reason);
+                        }
                     }
                 }
+                delivered
             }
             Via::Bus => {
                 let mut envelopes = Vec::new();
@@ -336,94 +399,127 @@ impl Run<'_> {
                         }
                     }
                 }
-                if !ready.is_empty() {
-                    for _ in 0..ready.len() {
-                        self.limiter.acquire().await;
-                    }
-                    match self.backend.put_events(&envelopes).await {
-                        Ok(outcomes) => {
-                            for (scanned, outcome) in ready.into_iter().zip(outcomes) {
-                                match outcome {
-                                    Ok(()) => self.confirm(&scanned),
-                                    Err(reason) => self.not_redriven(
-                                        &scanned,
-                                        NotRedrivenReason::Failed,
-                                        reason,
-                                    ),
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            for scanned in &ready {
-                                self.not_redriven(
-                                    scanned,
-                                    NotRedrivenReason::Failed,
-                                    e.to_string(),
-                                );
-                            }
+                if ready.is_empty() {
+                    return Vec::new();
+                }
+                for _ in 0..ready.len() {
+                    self.limiter.acquire().await;
+                }
+                let outcomes = match self.backend.put_events(&envelopes).await {
+                    Ok(outcomes) => outcomes,
+                    Err(e) => ready
+                        .iter()
+                        .map(|_| Err(EntryError::permanent(e.to_string())))
+                        .collect(),
+                };
+                let mut delivered = Vec::new();
+                for (scanned, outcome) in ready.iter().zip(outcomes) {
+                    match outcome {
+                        Ok(()) => delivered.push(self.confirm(scanned)),
+                        Err(error) => {
+                            self.not_redriven(scanned, NotRedrivenReason::Failed, error.message);
                         }
                     }
                 }
+                delivered
             }
         }
-        self.flush_pending().await;
-        Ok(())
     }
 
     /// Record a confirmed delivery: from here on the message must be deleted, even if the run
     /// is stopped.
-    fn confirm(&self, scanned: &Scanned) {
+    fn confirm(&self, scanned: &Scanned) -> Delivered {
         let message_id = scanned.message.message_id.clone();
         self.finished.borrow_mut().insert(message_id.clone());
-        if let Some(receipt) = self.held.receipt(&message_id) {
-            self.pending_delete.borrow_mut().push(Delivered {
-                message_id,
-                receipt,
-                event_id: scanned.record.summary.event_id.clone(),
-                order_id: scanned.record.summary.order_id.clone(),
-            });
-        }
+        let delivered = Delivered {
+            receipt: self
+                .held
+                .receipt(&message_id)
+                .unwrap_or_else(|| scanned.message.receipt_handle.clone()),
+            message_id: message_id.clone(),
+            event_id: scanned.record.summary.event_id.clone(),
+            order_id: scanned.record.summary.order_id.clone(),
+        };
+        self.undeleted
+            .borrow_mut()
+            .insert(message_id, delivered.clone());
+        delivered
     }
 
     /// Delete every confirmed-delivered message not yet deleted.
-    async fn flush_pending(&self) {
-        let pending = std::mem::take(&mut *self.pending_delete.borrow_mut());
-        for batch in pending.chunks(10) {
-            let receipts: Vec<String> = batch.iter().map(|d| d.receipt.clone()).collect();
-            let outcomes = match self.backend.delete(&self.queue, &receipts).await {
-                Ok(outcomes) => outcomes,
-                Err(e) => receipts.iter().map(|_| Err(e.to_string())).collect(),
-            };
-            for (delivered, outcome) in batch.iter().zip(outcomes) {
-                let (outcome, error) = match outcome {
-                    Ok(()) => {
-                        self.held.forget(&delivered.message_id);
-                        self.report.borrow_mut().redriven += 1;
-                        (MessageOutcome::Redriven, None)
-                    }
-                    Err(reason) => {
-                        let reason = format!(
-                            "delivered, but the delete failed ({reason}); the next run delivers it again and idempotency absorbs it"
-                        );
-                        let mut report = self.report.borrow_mut();
-                        report.delivered_not_deleted += 1;
-                        report.not_redriven.push(NotRedriven {
-                            message_id: delivered.message_id.clone(),
-                            order_id: delivered.order_id.clone(),
-                            outcome: NotRedrivenReason::DeliveredNotDeleted,
-                            reason: reason.clone(),
-                        });
-                        (MessageOutcome::DeliveredNotDeleted, Some(reason))
-                    }
-                };
-                let _ = self.journal.borrow_mut().write(&JournalRecord::Message {
-                    message_id: &delivered.message_id,
-                    event_id: delivered.event_id.as_deref(),
-                    order_id: delivered.order_id.as_deref(),
-                    outcome,
-                    error: error.as_deref(),
+    async fn delete_undeleted(&self) {
+        let left: Vec<Delivered> = self.undeleted.borrow().values().cloned().collect();
+        futures::stream::iter(left.chunks(10))
+            .for_each_concurrent(usize::from(self.args.scan.concurrency.max(1)), |batch| {
+                self.delete(batch.to_vec())
+            })
+            .await;
+    }
+
+    /// Delete delivered messages from the DLQ. Their journal lines say `delivered` on disk
+    /// before the delete is sent, so that a kill loses no trace of a deleted message; the
+    /// lines of the outcome follow.
+    async fn delete(&self, batch: Vec<Delivered>) {
+        {
+            let mut journal = self.journal.borrow_mut();
+            for d in &batch {
+                let _ = journal.write(&JournalRecord::Message {
+                    message_id: &d.message_id,
+                    event_id: d.event_id.as_deref(),
+                    order_id: d.order_id.as_deref(),
+                    outcome: MessageOutcome::Delivered,
+                    error: None,
                 });
             }
+            let _ = journal.flush();
+        }
+        let receipts: Vec<String> = batch.iter().map(|d| d.receipt.clone()).collect();
+        let outcomes = match self.backend.delete(&self.queue, &receipts).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => receipts
+                .iter()
+                .map(|_| Err(EntryError::permanent(e.to_string())))
+                .collect(),
+        };
+        let mut journal = self.journal.borrow_mut();
+        let mut report = self.report.borrow_mut();
+        for (delivered, outcome) in batch.iter().zip(outcomes) {
+            if self
+                .undeleted
+                .borrow_mut()
+                .remove(&delivered.message_id)
+                .is_none()
+            {
+                // Another delete of the same message (after an interruption) already counted it.
+                continue;
+            }
+            let (outcome, error) = match outcome {
+                Ok(()) => {
+                    self.held.forget(&delivered.message_id);
+                    report.redriven += 1;
+                    (MessageOutcome::Redriven, None)
+                }
+                Err(error) => {
+                    let reason = format!(
+                        "delivered, but the delete failed ({error}); the next run delivers it again and idempotency absorbs it"
+                    );
+                    report.delivered_not_deleted += 1;
+                    report.not_redriven.push(NotRedriven {
+                        message_id: delivered.message_id.clone(),
+                        order_id: delivered.order_id.clone(),
+                        outcome: NotRedrivenReason::DeliveredNotDeleted,
+                        reason: reason.clone(),
+                    });
+                    (MessageOutcome::DeliveredNotDeleted, Some(reason))
+                }
+            };
+            let _ = journal.write(&JournalRecord::Message {
+                message_id: &delivered.message_id,
+                event_id: delivered.event_id.as_deref(),
+                order_id: delivered.order_id.as_deref(),
+                outcome,
+                error: error.as_deref(),
+            });
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::report::Report;
 use crate::report::trace::{
     Attempt, AttemptOutcome, EventNode, Invocation, InvocationOutcome, Stuck, TraceReport,
 };
-use crate::scan::{self, Held};
+use crate::scan::{self, Held, Reading};
 
 #[derive(Default)]
 struct EventFacts {
@@ -179,10 +179,16 @@ async fn scan_dlqs(
             .iter()
             .filter_map(|c| c.dlq.clone().map(|q| (c.target.clone(), q)))
             .map(|(target, queue)| async move {
+                // A trace only looks: as many messages as the queue held are enough.
                 let held = Held::default();
+                let reading = Reading {
+                    stop_at_start_count: true,
+                    interaction: None,
+                };
                 let result =
-                    scan::read(backend, &queue, &Filters::default(), &args.scan, &held).await;
-                scan::release(backend, &queue, &held).await;
+                    scan::read(backend, &queue, &Filters::default(), &args.scan, &held, reading)
+                        .await;
+                scan::release(backend, &queue, &held, args.scan.concurrency).await;
                 (target, queue, result)
             }),
     )

@@ -6,7 +6,9 @@ use aws_sdk_lambda::types::InvocationType;
 
 use super::AwsBackend;
 use super::errors::classify;
-use crate::backend::{BackendError, EntryOutcome};
+use ecomm_ports::error_codes::CodeClass;
+
+use crate::backend::{BackendError, EntryError, EntryOutcome};
 
 impl AwsBackend {
     pub(super) async fn invoke_event(
@@ -64,12 +66,20 @@ impl AwsBackend {
         Ok((0..envelopes.len())
             .map(|i| match results.get(i) {
                 Some(entry) if entry.error_code().is_none() && entry.event_id().is_some() => Ok(()),
-                Some(entry) => Err(format!(
-                    "{}: {}",
-                    entry.error_code().unwrap_or("Unknown"),
-                    entry.error_message().unwrap_or_default()
+                Some(entry) => {
+                    // An entry failed inside a 200 answer was not put: `InternalFailure` and
+                    // `ThrottlingException` say that putting it again may succeed.
+                    let code = entry.error_code().unwrap_or("Unknown");
+                    let class = CodeClass::of(code);
+                    Err(EntryError {
+                        message: format!("{code}: {}", entry.error_message().unwrap_or_default()),
+                        retryable: class.is_transient(),
+                        throttled: class == CodeClass::Throttling,
+                    })
+                }
+                None => Err(EntryError::permanent(
+                    "PutEvents returned no result for this entry",
                 )),
-                None => Err("PutEvents returned no result for this entry".to_owned()),
             })
             .collect())
     }

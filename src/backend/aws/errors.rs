@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use ecomm_ports::error_codes::CodeClass;
 
@@ -63,10 +64,9 @@ fn unreachable<E, R>(err: &SdkError<E, R>) -> bool {
 }
 
 /// Map an SDK error to what the user can act on.
-pub(super) fn classify<E, R>(context: &str, err: &SdkError<E, R>) -> BackendError
+pub(super) fn classify<E>(context: &str, err: &SdkError<E, HttpResponse>) -> BackendError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug + 'static,
 {
     let detail = format!("{context}: {}", describe(err));
     let code = err
@@ -77,6 +77,20 @@ where
         CodeClass::AccessDenied => BackendError::AccessDenied(detail),
         CodeClass::Credentials => BackendError::Credentials(detail),
         CodeClass::Throttling => BackendError::Throttled(detail),
-        CodeClass::Server | CodeClass::Other => BackendError::Other(detail),
+        CodeClass::Server => BackendError::Unavailable(detail),
+        CodeClass::Other if lost_on_the_way(err) => BackendError::Unavailable(detail),
+        CodeClass::Other => BackendError::Other(detail),
+    }
+}
+
+/// Whether the answer was a 5xx of any code, or never arrived whole: the request may have
+/// taken effect or not, and sending it again is safe for every call this CLI makes.
+fn lost_on_the_way<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::ServiceError(service) => service.raw().status().is_server_error(),
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        _ => false,
     }
 }

@@ -15,7 +15,7 @@ impl AwsBackend {
             return insights(&self.logs, request).await;
         }
         // In parallel, but within the account's FilterLogEvents rate.
-        let results: Vec<Result<Vec<LogLine>, String>> =
+        let results: Vec<Result<Vec<LogLine>, BackendError>> =
             futures::stream::iter(request.groups.iter())
                 .map(|group| filter_group(&self.logs, group, request))
                 .buffered(5)
@@ -25,7 +25,10 @@ impl AwsBackend {
         for result in results {
             match result {
                 Ok(lines) => search.lines.extend(lines),
-                Err(problem) => search.problems.push(problem),
+                // Throttling and server errors are the caller's to retry: the whole search
+                // again, rather than an answer missing a group for a passing reason.
+                Err(error) if error.is_transient() => return Err(error),
+                Err(problem) => search.problems.push(problem.to_string()),
             }
         }
         search.lines.sort_by_key(|l| l.timestamp);
@@ -39,7 +42,7 @@ async fn filter_group(
     logs: &aws_sdk_cloudwatchlogs::Client,
     group: &str,
     request: &LogRequest<'_>,
-) -> Result<Vec<LogLine>, String> {
+) -> Result<Vec<LogLine>, BackendError> {
     let mut pages = logs
         .filter_log_events()
         .log_group_name(group)
@@ -53,9 +56,9 @@ async fn filter_group(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| {
             if e.as_service_error().is_some_and(aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsError::is_resource_not_found_exception) {
-                format!("log group {group} does not exist")
+                BackendError::Other(format!("log group {group} does not exist"))
             } else {
-                classify(&format!("while reading {group}"), &e).to_string()
+                classify(&format!("while reading {group}"), &e)
             }
         })?;
         for event in page.events() {

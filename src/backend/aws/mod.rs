@@ -71,21 +71,35 @@ impl AwsBackend {
                     &e,
                 )
             })?;
+        // The SDK retries quickly and paces itself after throttling (adaptive mode); the
+        // patience of a whole run (backoff, AIMD, --give-up-after) is `backend::patient`'s.
+        let adaptive = || aws_config::retry::RetryConfig::adaptive().with_max_attempts(3);
         let backend = Self {
-            sqs: aws_sdk_sqs::Client::new(&config),
-            events: aws_sdk_eventbridge::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(&config)
+                    .retry_config(adaptive())
+                    .build(),
+            ),
+            events: aws_sdk_eventbridge::Client::from_conf(
+                aws_sdk_eventbridge::config::Builder::from(&config)
+                    .retry_config(adaptive())
+                    .build(),
+            ),
+            lambda: aws_sdk_lambda::Client::from_conf(
+                aws_sdk_lambda::config::Builder::from(&config)
+                    .retry_config(adaptive())
+                    .build(),
+            ),
             // The oldest message's age is a nicety of `dlq ls`: one try, no retries.
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
                 aws_sdk_cloudwatch::config::Builder::from(&config)
                     .retry_config(aws_config::retry::RetryConfig::disabled())
                     .build(),
             ),
-            // FilterLogEvents allows 5–25 calls per second per account: back off and retry
-            // throttling patiently rather than failing the trace.
+            // FilterLogEvents allows as few as 5 calls per second per account.
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(
                 aws_sdk_cloudwatchlogs::config::Builder::from(&config)
-                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(10))
+                    .retry_config(adaptive())
                     .build(),
             ),
             bus: bus.to_owned(),

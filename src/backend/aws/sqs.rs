@@ -16,21 +16,21 @@ use aws_sdk_sqs::types::{
 };
 use chrono::{DateTime, Utc};
 use ecomm_events::{AttributeValue, MessageAttributes};
+use ecomm_ports::error_codes::CodeClass;
 
 use super::AwsBackend;
 use super::errors::classify;
-use crate::backend::{BackendError, EntryOutcome, Message, QueueRef, QueueStats};
+use crate::backend::{BackendError, EntryError, EntryOutcome, Message, QueueRef, QueueStats};
 
 /// `QueueNotFound` when the SDK's typed error says the queue does not exist, else classified.
-fn queue_error<E, R>(
+fn queue_error<E>(
     context: &str,
     queue: &str,
-    err: &SdkError<E, R>,
+    err: &SdkError<E, aws_sdk_sqs::config::http::HttpResponse>,
     does_not_exist: impl Fn(&E) -> bool,
 ) -> BackendError
 where
     E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     if err.as_service_error().is_some_and(does_not_exist) {
         BackendError::QueueNotFound(queue.to_owned())
@@ -319,19 +319,25 @@ fn attributes(raw: Option<&HashMap<String, MessageAttributeValue>>) -> MessageAt
 }
 
 /// One outcome per entry, in request order, from a batch call's `Successful` and `Failed` lists;
-/// an entry in neither is a failure, never assumed done.
+/// an entry in neither is a failure, never assumed done. An entry failed with
+/// `SenderFault: false` is the service's fault: sending it again may succeed.
 fn per_entry<'a>(
     len: usize,
     ok: impl Iterator<Item = &'a str>,
     failed: &[aws_sdk_sqs::types::BatchResultErrorEntry],
 ) -> Vec<EntryOutcome> {
     let ok: Vec<&str> = ok.collect();
-    let failed: HashMap<&str, String> = failed
+    let failed: HashMap<&str, EntryError> = failed
         .iter()
         .map(|f| {
+            let code = f.code();
             (
                 f.id(),
-                format!("{}: {}", f.code(), f.message().unwrap_or_default()),
+                EntryError {
+                    message: format!("{code}: {}", f.message().unwrap_or_default()),
+                    retryable: !f.sender_fault(),
+                    throttled: CodeClass::of(code) == CodeClass::Throttling,
+                },
             )
         })
         .collect();
@@ -343,7 +349,12 @@ fn per_entry<'a>(
             } else if ok.contains(&id.as_str()) {
                 Ok(())
             } else {
-                Err("no result returned for this entry".to_owned())
+                // Nothing is known of this entry: sending it again is the way to find out.
+                Err(EntryError {
+                    message: "no result returned for this entry".to_owned(),
+                    retryable: true,
+                    throttled: false,
+                })
             }
         })
         .collect()
