@@ -283,10 +283,7 @@ impl Readers<'_> {
         {
             return true;
         }
-        if self
-            .enough
-            .is_some_and(|enough| scan.seen as u64 >= enough)
-        {
+        if self.enough.is_some_and(|enough| scan.seen as u64 >= enough) {
             scan.stopped_at_count = true;
             return true;
         }

@@ -9,8 +9,8 @@ use ecomm_local::{LocalError, LocalStack, StackOptions, names};
 use ecomm_ports::IdGenerator as _;
 
 use super::{
-    Backend, BackendError, Consumer, EntryError, EntryOutcome, LogLine, LogRequest, LogSearch, Message,
-    QueueRef, QueueStats,
+    Backend, BackendError, Consumer, EntryError, EntryOutcome, LogLine, LogRequest, LogSearch,
+    Message, QueueRef, QueueStats,
 };
 
 /// The local stack as a backend.

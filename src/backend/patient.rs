@@ -129,8 +129,11 @@ impl Pace {
         let window = self.window.get();
         if window.is_finite() {
             let wider = window + 1.0 / window;
-            self.window
-                .set(if wider >= OPEN_WINDOW { f64::INFINITY } else { wider });
+            self.window.set(if wider >= OPEN_WINDOW {
+                f64::INFINITY
+            } else {
+                wider
+            });
             self.widened.notify_waiters();
         }
         if self.backing_off.get() == 0 {
@@ -362,8 +365,10 @@ impl Backend for Patient<'_> {
         queue: &QueueRef,
         receipts: &[String],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
-        self.batch(receipts, async |r: &[String]| self.inner.delete(queue, r).await)
-            .await
+        self.batch(receipts, async |r: &[String]| {
+            self.inner.delete(queue, r).await
+        })
+        .await
     }
 
     async fn change_visibility(
@@ -427,5 +432,339 @@ impl Backend for Patient<'_> {
             String::new()
         };
         Some(format!("backing off{pace}: {first_line}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+
+    /// What the fake answers to one call.
+    #[derive(Debug, Clone)]
+    enum Answer {
+        /// The whole call fails with this error.
+        Fail(BackendError),
+        /// The call succeeds; these entries (by position in the call) fail, the rest succeed.
+        Entries(Vec<(usize, EntryError)>),
+    }
+
+    /// A backend that answers on a script, and records what each call sent.
+    #[derive(Default)]
+    struct Scripted {
+        script: RefCell<VecDeque<Answer>>,
+        /// Once the script is over, throttle every call (else succeed).
+        then_throttle: bool,
+        /// What each batch call sent.
+        sent: RefCell<Vec<Vec<String>>>,
+        in_flight: Cell<usize>,
+        most_in_flight: Cell<usize>,
+    }
+
+    fn throttled() -> BackendError {
+        BackendError::Throttled("ThrottlingException: Rate exceeded".to_owned())
+    }
+
+    fn entry(message: &str, retryable: bool, throttled: bool) -> EntryError {
+        EntryError {
+            message: message.to_owned(),
+            retryable,
+            throttled,
+        }
+    }
+
+    impl Scripted {
+        fn with(script: impl IntoIterator<Item = Answer>) -> Self {
+            Self {
+                script: RefCell::new(script.into_iter().collect()),
+                ..Self::default()
+            }
+        }
+
+        fn next(&self) -> Answer {
+            self.script.borrow_mut().pop_front().unwrap_or_else(|| {
+                if self.then_throttle {
+                    Answer::Fail(throttled())
+                } else {
+                    Answer::Entries(Vec::new())
+                }
+            })
+        }
+
+        async fn answer(&self, items: &[String]) -> Result<Vec<EntryOutcome>, BackendError> {
+            self.sent.borrow_mut().push(items.to_vec());
+            self.in_flight.set(self.in_flight.get() + 1);
+            self.most_in_flight
+                .set(self.most_in_flight.get().max(self.in_flight.get()));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.in_flight.set(self.in_flight.get() - 1);
+            match self.next() {
+                Answer::Fail(error) => Err(error),
+                Answer::Entries(failed) => Ok((0..items.len())
+                    .map(|i| {
+                        failed
+                            .iter()
+                            .find(|(at, _)| *at == i)
+                            .map_or(Ok(()), |(_, e)| Err(e.clone()))
+                    })
+                    .collect()),
+            }
+        }
+    }
+
+    fn queue() -> QueueRef {
+        QueueRef {
+            name: "q".to_owned(),
+            arn: "arn:aws:sqs:us-east-1:123456789012:q".to_owned(),
+            url: "q".to_owned(),
+        }
+    }
+
+    #[async_trait(?Send)]
+    impl Backend for Scripted {
+        fn banner(&self) -> String {
+            "scripted".to_owned()
+        }
+        async fn consumers(&self) -> Result<Vec<Consumer>, BackendError> {
+            unreachable!("these tests do not discover")
+        }
+        async fn queue_stats(&self, _queue: &QueueRef) -> Result<QueueStats, BackendError> {
+            self.answer(&[]).await.map(|_| QueueStats {
+                visible: 1,
+                in_flight: 0,
+                oldest_sent: None,
+            })
+        }
+        async fn receive(
+            &self,
+            _queue: &QueueRef,
+            _max: u8,
+            _visibility_s: u32,
+            _wait_s: u8,
+        ) -> Result<Vec<Message>, BackendError> {
+            self.answer(&[]).await.map(|_| Vec::new())
+        }
+        async fn delete(
+            &self,
+            _queue: &QueueRef,
+            receipts: &[String],
+        ) -> Result<Vec<EntryOutcome>, BackendError> {
+            self.answer(receipts).await
+        }
+        async fn change_visibility(
+            &self,
+            _queue: &QueueRef,
+            receipts: &[String],
+            _seconds: u32,
+        ) -> Result<Vec<EntryOutcome>, BackendError> {
+            self.answer(receipts).await
+        }
+        async fn purge(&self, _queue: &QueueRef) -> Result<(), BackendError> {
+            unreachable!("these tests do not purge")
+        }
+        async fn invoke_async(&self, _function: &str, _payload: &str) -> Result<(), BackendError> {
+            self.answer(&[]).await.map(drop)
+        }
+        async fn put_events(
+            &self,
+            envelopes: &[serde_json::Value],
+        ) -> Result<Vec<EntryOutcome>, BackendError> {
+            let ids: Vec<String> = envelopes.iter().map(|e| e["id"].to_string()).collect();
+            self.answer(&ids).await
+        }
+        async fn search_logs(&self, _request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
+            unreachable!("these tests do not search logs")
+        }
+    }
+
+    fn receipts(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("r{i}")).collect()
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn throttling_and_server_errors_are_waited_out_and_the_call_succeeds() {
+        let fake = Scripted::with([
+            Answer::Fail(throttled()),
+            Answer::Fail(BackendError::Unavailable("InternalError: 500".to_owned())),
+            Answer::Fail(throttled()),
+        ]);
+        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(60)));
+        let queue = queue();
+        let call = patient.queue_stats(&queue);
+        futures::pin_mut!(call);
+        // While it backs off, the weather says so (for the progress bar).
+        tokio::select! {
+            _ = &mut call => panic!("three failures take longer than 30 ms"),
+            () = tokio::time::sleep(Duration::from_millis(30)) => {}
+        }
+        let weather = patient.weather().expect("backing off");
+        assert!(
+            weather.starts_with("backing off, 1 call(s) at a time: throttled by AWS"),
+            "{weather}"
+        );
+        let stats = call.await.unwrap();
+        assert_eq!(stats.visible, 1);
+        assert_eq!(
+            fake.sent.borrow().len(),
+            4,
+            "three failures, then the answer"
+        );
+        assert_eq!(
+            patient.weather(),
+            None,
+            "fair weather once a call succeeded"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn errors_that_a_retry_cannot_fix_fail_at_once() {
+        let fake = Scripted::with([Answer::Fail(BackendError::AccessDenied(
+            "AccessDenied".to_owned(),
+        ))]);
+        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(60)));
+        let error = patient.queue_stats(&queue()).await.unwrap_err();
+        assert!(matches!(error, BackendError::AccessDenied(_)), "{error}");
+        assert_eq!(fake.sent.borrow().len(), 1);
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn retryable_entries_are_sent_again_alone_and_permanent_ones_fail_with_their_code() {
+        let fake = Scripted::with([
+            Answer::Entries(vec![
+                (1, entry("InternalError: try again", true, false)),
+                (2, entry("ReceiptHandleIsInvalid: gone", false, false)),
+                (3, entry("ThrottlingException: slow down", true, true)),
+            ]),
+            // The second send holds r1 and r3; r3 is throttled again.
+            Answer::Entries(vec![(
+                1,
+                entry("ThrottlingException: slow down", true, true),
+            )]),
+        ]);
+        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(60)));
+        let outcomes = patient.delete(&queue(), &receipts(4)).await.unwrap();
+        assert_eq!(
+            *fake.sent.borrow(),
+            [
+                receipts(4),
+                vec!["r1".into(), "r3".into()],
+                vec!["r3".into()]
+            ]
+        );
+        assert!(outcomes[0].is_ok() && outcomes[1].is_ok() && outcomes[3].is_ok());
+        assert_eq!(
+            outcomes[2].as_ref().unwrap_err().message,
+            "ReceiptHandleIsInvalid: gone"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn an_entry_that_keeps_failing_on_the_services_side_fails_after_the_bounded_attempts() {
+        let failing = || Answer::Entries(vec![(0, entry("InternalFailure: boom", true, false))]);
+        let fake = Scripted::with(std::iter::repeat_with(failing).take(20));
+        let patience = Patience::new(Duration::from_secs(600));
+        let patient = Patient::new(&fake, patience);
+        let outcomes = patient
+            .put_events(&[serde_json::json!({"id": "e0"})])
+            .await
+            .unwrap();
+        assert_eq!(
+            fake.sent.borrow().len(),
+            patience.entry_attempts as usize,
+            "sent exactly entry_attempts times"
+        );
+        let error = outcomes[0].as_ref().unwrap_err();
+        assert_eq!(error.message, "InternalFailure: boom");
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_whole_call_that_fails_after_some_entries_succeeded_keeps_their_outcomes() {
+        let fake = Scripted::with([
+            Answer::Entries(vec![(1, entry("InternalError: again", true, false))]),
+            Answer::Fail(BackendError::Other("QueueDoesNotExist".to_owned())),
+        ]);
+        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(60)));
+        let outcomes = patient.delete(&queue(), &receipts(2)).await.unwrap();
+        assert!(outcomes[0].is_ok(), "r0 was deleted by the first call");
+        assert_eq!(
+            outcomes[1].as_ref().unwrap_err().message,
+            "QueueDoesNotExist"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn without_progress_for_give_up_after_every_call_gives_up_and_says_why() {
+        let fake = Scripted {
+            then_throttle: true,
+            ..Scripted::default()
+        };
+        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(30)));
+        let started = Instant::now();
+        let error = patient.queue_stats(&queue()).await.unwrap_err();
+        let waited = Instant::now() - started;
+        assert!(
+            (Duration::from_secs(30)..Duration::from_secs(31)).contains(&waited),
+            "gave up on schedule: {waited:?}"
+        );
+        let BackendError::GaveUp { last, .. } = &error else {
+            panic!("{error}")
+        };
+        assert_eq!(last, &throttled().to_string());
+        assert!(
+            error
+                .to_string()
+                .starts_with("gave up after 30s without progress: throttled by AWS"),
+            "{error}"
+        );
+        let sent = fake.sent.borrow().len();
+        assert!(patient.receive(&queue(), 10, 30, 0).await.is_err());
+        assert_eq!(
+            fake.sent.borrow().len(),
+            sent,
+            "later calls give up at once"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn entries_throttled_until_patience_runs_out_fail_with_the_reason() {
+        let throttled_entry = || {
+            Answer::Entries(vec![(
+                0,
+                entry("ThrottlingException: slow down", true, true),
+            )])
+        };
+        let fake = Scripted::with(std::iter::repeat_with(throttled_entry).take(10_000));
+        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(20)));
+        let outcomes = patient.delete(&queue(), &receipts(1)).await.unwrap();
+        let error = outcomes[0].as_ref().unwrap_err();
+        assert!(error.message.starts_with("gave up after 20s"), "{error}");
+        assert!(
+            fake.sent.borrow().len() > patient.patience.entry_attempts as usize,
+            "throttled entries are not bounded by the attempt count"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn throttling_narrows_how_many_calls_run_at_once_and_success_widens_it_again() {
+        let fake = Scripted::with(std::iter::repeat_with(|| Answer::Fail(throttled())).take(16));
+        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(600)));
+        let calls = (0..16).map(|_| patient.invoke_async("f", "{}"));
+        let answers = futures::future::join_all(calls).await;
+        assert!(answers.iter().all(Result::is_ok));
+        assert_eq!(fake.most_in_flight.get(), 16, "all at once in fair weather");
+        let window = patient.pace.window.get();
+        assert!(window < 16.0, "throttling narrowed the window: {window}");
+
+        // Under the narrowed window, calls queue rather than pile onto the service.
+        fake.most_in_flight.set(0);
+        let calls = (0..16).map(|_| patient.invoke_async("f", "{}"));
+        futures::future::join_all(calls).await;
+        assert!(
+            fake.most_in_flight.get() <= window.ceil() as usize + 1,
+            "at most the window at once: {} > {window}",
+            fake.most_in_flight.get()
+        );
+        assert!(patient.pace.window.get() > window, "successes widen it");
     }
 }

@@ -220,12 +220,9 @@ impl Run<'_> {
                 self.done.set(true);
                 break;
             }
-            let receive = self.backend.receive(
-                &self.queue,
-                10,
-                self.args.scan.visibility_timeout,
-                wait,
-            );
+            let receive =
+                self.backend
+                    .receive(&self.queue, 10, self.args.scan.visibility_timeout, wait);
             let batch = match deleting.take() {
                 Some(batch) => futures::join!(self.delete(batch), receive).1,
                 None => receive.await,

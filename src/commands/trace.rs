@@ -185,9 +185,15 @@ async fn scan_dlqs(
                     stop_at_start_count: true,
                     interaction: None,
                 };
-                let result =
-                    scan::read(backend, &queue, &Filters::default(), &args.scan, &held, reading)
-                        .await;
+                let result = scan::read(
+                    backend,
+                    &queue,
+                    &Filters::default(),
+                    &args.scan,
+                    &held,
+                    reading,
+                )
+                .await;
                 scan::release(backend, &queue, &held, args.scan.concurrency).await;
                 (target, queue, result)
             }),
