@@ -311,6 +311,12 @@ pub(crate) trait Backend {
         Ok(())
     }
 
+    /// How many receives failed in a way that may have taken effect (a 5xx, a lost answer): the
+    /// messages they handed out stay hidden, held by nobody, for the visibility timeout.
+    fn lost_receives(&self) -> usize {
+        0
+    }
+
     /// What the calls meet right now when they are backing off (throttling, server errors),
     /// for a progress bar to say; `None` in fair weather.
     fn weather(&self) -> Option<String> {

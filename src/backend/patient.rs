@@ -170,6 +170,7 @@ pub(crate) struct Patient<'a> {
     inner: &'a dyn Backend,
     patience: Patience,
     pace: Pace,
+    lost_receives: Cell<usize>,
 }
 
 impl<'a> Patient<'a> {
@@ -179,6 +180,7 @@ impl<'a> Patient<'a> {
             inner,
             patience,
             pace: Pace::new(),
+            lost_receives: Cell::new(0),
         }
     }
 
@@ -356,8 +358,15 @@ impl Backend for Patient<'_> {
         visibility_s: u32,
         wait_s: u8,
     ) -> Result<Vec<Message>, BackendError> {
-        self.call(async || self.inner.receive(queue, max, visibility_s, wait_s).await)
-            .await
+        self.call(async || {
+            let answer = self.inner.receive(queue, max, visibility_s, wait_s).await;
+            // Throttling is refused before anything happens; a 5xx or a lost answer may not be.
+            if matches!(answer, Err(BackendError::Unavailable(_))) {
+                self.lost_receives.set(self.lost_receives.get() + 1);
+            }
+            answer
+        })
+        .await
     }
 
     async fn delete(
@@ -413,6 +422,10 @@ impl Backend for Patient<'_> {
 
     async fn settle(&self) -> Result<(), BackendError> {
         self.inner.settle().await
+    }
+
+    fn lost_receives(&self) -> usize {
+        self.lost_receives.get()
     }
 
     fn weather(&self) -> Option<String> {
@@ -589,7 +602,7 @@ mod tests {
             Answer::Fail(BackendError::Unavailable("InternalError: 500".to_owned())),
             Answer::Fail(throttled()),
         ]);
-        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(60)));
+        let patient = Patient::new(&fake, Patience::new(Duration::from_mins(1)));
         let queue = queue();
         let call = patient.queue_stats(&queue);
         futures::pin_mut!(call);
@@ -622,7 +635,7 @@ mod tests {
         let fake = Scripted::with([Answer::Fail(BackendError::AccessDenied(
             "AccessDenied".to_owned(),
         ))]);
-        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(60)));
+        let patient = Patient::new(&fake, Patience::new(Duration::from_mins(1)));
         let error = patient.queue_stats(&queue()).await.unwrap_err();
         assert!(matches!(error, BackendError::AccessDenied(_)), "{error}");
         assert_eq!(fake.sent.borrow().len(), 1);
@@ -642,7 +655,7 @@ mod tests {
                 entry("ThrottlingException: slow down", true, true),
             )]),
         ]);
-        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(60)));
+        let patient = Patient::new(&fake, Patience::new(Duration::from_mins(1)));
         let outcomes = patient.delete(&queue(), &receipts(4)).await.unwrap();
         assert_eq!(
             *fake.sent.borrow(),
@@ -663,7 +676,7 @@ mod tests {
     async fn an_entry_that_keeps_failing_on_the_services_side_fails_after_the_bounded_attempts() {
         let failing = || Answer::Entries(vec![(0, entry("InternalFailure: boom", true, false))]);
         let fake = Scripted::with(std::iter::repeat_with(failing).take(20));
-        let patience = Patience::new(Duration::from_secs(600));
+        let patience = Patience::new(Duration::from_mins(10));
         let patient = Patient::new(&fake, patience);
         let outcomes = patient
             .put_events(&[serde_json::json!({"id": "e0"})])
@@ -684,7 +697,7 @@ mod tests {
             Answer::Entries(vec![(1, entry("InternalError: again", true, false))]),
             Answer::Fail(BackendError::Other("QueueDoesNotExist".to_owned())),
         ]);
-        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(60)));
+        let patient = Patient::new(&fake, Patience::new(Duration::from_mins(1)));
         let outcomes = patient.delete(&queue(), &receipts(2)).await.unwrap();
         assert!(outcomes[0].is_ok(), "r0 was deleted by the first call");
         assert_eq!(
@@ -748,7 +761,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn throttling_narrows_how_many_calls_run_at_once_and_success_widens_it_again() {
         let fake = Scripted::with(std::iter::repeat_with(|| Answer::Fail(throttled())).take(16));
-        let patient = Patient::new(&fake, Patience::new(Duration::from_secs(600)));
+        let patient = Patient::new(&fake, Patience::new(Duration::from_mins(10)));
         let calls = (0..16).map(|_| patient.invoke_async("f", "{}"));
         let answers = futures::future::join_all(calls).await;
         assert!(answers.iter().all(Result::is_ok));
@@ -761,7 +774,7 @@ mod tests {
         let calls = (0..16).map(|_| patient.invoke_async("f", "{}"));
         futures::future::join_all(calls).await;
         assert!(
-            fake.most_in_flight.get() <= window.ceil() as usize + 1,
+            f64::from(u32::try_from(fake.most_in_flight.get()).unwrap()) <= window.ceil() + 1.0,
             "at most the window at once: {} > {window}",
             fake.most_in_flight.get()
         );

@@ -136,11 +136,9 @@ pub(crate) async fn run(
         report: RefCell::new(report),
         progress: interaction.progress(depth.visible, "redriving"),
     };
-    let workers =
-        futures::future::try_join_all((0..args.scan.concurrency.max(1)).map(|_| run.worker()));
     let status = || run.status();
-    let watched = scan::with_weather(backend, run.progress.as_ref(), &status, workers);
-    let result = scan::until_interrupted(async { watched.await.map(drop) }).await;
+    let watched = scan::with_weather(backend, run.progress.as_ref(), &status, run.passes());
+    let result = scan::until_interrupted(watched).await;
     let interrupted = matches!(&result, Err(e) if e.is::<scan::Interrupted>());
     // Whatever happened, first finish deleting what was confirmed delivered, then let the
     // consumer's local run settle, then make everything else visible again.
@@ -206,6 +204,45 @@ impl Run<'_> {
             return true;
         }
         false
+    }
+
+    /// Every worker until the queue is drained. When a receive's answer was lost on the way
+    /// (a 5xx or a dropped connection after SQS handed out the messages), those messages are
+    /// hidden for the visibility timeout with nobody holding them: wait for them to come back,
+    /// at most that long, and drain again, so that one run finishes the job.
+    async fn passes(&self) -> anyhow::Result<()> {
+        let workers = || {
+            futures::future::try_join_all(
+                (0..self.args.scan.concurrency.max(1)).map(|_| self.worker()),
+            )
+        };
+        workers().await?;
+        let deadline =
+            Instant::now() + Duration::from_secs(self.args.scan.visibility_timeout.into());
+        while self.backend.lost_receives() > 0
+            && self.report.borrow().incomplete.is_none()
+            && !self.max_reached()
+        {
+            let stats = self.backend.queue_stats(&self.queue).await?;
+            let hidden = stats.in_flight.saturating_sub(self.held.len() as u64);
+            if stats.visible == 0 && hidden == 0 {
+                break;
+            }
+            if stats.visible == 0 {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                self.progress.status(format!(
+                    "waiting for {hidden} message(s) hidden by a receive whose answer was lost (at most {}s)",
+                    (deadline - Instant::now()).as_secs()
+                ));
+                tokio::time::sleep(Duration::from_secs(2).min(deadline - Instant::now())).await;
+                continue;
+            }
+            self.done.set(false);
+            workers().await?;
+        }
+        Ok(())
     }
 
     /// One pipeline: receive, select, deliver; the delete of each batch overlaps the receive
