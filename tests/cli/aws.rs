@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{
-    Archived, Ecomm, LambdaRecorder, LsRow, Purged, RedriveReport, Shown, Stack, Wiring,
-    dlq_fixture, event_id, garbage, lambda_dlq, order_created, order_created_v1, out_of_stock,
-    unknown_json,
+    Archived, Ecomm, FaultMix, FaultyProxy, LambdaRecorder, LsRow, Purged, RedriveReport, Shown,
+    Stack, Wiring, dlq_fixture, event_id, garbage, lambda_dlq, order_created, order_created_v1,
+    out_of_stock, unknown_json,
 };
 
 fn set<const N: usize>(ids: [&String; N]) -> BTreeSet<String> {
@@ -444,6 +444,60 @@ async fn redrive_via_invoke_delivers_exactly_the_selected_events_to_that_functio
     let journal = stack.journal_outcomes();
     assert_eq!(journal["redriven"], &ord_1_ids | &ord_2_ids, "{journal:?}");
     assert_eq!(journal["skipped"], unknown, "{journal:?}");
+}
+
+#[tokio::test]
+async fn a_redrive_that_meets_throttling_and_partial_batch_failures_still_finishes_in_one_run() {
+    let stack = Stack::deploy_unrouted(&[("notification", Wiring::Both)]).await;
+    let tap = stack.tap().await;
+    let dlq = stack.dlq("notification");
+    let events: Vec<Value> = (0..60)
+        .map(|i| order_created(&format!("ord-{i}"), &format!("corr-{i}")))
+        .collect();
+    for event in &events {
+        dlq.seed_target_failure(event, "THROTTLING").await;
+    }
+    let proxy = FaultyProxy::start(
+        &stack.endpoint,
+        FaultMix {
+            throttle: 4,
+            fail_after: 9,
+            fail_entry: 3,
+        },
+    );
+
+    let report: RedriveReport = stack
+        .ecomm_at(proxy.endpoint())
+        .args("--output json redrive --target notification --via bus --wait 1")
+        .args("--visibility-timeout 5")
+        .code(0)
+        .json();
+
+    let injected = proxy.injected();
+    assert!(
+        injected.throttled > 0 && injected.failed_after > 0 && injected.failed_entries > 0,
+        "every kind of fault struck: {injected:?}"
+    );
+    assert_eq!(
+        (report.redriven, report.failed, report.delivered_not_deleted),
+        (60, 0, 0),
+        "{report:?}"
+    );
+    assert_eq!(report.left_in_queue, Some(0), "{report:?}");
+    assert!(dlq.ids().await.is_empty(), "the DLQ is drained");
+    // Every event is back on the bus; a second copy only where a put took effect and its
+    // answer was a 500 (the one duplicate no client can avoid).
+    let tapped = stack.tapped(&tap).await;
+    let orders: BTreeSet<String> = tapped
+        .iter()
+        .filter_map(|e| e["detail"]["order"]["orderId"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(orders.len(), 60, "{tapped:#?}");
+    let duplicates = tapped.len() - 60;
+    assert!(
+        duplicates as u64 <= injected.ambiguous_puts,
+        "{duplicates} duplicates, {injected:?}"
+    );
 }
 
 #[tokio::test]

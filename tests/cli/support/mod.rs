@@ -1,10 +1,12 @@
 //! What the CLI tests share: the `ecomm` builder and the snapshot macro ([`ecomm`]), the
 //! strict JSON answers ([`answers`]), the local stack of a test ([`local`]), and for the
 //! `--env aws` tests moto ([`moto`]), a bus wired as Terraform would ([`stack`]), DLQ messages
-//! in the three formats ([`fixtures`]) and a recording proxy in front of Lambda ([`recorder`]).
+//! in the three formats ([`fixtures`]), a recording proxy in front of Lambda ([`recorder`]) and a
+//! proxy that injects throttling and partial failures ([`faults`]).
 
 mod answers;
 mod ecomm;
+mod faults;
 mod fixtures;
 mod local;
 mod moto;
@@ -13,6 +15,7 @@ mod stack;
 
 pub(crate) use answers::*;
 pub(crate) use ecomm::{Ecomm, Session, assert_session_snapshot, snapshot_settings};
+pub(crate) use faults::*;
 pub(crate) use fixtures::*;
 pub(crate) use local::*;
 pub(crate) use moto::*;

@@ -7,6 +7,7 @@
 //! thread and runtime (the tests block on the CLI processes they run), forwarding with reqwest.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt as _, Full};
@@ -44,24 +45,16 @@ struct Proxy {
 impl LambdaRecorder {
     /// Listen on a free loopback port, forwarding to moto at `upstream`.
     pub(crate) fn start(upstream: &str) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        listener
-            .set_nonblocking(true)
-            .expect("a non-blocking listener");
-        let endpoint = format!("http://{}", listener.local_addr().expect("a bound address"));
+        let (listener, endpoint) = loopback_listener();
         let log = Arc::new(Mutex::new(Vec::new()));
         let proxy = Arc::new(Proxy {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
             log: Arc::clone(&log),
         });
-        // The proxy lives as long as the test process: its thread ends with it.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the proxy");
-            runtime.block_on(serve(listener, proxy));
+        spawn_server(listener, move |request| {
+            let proxy = Arc::clone(&proxy);
+            async move { proxy.handle(request).await }
         });
         Self { endpoint, log }
     }
@@ -85,23 +78,48 @@ impl LambdaRecorder {
     }
 }
 
-async fn serve(listener: std::net::TcpListener, proxy: Arc<Proxy>) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let proxy = Arc::clone(&proxy);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let proxy = Arc::clone(&proxy);
-                async move { Ok::<_, Infallible>(proxy.handle(request).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+/// A free loopback port to serve on, and its URL.
+pub(crate) fn loopback_listener() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    let endpoint = format!("http://{}", listener.local_addr().expect("a bound address"));
+    (listener, endpoint)
+}
+
+/// Serve `handle` on `listener`, on a thread and runtime of its own (the tests block on the
+/// CLI processes they run). The server lives as long as the test process.
+pub(crate) fn spawn_server<H, F>(listener: std::net::TcpListener, handle: H)
+where
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let handle = Arc::new(handle);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the proxy");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let handle = Arc::clone(&handle);
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let answer = handle(request);
+                        async move { Ok::<_, Infallible>(answer.await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
         });
-    }
+    });
 }
 
 /// `/2015-03-31/functions/{name}/invocations` → `name`.
@@ -126,14 +144,15 @@ impl Proxy {
             .to_owned();
         if let Some(function) = invoked_function(&parts.method, &path) {
             // Lambda answers 404 for a function that does not exist; ask moto whether it does.
-            let lookup = self
-                .forward(
-                    reqwest::Method::GET,
-                    &format!("/2015-03-31/functions/{function}"),
-                    &parts.headers,
-                    Bytes::new(),
-                )
-                .await;
+            let lookup = forward(
+                &self.client,
+                &self.upstream,
+                reqwest::Method::GET,
+                &format!("/2015-03-31/functions/{function}"),
+                &parts.headers,
+                Bytes::new(),
+            )
+            .await;
             let accepted = lookup.status() == StatusCode::OK;
             self.log
                 .lock()
@@ -168,46 +187,54 @@ impl Proxy {
                 return response;
             }
         }
-        self.forward(parts.method, &path, &parts.headers, body)
-            .await
-    }
-
-    /// Send the request on to moto, and its answer back.
-    async fn forward(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        headers: &hyper::HeaderMap,
-        body: Bytes,
-    ) -> Response<Full<Bytes>> {
-        let mut outgoing = self
-            .client
-            .request(method, format!("{}{path}", self.upstream))
-            .body(body);
-        for (name, value) in headers {
-            if name != hyper::header::HOST && name != hyper::header::CONTENT_LENGTH {
-                outgoing = outgoing.header(name, value);
-            }
-        }
-        let answer = match outgoing.send().await {
-            Ok(answer) => answer,
-            Err(e) => return plain(StatusCode::BAD_GATEWAY, &format!("moto: {e}")),
-        };
-        let status = answer.status();
-        let answer_headers = answer.headers().clone();
-        let bytes = answer.bytes().await.unwrap_or_default();
-        let mut response = Response::new(Full::new(bytes));
-        *response.status_mut() = status;
-        for (name, value) in &answer_headers {
-            if name != hyper::header::CONTENT_LENGTH && name != hyper::header::TRANSFER_ENCODING {
-                response.headers_mut().append(name, value.clone());
-            }
-        }
-        response
+        forward(
+            &self.client,
+            &self.upstream,
+            parts.method,
+            &path,
+            &parts.headers,
+            body,
+        )
+        .await
     }
 }
 
-fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+/// Send a request on to `upstream`, and its answer back.
+pub(crate) async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    method: reqwest::Method,
+    path: &str,
+    headers: &hyper::HeaderMap,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    let mut outgoing = client
+        .request(method, format!("{upstream}{path}"))
+        .body(body);
+    for (name, value) in headers {
+        if name != hyper::header::HOST && name != hyper::header::CONTENT_LENGTH {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let answer = match outgoing.send().await {
+        Ok(answer) => answer,
+        Err(e) => return plain(StatusCode::BAD_GATEWAY, &format!("moto: {e}")),
+    };
+    let status = answer.status();
+    let answer_headers = answer.headers().clone();
+    let bytes = answer.bytes().await.unwrap_or_default();
+    let mut response = Response::new(Full::new(bytes));
+    *response.status_mut() = status;
+    for (name, value) in &answer_headers {
+        if name != hyper::header::CONTENT_LENGTH && name != hyper::header::TRANSFER_ENCODING {
+            response.headers_mut().append(name, value.clone());
+        }
+    }
+    response
+}
+
+/// A response with a plain body.
+pub(crate) fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
     *response.status_mut() = status;
     response

@@ -1,0 +1,276 @@
+//! A loopback proxy in front of moto that makes the weather AWS makes at scale, on a fixed
+//! schedule so that a test sees every kind of fault.
+//!
+//! On the redrive's hot path (`ReceiveMessage`, `DeleteMessageBatch`,
+//! `ChangeMessageVisibilityBatch`, `PutEvents`), counting those requests:
+//! - every `throttle`-th is refused with `ThrottlingException` (nothing happens);
+//! - every `fail_after`-th is sent on, and then answered with a 500 `InternalFailure`
+//!   (it happened, and the client cannot know);
+//! - every `fail_entry`-th batch call has its first entry failed in a 200 answer: that
+//!   entry is not sent on, and comes back `ThrottlingException` / `InternalFailure`
+//!   (`PutEvents`) or `InternalError` with `SenderFault: false` (SQS batches).
+//!
+//! Every other request goes to moto unchanged. The proxy counts what it did.
+
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use serde_json::{Value, json};
+
+use super::recorder::{forward, loopback_listener, plain, spawn_server};
+
+/// How often each fault strikes: every Nth hot-path request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FaultMix {
+    /// Refuse with `ThrottlingException`.
+    pub(crate) throttle: u64,
+    /// Send on, then answer 500.
+    pub(crate) fail_after: u64,
+    /// Fail the first entry of a batch call in a 200 answer.
+    pub(crate) fail_entry: u64,
+}
+
+/// What the proxy did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Injected {
+    /// Hot-path requests seen.
+    pub(crate) requests: u64,
+    /// Refused with `ThrottlingException`.
+    pub(crate) throttled: u64,
+    /// Answered 500 after taking effect.
+    pub(crate) failed_after: u64,
+    /// `PutEvents` entries put whose answer was such a 500: the only duplicates a client
+    /// cannot avoid.
+    pub(crate) ambiguous_puts: u64,
+    /// Entries failed in a 200 answer.
+    pub(crate) failed_entries: u64,
+}
+
+/// The running proxy.
+#[derive(Debug, Clone)]
+pub(crate) struct FaultyProxy {
+    endpoint: String,
+    injected: Arc<Mutex<Injected>>,
+}
+
+struct Proxy {
+    upstream: String,
+    client: reqwest::Client,
+    mix: FaultMix,
+    injected: Arc<Mutex<Injected>>,
+}
+
+/// The operations the proxy faults, by `X-Amz-Target`.
+const HOT_PATH: &[&str] = &[
+    "AmazonSQS.ReceiveMessage",
+    "AmazonSQS.DeleteMessageBatch",
+    "AmazonSQS.ChangeMessageVisibilityBatch",
+    "AWSEvents.PutEvents",
+];
+
+impl FaultyProxy {
+    /// Listen on a free loopback port, forwarding to `upstream`.
+    pub(crate) fn start(upstream: &str, mix: FaultMix) -> Self {
+        let (listener, endpoint) = loopback_listener();
+        let injected = Arc::new(Mutex::new(Injected::default()));
+        let proxy = Arc::new(Proxy {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+            mix,
+            injected: Arc::clone(&injected),
+        });
+        spawn_server(listener, move |request| {
+            let proxy = Arc::clone(&proxy);
+            async move { proxy.handle(request).await }
+        });
+        Self { endpoint, injected }
+    }
+
+    /// The URL to pass as `--endpoint-url`.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// What it did so far.
+    pub(crate) fn injected(&self) -> Injected {
+        *self.injected.lock().expect("not poisoned")
+    }
+}
+
+fn aws_error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let mut response = plain(
+        status,
+        &json!({"__type": code, "message": message}).to_string(),
+    );
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        "application/x-amz-json-1.0".parse().expect("a header"),
+    );
+    headers.insert("x-amzn-errortype", code.parse().expect("a header"));
+    headers.insert(
+        "x-amzn-requestid",
+        "faulty-proxy".parse().expect("a header"),
+    );
+    response
+}
+
+/// Where a request goes on to.
+struct Upstream<'a> {
+    parts: &'a hyper::http::request::Parts,
+    path: &'a str,
+}
+
+impl Proxy {
+    async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let body = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("unreadable body: {e}")),
+        };
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", hyper::http::uri::PathAndQuery::as_str)
+            .to_owned();
+        let target = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let to = Upstream {
+            parts: &parts,
+            path: &path,
+        };
+        if !HOT_PATH.contains(&target.as_str()) {
+            return self.send(&to, body).await;
+        }
+        let n = {
+            let mut injected = self.injected.lock().expect("not poisoned");
+            injected.requests += 1;
+            injected.requests
+        };
+        if n % self.mix.throttle == 0 {
+            self.count(|i| i.throttled += 1);
+            return aws_error(
+                StatusCode::BAD_REQUEST,
+                "ThrottlingException",
+                "Rate exceeded",
+            );
+        }
+        if n % self.mix.fail_after == 0 {
+            let _ = self.send(&to, body.clone()).await;
+            let puts = if target == "AWSEvents.PutEvents" {
+                entries(&body).len() as u64
+            } else {
+                0
+            };
+            self.count(|i| {
+                i.failed_after += 1;
+                i.ambiguous_puts += puts;
+            });
+            return aws_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalFailure",
+                "injected after the request took effect",
+            );
+        }
+        if n % self.mix.fail_entry == 0 && target != "AmazonSQS.ReceiveMessage" {
+            return self.fail_first_entry(&target, &body, &to).await;
+        }
+        self.send(&to, body).await
+    }
+
+    async fn send(&self, to: &Upstream<'_>, body: Bytes) -> Response<Full<Bytes>> {
+        forward(
+            &self.client,
+            &self.upstream,
+            to.parts.method.clone(),
+            to.path,
+            &to.parts.headers,
+            body,
+        )
+        .await
+    }
+
+    fn count(&self, change: impl FnOnce(&mut Injected)) {
+        change(&mut self.injected.lock().expect("not poisoned"));
+    }
+
+    /// Send the batch on without its first entry, and answer as if that entry failed.
+    async fn fail_first_entry(
+        &self,
+        target: &str,
+        body: &Bytes,
+        to: &Upstream<'_>,
+    ) -> Response<Full<Bytes>> {
+        let mut request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let Some(list) = request["Entries"].as_array_mut().filter(|l| !l.is_empty()) else {
+            return self.send(to, body.clone()).await;
+        };
+        let failed = list.remove(0);
+        let rest_empty = list.is_empty();
+        self.count(|i| i.failed_entries += 1);
+        let mut answer: Value = if rest_empty {
+            json!({})
+        } else {
+            let response = self.send(to, Bytes::from(request.to_string())).await;
+            if response.status() != StatusCode::OK {
+                return response;
+            }
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map(http_body_util::Collected::to_bytes)
+                .unwrap_or_default();
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}))
+        };
+        if target == "AWSEvents.PutEvents" {
+            // Results are positional: the failed entry's goes first.
+            let mut results = answer["Entries"].as_array().cloned().unwrap_or_default();
+            let code = if failed["Detail"].as_str().is_some_and(|d| d.len() % 2 == 0) {
+                "ThrottlingException"
+            } else {
+                "InternalFailure"
+            };
+            results.insert(
+                0,
+                json!({"ErrorCode": code, "ErrorMessage": "injected entry failure"}),
+            );
+            let failures = results
+                .iter()
+                .filter(|r| r.get("ErrorCode").is_some())
+                .count();
+            answer = json!({"Entries": results, "FailedEntryCount": failures});
+        } else {
+            let mut failed_list = answer["Failed"].as_array().cloned().unwrap_or_default();
+            failed_list.push(json!({
+                "Id": failed["Id"],
+                "SenderFault": false,
+                "Code": "InternalError",
+                "Message": "injected entry failure",
+            }));
+            answer["Failed"] = Value::Array(failed_list);
+            if answer.get("Successful").is_none() {
+                answer["Successful"] = json!([]);
+            }
+        }
+        let mut response = plain(StatusCode::OK, &answer.to_string());
+        response.headers_mut().insert(
+            "content-type",
+            "application/x-amz-json-1.1".parse().expect("a header"),
+        );
+        response
+    }
+}
+
+fn entries(body: &Bytes) -> Vec<Value> {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["Entries"].as_array().cloned())
+        .unwrap_or_default()
+}
