@@ -87,6 +87,7 @@ async fn gather(
         .collect();
 
     problems.extend(dlq.1);
+    let notes = dlq.2;
     let messages = dlq.0;
     for (_, record, _) in &messages {
         let s = &record.summary;
@@ -163,6 +164,7 @@ async fn gather(
         order_ids: order_ids.into_iter().collect(),
         events,
         problems,
+        notes,
         partial,
     })
 }
@@ -173,7 +175,7 @@ async fn scan_dlqs(
     backend: &dyn Backend,
     consumers: &[Consumer],
     args: &TraceArgs,
-) -> (Vec<DlqHit>, Vec<String>) {
+) -> (Vec<DlqHit>, Vec<String>, Vec<String>) {
     let scans = futures::future::join_all(
         consumers
             .iter()
@@ -201,11 +203,18 @@ async fn scan_dlqs(
     .await;
     let mut hits = Vec::new();
     let mut problems = Vec::new();
+    let mut notes = Vec::new();
     for (target, queue, result) in scans {
         match result {
             Ok(scan) => {
                 if let Some(reason) = scan.incomplete {
                     problems.push(format!("{}: {reason}", queue.name));
+                }
+                if scan.stopped_at_count {
+                    notes.push(format!(
+                        "{}: read its {} message(s), the count it reported at the start; one that arrived since may not be shown",
+                        queue.name, scan.seen
+                    ));
                 }
                 for scanned in scan.matching {
                     let record = scanned.record;
@@ -228,7 +237,7 @@ async fn scan_dlqs(
             Err(e) => problems.push(format!("{}: {e}", queue.name)),
         }
     }
-    (hits, problems)
+    (hits, problems, notes)
 }
 
 /// The consumers whose rule matches an event of this detail-type, per the declarations.

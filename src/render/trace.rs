@@ -280,6 +280,9 @@ pub(super) fn print(printer: &Printer, banner: &str, trace: &TraceReport) {
             for problem in &trace.problems {
                 printer.message(&format!("warning: {problem}"));
             }
+            for note in &trace.notes {
+                printer.message(&format!("note: {note}"));
+            }
             if trace.partial {
                 printer.message("warning: some results may be missing (see above)");
             }

@@ -158,6 +158,9 @@ pub(crate) struct TraceReport {
     pub(crate) events: Vec<EventNode>,
     /// Log groups or DLQs that could not be read (the rest is shown).
     pub(crate) problems: Vec<String>,
+    /// How the sources were read, where the reader should know: a DLQ read up to the count it
+    /// reported at the start, rather than until a long poll proved it drained.
+    pub(crate) notes: Vec<String>,
     /// Whether some source may be incomplete.
     pub(crate) partial: bool,
 }

@@ -277,6 +277,7 @@ pub(crate) struct Trace {
     pub(crate) order_ids: Vec<String>,
     pub(crate) events: Vec<EventNode>,
     pub(crate) problems: Vec<String>,
+    pub(crate) notes: Vec<String>,
     pub(crate) partial: bool,
 }
 
