@@ -136,8 +136,11 @@ pub(crate) async fn until_interrupted<T>(
     work: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
     tokio::select! {
-        result = work => result,
+        // Ctrl-C first: its handler is installed when first polled, and work that prints
+        // before its first await (the local stack's) must not run without it.
+        biased;
         _ = tokio::signal::ctrl_c() => Err(Interrupted.into()),
+        result = work => result,
     }
 }
 
@@ -191,11 +194,12 @@ pub(crate) async fn read_until_interrupted(
 ) -> Result<Scan, BackendError> {
     let scan = RefCell::new(Scan::default());
     let interrupted = tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => true,
         result = read_watched(backend, queue, filters, args, held, reading, &scan) => {
             result?;
             false
         }
-        _ = tokio::signal::ctrl_c() => true,
     };
     let mut scan = scan.into_inner();
     scan.interrupted = interrupted;

@@ -411,6 +411,11 @@ def cmd_verify(args):
         "proxy_cpu_steady": proxy_share,
         "note": args.note,
     }
+    if args.runs:
+        # Fault cases: every run's exit code, and the duplicates no client can avoid.
+        row["runs"] = [int(x) for x in args.runs.split(",") if x]
+    if args.ambiguous is not None:
+        row["ambiguous_puts"] = args.ambiguous
     if args.time:
         # /usr/bin/time -f '%e %U %S': wall, user, sys of the ecomm process.
         last = [line for line in open(args.time).read().splitlines() if line.strip()][-1]
@@ -497,8 +502,35 @@ def cpu_share(samples_file, column, start_ms, end_ms):
 # table
 
 
+def cmd_faults(args):
+    """The fault cases: runs needed, exit codes, lost / left / duplicated against the bound."""
+    rows = [json.loads(line) for line in open(args.results) if line.strip()]
+    rows = [r for r in rows if "runs" in r]
+    if not rows:
+        return
+    print(f"{'case':<16} {'msgs':>6} {'runs':>4}  {'exit codes':<24} {'lost':>4} {'left':>4} {'dup':>5} {'ambiguous puts':>14}  verdict")
+    bad = False
+    for r in rows:
+        amb = r.get("ambiguous_puts")
+        ok = not r["lost"] and not r["left_in_dlq"]
+        if r["label"].startswith("faults-once"):
+            ok = ok and len(r["runs"]) == 1 and r["runs"][0] == 0 and amb is not None and r["duplicated"] <= amb
+        bad |= not ok
+        print(
+            f"{r['label']:<16} {r['messages']:>6} {len(r['runs']):>4}  {','.join(map(str, r['runs'])):<24} "
+            f"{r['lost']:>4} {r['left_in_dlq']:>4} {r['duplicated']:>5} {'-' if amb is None else amb:>14}  "
+            f"{'ok' if ok else 'PROBLEM'}"
+        )
+    print("faults: " + ("PROBLEMS (see above)" if bad else "nothing lost or left; without kills one run sufficed and duplicates stayed within the ambiguous puts."))
+    if bad:
+        sys.exit(1)
+
+
 def cmd_table(args):
     rows = [json.loads(line) for line in open(args.results) if line.strip()]
+    rows = [r for r in rows if "runs" not in r]
+    if not rows:
+        return
     head = [
         ("case", "<"),
         ("client", "<"),
@@ -607,6 +639,8 @@ def main():
     v.add_argument("--proxy-cpu", type=float)
     v.add_argument("--cpu-samples", help="file written by `sample --pid LOCALSTACK --pid PROXY`")
     v.add_argument("--note")
+    v.add_argument("--runs", help="fault cases: the exit code of every run, comma-separated")
+    v.add_argument("--ambiguous", type=int, help="fault cases: PutEvents entries that took effect but were answered 500 or dropped")
     v.set_defaults(fn=cmd_verify)
     c = sub.add_parser("sample")
     c.add_argument("--pid", type=int, action="append", required=True)
@@ -616,6 +650,9 @@ def main():
     t = sub.add_parser("table")
     t.add_argument("results")
     t.set_defaults(fn=cmd_table)
+    f = sub.add_parser("faults")
+    f.add_argument("results")
+    f.set_defaults(fn=cmd_faults)
     args = parser.parse_args()
     args.fn(args)
 
