@@ -10,6 +10,8 @@ it) with the static test credentials. Run with the python of .venv-localstack (b
   bench.py verify    --endpoint URL --case case.json [--time F] [--report F] [--reference F]
                      [--label L] [--concurrency C] [--endpoint-cpu S] >> results.ndjson
   bench.py table     results.ndjson
+  bench.py scan-reference --endpoint URL --case case.json --threads T --out ref.json
+  bench.py depth     --endpoint URL --case case.json
 """
 
 import argparse
@@ -310,6 +312,67 @@ def cmd_reference(args):
     with open(args.out, "w") as f:
         json.dump({"wall": wall, "cpu": cpu, **counts}, f)
     log(f"reference: {counts['deleted']} redriven in {wall:.1f}s with {args.threads} threads; {dict(counts)}")
+
+
+def cmd_scan_reference(args):
+    """Read a whole DLQ without consuming it, as `ecomm dlq show` does: T threads receive
+    (10 per call, hidden 300 s) until an empty long poll, then every message is released with
+    ChangeMessageVisibilityBatch(0), T batches at a time."""
+    case = json.load(open(args.case))
+    dlq_url = case["dlq_url"]
+    raw = RawAws(args.endpoint)
+    seen = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def receiver(_):
+        wait = 0
+        while not done.is_set():
+            msgs = raw.call(
+                "sqs",
+                "AmazonSQS.ReceiveMessage",
+                "1.0",
+                {"QueueUrl": dlq_url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 300, "WaitTimeSeconds": wait,
+                 "MessageAttributeNames": ["All"], "MessageSystemAttributeNames": ["SentTimestamp", "ApproximateReceiveCount"]},
+            ).get("Messages", [])
+            if not msgs:
+                if wait:
+                    done.set()
+                    return
+                wait = 1
+                continue
+            wait = 0 if len(msgs) == 10 else 1
+            with lock:
+                for m in msgs:
+                    seen[m["MessageId"]] = m["ReceiptHandle"]
+
+    def release(batch):
+        raw.call(
+            "sqs",
+            "AmazonSQS.ChangeMessageVisibilityBatch",
+            "1.0",
+            {"QueueUrl": dlq_url, "Entries": [{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0} for i, r in enumerate(batch)]},
+        )
+
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.monotonic()
+    with cf.ThreadPoolExecutor(args.threads) as pool:
+        list(pool.map(receiver, range(args.threads)))
+    handles = list(seen.values())
+    with cf.ThreadPoolExecutor(args.threads) as pool:
+        list(pool.map(release, [handles[i:i + 10] for i in range(0, len(handles), 10)]))
+    wall = time.monotonic() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    with open(args.out, "w") as f:
+        json.dump({"wall": wall, "cpu": cpu, "seen": len(seen)}, f)
+    log(f"scan reference: read {len(seen)} in {wall:.2f}s with {args.threads} threads")
+
+
+def cmd_depth(args):
+    case = json.load(open(args.case))
+    visible, in_flight = depth(client("sqs", args.endpoint), case["dlq_url"])
+    print(f"{visible} {in_flight}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -650,6 +713,16 @@ def main():
     t = sub.add_parser("table")
     t.add_argument("results")
     t.set_defaults(fn=cmd_table)
+    r = sub.add_parser("scan-reference")
+    r.add_argument("--endpoint", required=True)
+    r.add_argument("--case", required=True)
+    r.add_argument("--threads", type=int, default=8)
+    r.add_argument("--out", required=True)
+    r.set_defaults(fn=cmd_scan_reference)
+    d = sub.add_parser("depth")
+    d.add_argument("--endpoint", required=True)
+    d.add_argument("--case", required=True)
+    d.set_defaults(fn=cmd_depth)
     f = sub.add_parser("faults")
     f.add_argument("results")
     f.set_defaults(fn=cmd_faults)

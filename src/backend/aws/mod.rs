@@ -78,9 +78,12 @@ impl AwsBackend {
         // ~1.5 requests/s (42 s, against 5 s in standard mode with the same faults).
         let standard = || aws_config::retry::RetryConfig::standard().with_max_attempts(3);
         let backend = Self {
+            // SQS calls are retried by `backend::patient` alone: it must see a receive that
+            // failed after SQS may have handed out messages (a 5xx, a dropped connection), to
+            // wait for them at the end of a redrive; the SDK would retry it out of sight.
             sqs: aws_sdk_sqs::Client::from_conf(
                 aws_sdk_sqs::config::Builder::from(&config)
-                    .retry_config(standard())
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
                     .build(),
             ),
             events: aws_sdk_eventbridge::Client::from_conf(
