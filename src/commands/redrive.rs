@@ -381,10 +381,12 @@ impl Run<'_> {
         });
     }
 
-    /// The payload to redeliver: the original event, or the raw body of a named unknown message.
-    fn payload(scanned: &Scanned) -> Result<Value, String> {
-        match (&scanned.record.event, scanned.record.kind()) {
-            (Some(event), _) => Ok(event.clone()),
+    /// The payload to redeliver: the original event (moved out: it is not needed after), or
+    /// the raw body of a named unknown message.
+    fn payload(scanned: &mut Scanned) -> Result<Value, String> {
+        let kind = scanned.record.kind();
+        match (scanned.record.event.take(), kind) {
+            (Some(event), _) => Ok(event),
             (None, DlqKind::Unknown) => serde_json::from_str(&scanned.message.body)
                 .map_err(|e| format!("the body is not JSON: {e}")),
             (None, _) => Err("the body holds no readable event".to_owned()),
@@ -396,17 +398,22 @@ impl Run<'_> {
         match self.args.via {
             Via::Invoke => {
                 let function = self.function.as_deref().unwrap_or_default();
-                let outcomes = futures::future::join_all(chosen.iter().map(|s| async move {
-                    let payload = Self::payload(s)?;
-                    self.limiter.acquire().await;
-                    self.backend
-                        .invoke_async(function, &payload.to_string())
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    // Confirmed the moment it is accepted, so that even a run stopped
-                    // mid-batch deletes it.
-                    Ok::<Delivered, String>(self.confirm(s))
-                }))
+                let mut chosen = chosen;
+                let payloads: Vec<Result<Value, String>> =
+                    chosen.iter_mut().map(Self::payload).collect();
+                let outcomes = futures::future::join_all(chosen.iter().zip(payloads).map(
+                    |(s, payload)| async move {
+                        let payload = payload?;
+                        self.limiter.acquire().await;
+                        self.backend
+                            .invoke_async(function, &payload.to_string())
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        // Confirmed the moment it is accepted, so that even a run stopped
+                        // mid-batch deletes it.
+                        Ok::<Delivered, String>(self.confirm(s))
+                    },
+                ))
                 .await;
                 let mut delivered = Vec::new();
                 for (scanned, outcome) in chosen.iter().zip(outcomes) {
@@ -422,8 +429,8 @@ impl Run<'_> {
             Via::Bus => {
                 let mut envelopes = Vec::new();
                 let mut ready = Vec::new();
-                for scanned in chosen {
-                    match Self::payload(&scanned) {
+                for mut scanned in chosen {
+                    match Self::payload(&mut scanned) {
                         Ok(envelope) => {
                             envelopes.push(envelope);
                             ready.push(scanned);

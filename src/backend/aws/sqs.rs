@@ -167,11 +167,13 @@ impl AwsBackend {
                     ReceiveMessageError::is_queue_does_not_exist,
                 )
             })?;
+        // Moved out of the answer, not copied: bodies are kilobytes each.
         Ok(response
-            .messages()
-            .iter()
+            .messages
+            .unwrap_or_default()
+            .into_iter()
             .map(|m| {
-                let system = m.attributes();
+                let system = m.attributes.as_ref();
                 let sent = system
                     .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
                     .and_then(|v| v.parse::<i64>().ok())
@@ -181,10 +183,10 @@ impl AwsBackend {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
                 Message {
-                    message_id: m.message_id().unwrap_or_default().to_owned(),
-                    receipt_handle: m.receipt_handle().unwrap_or_default().to_owned(),
-                    body: m.body().unwrap_or_default().to_owned(),
-                    attributes: attributes(m.message_attributes()),
+                    message_id: m.message_id.unwrap_or_default(),
+                    receipt_handle: m.receipt_handle.unwrap_or_default(),
+                    body: m.body.unwrap_or_default(),
+                    attributes: attributes(m.message_attributes.unwrap_or_default()),
                     sent,
                     receive_count,
                 }
@@ -297,23 +299,23 @@ impl AwsBackend {
     }
 }
 
-fn attributes(raw: Option<&HashMap<String, MessageAttributeValue>>) -> MessageAttributes {
+fn attributes(raw: HashMap<String, MessageAttributeValue>) -> MessageAttributes {
     let mut out = MessageAttributes::new();
-    for (name, value) in raw.into_iter().flatten() {
-        let data_type = value.data_type();
-        let converted = if data_type.starts_with("Binary") {
+    for (name, value) in raw {
+        let converted = if value.data_type.starts_with("Binary") {
             AttributeValue::binary(
                 value
-                    .binary_value()
+                    .binary_value
+                    .as_ref()
                     .map(aws_sdk_sqs::primitives::Blob::as_ref)
                     .unwrap_or_default(),
             )
-        } else if data_type.starts_with("Number") {
-            AttributeValue::number(value.string_value().unwrap_or_default())
+        } else if value.data_type.starts_with("Number") {
+            AttributeValue::number(value.string_value.unwrap_or_default())
         } else {
-            AttributeValue::string(value.string_value().unwrap_or_default())
+            AttributeValue::string(value.string_value.unwrap_or_default())
         };
-        out.insert(name.clone(), converted);
+        out.insert(name, converted);
     }
     out
 }
