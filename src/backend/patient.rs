@@ -11,8 +11,9 @@
 //!   alone, up to [`Patience::entry_attempts`] times; an entry counts as failed only after that.
 //!   Entries that cannot succeed fail at once, with their code.
 //! - A call gives up only when no call at all has succeeded for [`Patience::give_up_after`]:
-//!   it then answers [`BackendError::GaveUp`], and so does every call after it, so that a
-//!   command ends once, with what it did.
+//!   it then answers [`BackendError::GaveUp`]. Every call after it is tried once and answers
+//!   the same if that fails, so that a command ends once, with what it did, and still releases
+//!   what it holds where AWS lets it.
 //!
 //! The commands see none of this but [`Backend::weather`], which a progress bar shows.
 
@@ -234,9 +235,9 @@ impl<'a> Patient<'a> {
     ) -> Result<T, BackendError> {
         let mut attempt = 0;
         loop {
-            if let Some(gave_up) = self.pace.gave_up.borrow().clone() {
-                return Err(gave_up);
-            }
+            // Once patience ran out, each call is still tried once (the release of what a
+            // command holds must get its chance), but no longer waited out.
+            let gave_up = self.pace.gave_up.borrow().clone();
             let result = {
                 let _slot = self.pace.slot().await;
                 send().await
@@ -249,6 +250,9 @@ impl<'a> Patient<'a> {
                     return Ok(answer);
                 }
                 Err(error) if error.is_transient() => {
+                    if let Some(gave_up) = gave_up {
+                        return Err(gave_up);
+                    }
                     if let Some(gave_up) = self.weathered(&error.to_string(), error.is_throttling())
                     {
                         return Err(gave_up);
@@ -731,11 +735,12 @@ mod tests {
             "{error}"
         );
         let sent = fake.sent.borrow().len();
-        assert!(patient.receive(&queue(), 10, 30, 0).await.is_err());
+        let later = patient.receive(&queue(), 10, 30, 0).await.unwrap_err();
+        assert!(matches!(later, BackendError::GaveUp { .. }), "{later}");
         assert_eq!(
             fake.sent.borrow().len(),
-            sent,
-            "later calls give up at once"
+            sent + 1,
+            "a later call is tried once, not waited out"
         );
     }
 

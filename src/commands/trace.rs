@@ -16,7 +16,7 @@ use ecomm_events::{
     DlqRecord, DomainEvent, EventEnvelope, LogLevel, LogRecord, Outcome as Logged, services,
 };
 
-use crate::backend::{Backend, Consumer, LogRequest};
+use crate::backend::{Backend, BackendError, Consumer, LogRequest, LogSearch};
 use crate::cli::{Filters, TraceArgs};
 use crate::interaction::Interaction;
 use crate::report::Report;
@@ -68,7 +68,7 @@ async fn gather(
         backend.search_logs(&resolve),
         scan_dlqs(backend, consumers, args)
     );
-    let first = first?;
+    let first = gave_up_as_problem(first)?;
     problems.extend(first.problems);
     partial |= first.partial;
     let first_records: Vec<LogRecord> = first
@@ -111,15 +111,17 @@ async fn gather(
             records.extend(first_records.iter().cloned());
             continue;
         }
-        let more = backend
-            .search_logs(&LogRequest {
-                groups: &groups,
-                term: correlation,
-                start,
-                end,
-                insights: args.insights,
-            })
-            .await?;
+        let more = gave_up_as_problem(
+            backend
+                .search_logs(&LogRequest {
+                    groups: &groups,
+                    term: correlation,
+                    start,
+                    end,
+                    insights: args.insights,
+                })
+                .await,
+        )?;
         problems.extend(more.problems);
         partial |= more.partial;
         records.extend(
@@ -167,6 +169,19 @@ async fn gather(
         notes,
         partial,
     })
+}
+
+/// A log search that ran out of patience is a partial answer (exit 3) saying why, not a
+/// failure: the DLQs and the other searches are still shown.
+fn gave_up_as_problem(search: Result<LogSearch, BackendError>) -> Result<LogSearch, BackendError> {
+    match search {
+        Err(e @ BackendError::GaveUp { .. }) => Ok(LogSearch {
+            problems: vec![format!("the log search: {e}")],
+            partial: true,
+            ..LogSearch::default()
+        }),
+        other => other,
+    }
 }
 
 type DlqHit = (String, DlqRecord, Stuck);

@@ -501,6 +501,55 @@ async fn a_redrive_that_meets_throttling_and_partial_batch_failures_still_finish
 }
 
 #[tokio::test]
+async fn when_every_call_is_throttled_for_give_up_after_commands_end_with_exit_3_saying_why() {
+    let stack = Stack::deploy_unrouted(&[("notification", Wiring::Both)]).await;
+    let dlq = stack.dlq("notification");
+    for order in ["ord-1", "ord-2", "ord-3"] {
+        dlq.seed_target_failure(&order_created(order, "c"), "THROTTLING")
+            .await;
+    }
+    let proxy = FaultyProxy::start(
+        &stack.endpoint,
+        FaultMix {
+            throttle: 1,
+            fail_after: u64::MAX,
+            fail_entry: u64::MAX,
+        },
+    );
+    let ecomm = || {
+        stack
+            .ecomm_at(proxy.endpoint())
+            .args("--give-up-after 2s -o json")
+    };
+
+    let report: RedriveReport = ecomm()
+        .args("redrive --target notification --via bus --wait 1")
+        .code(3)
+        .json();
+    let reason = report.incomplete.clone().unwrap_or_default();
+    assert!(
+        reason.starts_with("gave up after 2s without progress: throttled by AWS"),
+        "{report:?}"
+    );
+    assert_eq!((report.redriven, report.failed), (0, 0), "{report:?}");
+
+    let shown: Shown = ecomm()
+        .args("dlq show notification --wait 1")
+        .code(3)
+        .json();
+    assert!(!shown.complete, "{shown:?}");
+    assert!(
+        shown
+            .incomplete
+            .as_deref()
+            .is_some_and(|r| r.starts_with("gave up after 2s without progress")),
+        "{shown:?}"
+    );
+    assert!(proxy.injected().throttled > 0);
+    dlq.assert_all_visible(3).await;
+}
+
+#[tokio::test]
 async fn redrive_via_bus_puts_exactly_the_selected_events_back_unchanged_and_keeps_the_rest() {
     let stack = Stack::deploy_unrouted(&[("notification", Wiring::Both)]).await;
     let tap = stack.tap().await;
