@@ -253,8 +253,9 @@ pub(crate) struct ScanArgs {
     /// (they are released at the end).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=43_200), help_heading = "Scanning")]
     pub(crate) visibility_timeout: u32,
-    /// Long-poll wait, in seconds, of the receive that proves the queue drained.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=20), help_heading = "Scanning")]
+    /// Long-poll wait, in seconds, of the receive that proves the queue drained (any wait makes
+    /// it a long poll, which asks every SQS server: 1 is proof enough).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=20), help_heading = "Scanning")]
     pub(crate) wait: u8,
     /// Receivers at once (for `redrive`: receive/deliver/delete pipelines); throttling lowers
     /// the pace on its own.
