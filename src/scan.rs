@@ -7,9 +7,9 @@
 //! Ctrl-C or error. A queue larger than one pass can hold in flight is reported as such.
 //!
 //! `--concurrency` receivers read at once. Each short-polls while the queue hands out full
-//! batches and long-polls once it does not; the first empty long poll stops them all, so the
-//! proof that the queue drained costs one long poll, not one per receiver. A queue whose
-//! counters read 0 visible and 0 in flight is not polled at all.
+//! batches; then one of them at a time long-polls (see [`Polls`]), and the first empty long
+//! poll stops them all, so the proof that the queue drained costs one long poll, not one per
+//! receiver. A queue whose counters read 0 visible and 0 in flight is not polled at all.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -144,6 +144,33 @@ pub(crate) async fn until_interrupted<T>(
     }
 }
 
+/// How long the calls in flight at Ctrl-C get to land, for receives that long-poll `wait`
+/// seconds: a receive is never dropped while SQS may still hand it messages. Dropped, its
+/// messages would stay hidden for the visibility timeout; and a long poll whose caller is gone
+/// can still take the messages the command releases after it, hiding them again.
+pub(crate) fn landing(wait: u8) -> Duration {
+    Duration::from_secs(u64::from(wait) + 2)
+}
+
+/// Run `work` until it ends or Ctrl-C. On Ctrl-C, `stop` is set (so that `work` starts nothing
+/// new) and `work` gets `landing` to take in the answers of the calls in flight; then it is
+/// dropped, and the answer is [`Interrupted`].
+pub(crate) async fn until_interrupted_landing<T>(
+    stop: &Cell<bool>,
+    landing: Duration,
+    work: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => {}
+        result = &mut work => return result,
+    }
+    stop.set(true);
+    let _ = tokio::time::timeout(landing, work).await;
+    Err(Interrupted.into())
+}
+
 /// Run `work` while `progress` says, whenever it changes, what the calls meet when they are
 /// backing off (see [`Backend::weather`]); `normal` is shown again once the weather clears.
 pub(crate) async fn with_weather<T>(
@@ -179,7 +206,8 @@ pub(crate) async fn read(
     reading: Reading<'_>,
 ) -> Result<Scan, BackendError> {
     let scan = RefCell::new(Scan::default());
-    read_watched(backend, queue, filters, args, held, reading, &scan).await?;
+    let stop = Cell::new(false);
+    read_watched(backend, queue, filters, args, held, reading, &scan, &stop).await?;
     Ok(sorted(scan.into_inner()))
 }
 
@@ -193,12 +221,19 @@ pub(crate) async fn read_until_interrupted(
     reading: Reading<'_>,
 ) -> Result<Scan, BackendError> {
     let scan = RefCell::new(Scan::default());
-    let interrupted = tokio::select! {
-        biased;
-        _ = tokio::signal::ctrl_c() => true,
-        result = read_watched(backend, queue, filters, args, held, reading, &scan) => {
-            result?;
-            false
+    let stop = Cell::new(false);
+    let read = async {
+        read_watched(backend, queue, filters, args, held, reading, &scan, &stop)
+            .await
+            .map_err(anyhow::Error::from)
+    };
+    let interrupted = match until_interrupted_landing(&stop, landing(args.wait), read).await {
+        Ok(()) => false,
+        Err(e) if e.is::<Interrupted>() => true,
+        Err(e) => {
+            return Err(e
+                .downcast::<BackendError>()
+                .unwrap_or_else(|e| BackendError::Other(format!("{e:#}"))));
         }
     };
     let mut scan = scan.into_inner();
@@ -211,6 +246,10 @@ fn sorted(mut scan: Scan) -> Scan {
     scan
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the scan's inputs, its output and its stop flag"
+)]
 async fn read_watched(
     backend: &dyn Backend,
     queue: &QueueRef,
@@ -219,6 +258,7 @@ async fn read_watched(
     held: &Held,
     reading: Reading<'_>,
     scan: &RefCell<Scan>,
+    stop: &Cell<bool>,
 ) -> Result<(), BackendError> {
     let stats = match backend.queue_stats(queue).await {
         Ok(stats) => stats,
@@ -245,7 +285,8 @@ async fn read_watched(
         enough,
         scan,
         progress: progress.as_ref(),
-        done: Cell::new(false),
+        done: stop,
+        polls: Polls::default(),
     };
     let normal = || format!("reading {}", queue.name);
     let result = with_weather(
@@ -259,6 +300,54 @@ async fn read_watched(
     result.map(drop)
 }
 
+/// Which receiver may long-poll. Receivers short-poll while the queue hands out full batches;
+/// once a receiver gets less, it needs the long poll that proves the queue drained, and only one
+/// receiver at a time sends it while the others wait for its answer. So the proof costs one
+/// `--wait`, and at Ctrl-C at most one long poll is left pending: SQS may hand the messages this
+/// command releases to a pending long poll whose caller is gone, hiding them again.
+#[derive(Debug, Default)]
+pub(crate) struct Polls {
+    proving: Cell<bool>,
+    answered: tokio::sync::Notify,
+}
+
+impl Polls {
+    /// The wait of a receiver's next receive: 0 after a full batch; else `wait` for one
+    /// receiver at a time, while the others wait for its answer and then short-poll again.
+    /// `None` once `stop` is set (the queue was proven drained, or the command stops).
+    pub(crate) async fn next(&self, full: bool, wait: u8, stop: &Cell<bool>) -> Option<u8> {
+        if full {
+            return (!stop.get()).then_some(0);
+        }
+        loop {
+            if stop.get() {
+                return None;
+            }
+            if !self.proving.get() {
+                self.proving.set(true);
+                return Some(wait);
+            }
+            // Registered before the check below, so that an answer in between is not missed.
+            let answered = self.answered.notified();
+            if self.proving.get() {
+                answered.await;
+                if !stop.get() {
+                    return Some(0);
+                }
+            }
+        }
+    }
+
+    /// The long poll came back: empty, it proves the queue drained and sets `stop`.
+    pub(crate) fn answered(&self, empty: bool, stop: &Cell<bool>) {
+        self.proving.set(false);
+        if empty {
+            stop.set(true);
+        }
+        self.answered.notify_waiters();
+    }
+}
+
 /// The receivers of one scan, and what they share.
 struct Readers<'a> {
     backend: &'a dyn Backend,
@@ -270,8 +359,11 @@ struct Readers<'a> {
     enough: Option<u64>,
     scan: &'a RefCell<Scan>,
     progress: &'a dyn Progress,
-    /// Set by the receiver that proved the queue drained (or hit a limit): the others stop.
-    done: Cell<bool>,
+    /// Set by the receiver that proved the queue drained (or hit a limit), or on Ctrl-C: the
+    /// others start no new receive.
+    done: &'a Cell<bool>,
+    /// Who long-polls.
+    polls: Polls,
 }
 
 impl Readers<'_> {
@@ -303,13 +395,15 @@ impl Readers<'_> {
     }
 
     async fn receiver(&self) -> Result<(), BackendError> {
-        // Short polls while the queue hands out full batches; a long poll once it does not.
-        let mut wait = 0;
+        let mut full = true;
         loop {
             if self.should_stop() {
                 self.done.set(true);
                 return Ok(());
             }
+            let Some(wait) = self.polls.next(full, self.args.wait, self.done).await else {
+                return Ok(());
+            };
             let batch = match self
                 .backend
                 .receive(self.queue, 10, self.args.visibility_timeout, wait)
@@ -323,16 +417,10 @@ impl Readers<'_> {
                 }
                 Err(e) => return Err(e),
             };
-            if batch.is_empty() {
-                if wait > 0 {
-                    // The long poll that proves the queue drained.
-                    self.done.set(true);
-                    return Ok(());
-                }
-                wait = self.args.wait;
-                continue;
+            if wait > 0 {
+                self.polls.answered(batch.is_empty(), self.done);
             }
-            wait = if batch.len() < 10 { self.args.wait } else { 0 };
+            full = batch.len() == 10;
             let mut scan = self.scan.borrow_mut();
             for message in batch {
                 if !self.held.hold(&message) {

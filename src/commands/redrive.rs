@@ -25,7 +25,7 @@ use crate::filter::replayable;
 use crate::interaction::{Interaction, Progress};
 use crate::journal::{Journal, JournalRecord, MessageOutcome};
 use crate::report::redrive::{NotRedriven, NotRedrivenReason, RedriveReport};
-use crate::scan::{self, Held, IN_FLIGHT_LIMIT, Scanned};
+use crate::scan::{self, Held, IN_FLIGHT_LIMIT, Polls, Scanned};
 
 struct RateLimiter {
     interval: Option<Duration>,
@@ -77,6 +77,10 @@ struct Run<'a> {
     /// Set when the workers must stop: the queue is drained, `--max` is reached, or patience
     /// ran out.
     done: Cell<bool>,
+    /// Ctrl-C: a batch received from now on is only held (and so released), not delivered.
+    interrupted: Cell<bool>,
+    /// Which worker long-polls.
+    polls: Polls,
     limiter: RateLimiter,
     journal: RefCell<Journal>,
     report: RefCell<RedriveReport>,
@@ -131,6 +135,8 @@ pub(crate) async fn run(
         undeleted: RefCell::default(),
         selected: Cell::new(0),
         done: Cell::new(depth.visible == 0 && depth.in_flight == 0),
+        interrupted: Cell::new(false),
+        polls: Polls::default(),
         limiter: RateLimiter::new(args.rate),
         journal: RefCell::new(journal),
         report: RefCell::new(report),
@@ -138,7 +144,9 @@ pub(crate) async fn run(
     };
     let status = || run.status();
     let watched = scan::with_weather(backend, run.progress.as_ref(), &status, run.passes());
-    let result = scan::until_interrupted(watched).await;
+    let result =
+        scan::until_interrupted_landing(&run.interrupted, scan::landing(args.scan.wait), watched)
+            .await;
     let interrupted = matches!(&result, Err(e) if e.is::<scan::Interrupted>());
     // Whatever happened, first finish deleting what was confirmed delivered, then let the
     // consumer's local run settle, then make everything else visible again.
@@ -193,7 +201,7 @@ impl Run<'_> {
     }
 
     fn should_stop(&self) -> bool {
-        if self.done.get() || self.max_reached() {
+        if self.done.get() || self.interrupted.get() || self.max_reached() {
             return true;
         }
         if self.held.len() >= IN_FLIGHT_LIMIT {
@@ -248,15 +256,22 @@ impl Run<'_> {
     /// One pipeline: receive, select, deliver; the delete of each batch overlaps the receive
     /// of the next.
     async fn worker(&self) -> anyhow::Result<()> {
-        // Short polls while the queue hands out full batches; a long poll once it does not,
-        // and the first empty long poll proves the queue drained.
-        let mut wait = 0;
+        // Short polls while the queue hands out full batches; then one worker at a time sends
+        // the long poll whose empty answer proves the queue drained (`scan::Polls`).
+        let mut full = true;
         let mut deleting: Option<Vec<Delivered>> = None;
         loop {
             if self.should_stop() {
                 self.done.set(true);
                 break;
             }
+            if !full && let Some(batch) = deleting.take() {
+                // This worker may now wait for another's long poll: delete first.
+                self.delete(batch).await;
+            }
+            let Some(wait) = self.polls.next(full, self.args.scan.wait, &self.done).await else {
+                break;
+            };
             let receive =
                 self.backend
                     .receive(&self.queue, 10, self.args.scan.visibility_timeout, wait);
@@ -273,19 +288,20 @@ impl Run<'_> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            if batch.is_empty() {
-                if wait > 0 {
-                    self.done.set(true);
-                    break;
+            if self.interrupted.get() {
+                // Answered after Ctrl-C: hold it, so that the end of the run releases it.
+                for message in &batch {
+                    self.held.hold(message);
                 }
-                wait = self.args.scan.wait;
+                break;
+            }
+            if wait > 0 {
+                self.polls.answered(batch.is_empty(), &self.done);
+            }
+            full = batch.len() == 10;
+            if batch.is_empty() {
                 continue;
             }
-            wait = if batch.len() < 10 {
-                self.args.scan.wait
-            } else {
-                0
-            };
             let mut chosen = Vec::new();
             let mut duplicates = Vec::new();
             for message in batch {

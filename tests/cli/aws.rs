@@ -1060,7 +1060,9 @@ async fn interrupted_while_holding(stack: &Stack, args: &[&str], held: u64) -> (
         .ecomm()
         .args("--output json")
         .each(args)
-        .args("--wait 20 --visibility-timeout 600")
+        // A long poll pending at Ctrl-C is waited for (it could take the released messages
+        // otherwise): 5 s keeps the command running until the signal, and the test short.
+        .args("--wait 5 --visibility-timeout 600")
         .process()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
