@@ -225,8 +225,9 @@ impl Run<'_> {
             )
         };
         workers().await?;
-        let deadline =
-            Instant::now() + Duration::from_secs(self.args.scan.visibility_timeout.into());
+        // A receive lost in a pass hides its messages for the visibility timeout from then on.
+        let hidden_for = Duration::from_secs(self.args.scan.visibility_timeout.into());
+        let mut deadline = Instant::now() + hidden_for;
         while self.backend.lost_receives() > 0
             && self.report.borrow().incomplete.is_none()
             && !self.max_reached()
@@ -249,6 +250,7 @@ impl Run<'_> {
             }
             self.done.set(false);
             workers().await?;
+            deadline = Instant::now() + hidden_for;
         }
         Ok(())
     }
