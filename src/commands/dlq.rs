@@ -128,27 +128,39 @@ fn coverage(scan: &Scan, unreleased: usize) -> Coverage {
     }
 }
 
+/// Read a consumer's DLQ and release every message at once: for commands that only look.
+async fn look(
+    backend: &dyn Backend,
+    target: &str,
+    filters: &Filters,
+    args: &ScanArgs,
+    interaction: &dyn Interaction,
+) -> anyhow::Result<(Scan, QueueRef, Coverage)> {
+    let held = Held::default();
+    let (scan, queue) = scan_target(backend, target, filters, args, &held, interaction).await?;
+    let unreleased = scan::release(backend, &queue, &held, args.concurrency).await;
+    let coverage = coverage(&scan, unreleased);
+    Ok((scan, queue, coverage))
+}
+
 /// `dlq show`.
 pub(crate) async fn show(
     backend: &dyn Backend,
     args: &ShowArgs,
     interaction: &dyn Interaction,
 ) -> anyhow::Result<ShowReport> {
-    let held = Held::default();
-    let (scan, queue) = scan_target(
+    let (scan, queue, coverage) = look(
         backend,
         &args.target,
         &args.filters,
         &args.scan,
-        &held,
         interaction,
     )
     .await?;
-    let unreleased = scan::release(backend, &queue, &held, args.scan.concurrency).await;
     Ok(ShowReport {
         queue: queue.name,
         messages: scan.matching.iter().map(|s| view(s, args.raw)).collect(),
-        coverage: coverage(&scan, unreleased),
+        coverage,
         raw: args.raw,
         show_pii: args.show_pii,
     })
@@ -160,17 +172,14 @@ pub(crate) async fn export(
     args: &ExportArgs,
     interaction: &dyn Interaction,
 ) -> anyhow::Result<ExportReport> {
-    let held = Held::default();
-    let (scan, queue) = scan_target(
+    let (scan, _, coverage) = look(
         backend,
         &args.target,
         &args.filters,
         &args.scan,
-        &held,
         interaction,
     )
     .await?;
-    let unreleased = scan::release(backend, &queue, &held, args.scan.concurrency).await;
     let messages: Vec<ExportedMessage> = scan.matching.iter().map(exported).collect();
     if let Some(path) = &args.file {
         write_ndjson(path, &messages, false)?;
@@ -178,7 +187,7 @@ pub(crate) async fn export(
     Ok(ExportReport {
         exported: messages.len(),
         file: args.file.clone(),
-        coverage: coverage(&scan, unreleased),
+        coverage,
         messages,
     })
 }

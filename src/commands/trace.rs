@@ -218,19 +218,14 @@ async fn scan_dlqs(
     .await;
     let mut hits = Vec::new();
     let mut problems = Vec::new();
-    let mut notes = Vec::new();
+    let mut read_to_count = false;
     for (target, queue, result) in scans {
         match result {
             Ok(scan) => {
                 if let Some(reason) = scan.incomplete {
                     problems.push(format!("{}: {reason}", queue.name));
                 }
-                if scan.stopped_at_count {
-                    notes.push(format!(
-                        "{}: read its {} message(s), the count it reported at the start; one that arrived since may not be shown",
-                        queue.name, scan.seen
-                    ));
-                }
+                read_to_count |= scan.stopped_at_count;
                 for scanned in scan.matching {
                     let record = scanned.record;
                     let stuck = Stuck {
@@ -252,6 +247,12 @@ async fn scan_dlqs(
             Err(e) => problems.push(format!("{}: {e}", queue.name)),
         }
     }
+    // One line, not one per DLQ: it is the same caveat for each.
+    let notes = if read_to_count {
+        vec!["DLQs read up to their counts at the start; later arrivals may be missing".to_owned()]
+    } else {
+        Vec::new()
+    };
     (hits, problems, notes)
 }
 
