@@ -164,18 +164,35 @@ const REDRIVE_HELP: &str = "\
 How nothing is lost:
   Messages are received with a visibility timeout that covers the run. Each selected
   message's original event is delivered; it is deleted from the DLQ only after its own
-  delivery was confirmed (invoke answered 202 / PutEvents reported no error for that
-  entry). Everything else is made visible again at the end, also on Ctrl-C or error;
+  delivery was confirmed (the target's API reported no error for that entry). Everything else is made visible again at the end, also on Ctrl-C or error;
   after kill -9 it reappears when the visibility timeout ends. Re-running finishes the job.
   An event delivered but not yet deleted when the run stops is delivered again by the next
   run; the consumers' idempotency on metadata.eventId absorbs it.
 
---via invoke (default): asynchronous Invoke of the consumer's function with the original
-  event, unchanged. Only that consumer sees it.
+--via target (default): straight to the consumer's own target, with what EventBridge
+  would have sent it. A Lambda function gets an asynchronous Invoke; an SQS queue
+  SendMessageBatch (a FIFO queue with the target's MessageGroupId, and the event id as
+  deduplication id); an SNS topic PublishBatch; a Step Functions state machine
+  StartExecution named redrive-<event id>, so that a replay is started once; another event
+  bus PutEvents. Other target types are refused before any message is touched.
+  A target-DLQ message holds the original event: the target's Input, InputPath or
+  InputTransformer is applied to it first. A Lambda on-failure record holds what the
+  function received, already transformed: it is delivered as is.
+--via invoke: the same, for Lambda targets only.
 --via bus: PutEvents of the original event to the bus: every matching rule sees it
   again, and every consumer's idempotency makes that safe. v1 events carry no eventId
   (their idempotency key is the envelope id, which PutEvents replaces), so they are
-  skipped with --via bus; use --via invoke for them.
+  skipped with --via bus; use --via target for them. An on-failure record of a target
+  that transforms its input holds no event, and is refused.
+
+--keep delivers and leaves the messages in the DLQ (a copy). The loop guard skips an
+  event this machine's journal shows redriven --max-redrives times already (default 3):
+  it is failing again, and redriving it once more will not help; --force overrides.
+--transform EXPR mends each event with a jq expression first; the result must still
+  decode as an event of the contract (else it is skipped, unless --force). With
+  --dry-run, the changes of the first messages are shown. The journal keeps the original
+  body and the mended event; the original leaves the DLQ only once the mended event's
+  delivery is confirmed.
 
 Messages in no known format are skipped and reported unless named with --message-id.
 Messages that arrive in the DLQ during the run are left for the next run.
@@ -185,6 +202,9 @@ Examples:
   ecomm redrive --target inventory --error-code THROTTLING --rate 50 --concurrency 4
   ecomm redrive --target refund --order-id ord-00042
   ecomm redrive --target analytics --via bus --since 2h
+  ecomm redrive --target audit --keep --max 10      copy ten messages, leave them in the DLQ
+  ecomm redrive --target inventory --error-code UnsupportedEventVersion \\
+      --transform '.detail.eventVersion = \"2.0\"' --dry-run
 
 Exit code 3 when any selected message was not redriven.";
 
@@ -321,7 +341,11 @@ pub(crate) struct PurgeArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Via {
-    /// Asynchronous Invoke of the consumer's function: only that consumer sees the event.
+    /// Straight to the consumer's own target, whatever it is (function, queue, topic, state
+    /// machine, another bus), with the payload EventBridge would have sent it: only that
+    /// consumer sees the event.
+    Target,
+    /// The same as `target`, for Lambda targets only (asynchronous Invoke).
     Invoke,
     /// PutEvents to the bus: every matching rule sees the event again.
     Bus,
@@ -355,8 +379,22 @@ pub(crate) struct RedriveArgs {
     #[arg(long, value_name = "N", value_parser = crate::filter::parse_rate)]
     pub(crate) rate: Option<f64>,
     /// How to deliver.
-    #[arg(long, value_enum, default_value_t = Via::Invoke)]
+    #[arg(long, value_enum, default_value_t = Via::Target)]
     pub(crate) via: Via,
+    /// Deliver, but leave the messages in the DLQ: a copy, e.g. to rehearse against staging.
+    #[arg(long)]
+    pub(crate) keep: bool,
+    /// Skip an event already redriven this many times that is back in the DLQ (it is failing
+    /// again); the count comes from this machine's redrive journal.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_redrives: u32,
+    /// Redrive events the loop guard would skip, and mended events the contract rejects.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Mend each event with this jq expression before delivering it, e.g.
+    /// '.detail.eventVersion = "2.0"'; the result must still be an event of the contract.
+    #[arg(long, value_name = "EXPR")]
+    pub(crate) transform: Option<String>,
     /// Scanning.
     #[command(flatten)]
     pub(crate) scan: ScanArgs,

@@ -3,8 +3,9 @@
 //! its messages are deleted from the DLQ, so even a killed run leaves the trail of everything
 //! it deleted.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write as _};
+use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -22,6 +23,8 @@ pub(crate) enum MessageOutcome {
     Delivered,
     /// Delivered and deleted from the DLQ.
     Redriven,
+    /// Delivered and left in the DLQ on purpose (`--keep`).
+    Copied,
     /// Delivered; the delete failed, so it is still in the DLQ.
     DeliveredNotDeleted,
     /// The delivery failed.
@@ -51,6 +54,11 @@ pub(crate) enum JournalRecord<'a> {
         filters: &'a Filters,
         /// `--max`.
         max: Option<usize>,
+        /// `--keep`: deliveries are copies.
+        keep: bool,
+        /// `--transform`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transform: Option<&'a str>,
     },
     /// A message's outcome.
     #[serde(rename_all = "camelCase")]
@@ -66,12 +74,20 @@ pub(crate) enum JournalRecord<'a> {
         /// Why, when it was not redriven.
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<&'a str>,
+        /// With `--transform`: the message body as it was in the DLQ.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        original: Option<&'a str>,
+        /// With `--transform`: the mended event that was delivered.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transformed: Option<&'a serde_json::Value>,
     },
     /// A run ends.
     #[serde(rename_all = "camelCase")]
     End {
         /// Delivered and deleted.
         redriven: u64,
+        /// Delivered and left in the DLQ (`--keep`).
+        copied: u64,
         /// Deliveries that failed.
         failed: u64,
         /// Not replayable.
@@ -81,6 +97,54 @@ pub(crate) enum JournalRecord<'a> {
         /// Ctrl-C stopped it.
         interrupted: bool,
     },
+}
+
+/// How many runs delivered each event (by `metadata.eventId`), from the journal at `path`: the
+/// runs whose lines say `delivered` or `redriven` for it. Copies (`--keep`) and dry runs do not
+/// count. No journal yet: no deliveries.
+pub(crate) fn deliveries(path: &Path) -> anyhow::Result<HashMap<String, u32>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Seen {
+        record: String,
+        run: Option<String>,
+        event_id: Option<String>,
+        outcome: Option<MessageOutcomeName>,
+    }
+    #[derive(serde::Deserialize, PartialEq, Eq)]
+    #[serde(rename_all = "kebab-case")]
+    enum MessageOutcomeName {
+        Delivered,
+        Redriven,
+        #[serde(other)]
+        Other,
+    }
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) => {
+            return Err(e).with_context(|| format!("while reading the redrive journal {}", path.display()));
+        }
+    };
+    let mut runs: HashSet<(String, String)> = HashSet::new();
+    for line in BufReader::new(file).lines() {
+        let line = line.with_context(|| format!("while reading the redrive journal {}", path.display()))?;
+        // A line cut short by a kill is no delivery: skip what does not parse.
+        let Ok(seen) = serde_json::from_str::<Seen>(&line) else {
+            continue;
+        };
+        if seen.record == "message"
+            && matches!(seen.outcome, Some(MessageOutcomeName::Delivered | MessageOutcomeName::Redriven))
+            && let (Some(run), Some(event)) = (seen.run, seen.event_id)
+        {
+            runs.insert((run, event));
+        }
+    }
+    let mut counts = HashMap::new();
+    for (_, event) in runs {
+        *counts.entry(event).or_insert(0) += 1;
+    }
+    Ok(counts)
 }
 
 /// A record with the run, the time and the user.

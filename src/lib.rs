@@ -7,6 +7,7 @@
 mod backend;
 mod cli;
 mod commands;
+mod delivery;
 mod filter;
 mod interaction;
 mod journal;

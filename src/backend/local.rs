@@ -8,9 +8,10 @@ use ecomm_local::sqs::{SqsError, queue_arn};
 use ecomm_local::{LocalError, LocalStack, StackOptions, names};
 use ecomm_ports::IdGenerator as _;
 
+use super::targets::{TargetInput, TargetKind};
 use super::{
-    Backend, BackendError, Consumer, EntryError, EntryOutcome, LogLine, LogRequest, LogSearch,
-    Message, QueueRef, QueueStats,
+    Backend, BackendError, Consumer, DirectEntry, EntryError, EntryOutcome, LogLine, LogRequest,
+    LogSearch, Message, QueueRef, QueueStats,
 };
 
 /// The local stack as a backend.
@@ -95,7 +96,12 @@ impl Backend for LocalBackend {
                 Consumer {
                     target: c.name.clone(),
                     rule: format!("{}-{}", ecomm_local::PREFIX, c.name),
+                    rule_arn: names::rule_arn(&c.name),
                     target_arn: names::function_arn(&c.name),
+                    kind: TargetKind::Lambda {
+                        function: names::function(&c.name),
+                    },
+                    input: TargetInput::Event,
                     function: Some(names::function(&c.name)),
                     delivery_dlq: Some(queue_arn(&dlq)),
                     function_dlq: Some(queue_arn(&dlq)),
@@ -215,6 +221,17 @@ impl Backend for LocalBackend {
         self.stack
             .invoke_async(Utc::now(), consumer, payload)
             .map_err(local)
+    }
+
+    async fn send_to_target(
+        &self,
+        target: &TargetKind,
+        _entries: &[DirectEntry],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        Err(BackendError::Other(format!(
+            "the local stack has no {} targets",
+            target.describe()
+        )))
     }
 
     async fn put_events(

@@ -5,11 +5,14 @@
 pub(crate) mod aws;
 pub(crate) mod local;
 pub(crate) mod patient;
+pub(crate) mod targets;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ecomm_events::MessageAttributes;
 use serde::Serialize;
+
+use self::targets::{TargetInput, TargetKind};
 
 /// A failure the user can act on, worded to say what to fix.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -105,8 +108,14 @@ pub(crate) struct Consumer {
     pub(crate) target: String,
     /// The rule.
     pub(crate) rule: String,
+    /// The rule's ARN.
+    pub(crate) rule_arn: String,
     /// The target ARN (the function's, for Lambda targets).
     pub(crate) target_arn: String,
+    /// What the target is: a function, a queue, a topic, ...
+    pub(crate) kind: TargetKind,
+    /// What EventBridge sends it: the event, or a transformation of it.
+    pub(crate) input: TargetInput,
     /// The function name, for Lambda targets.
     pub(crate) function: Option<String>,
     /// The target's `DeadLetterConfig` queue (EventBridge delivery failures).
@@ -222,6 +231,16 @@ impl EntryError {
     }
 }
 
+/// One payload for [`Backend::send_to_target`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DirectEntry {
+    /// The event id: the deduplication id of a FIFO queue, the execution name of a state
+    /// machine, so that a replay sent twice is taken once.
+    pub(crate) event_id: String,
+    /// What the target receives.
+    pub(crate) payload: String,
+}
+
 /// The result of one entry of a batch call.
 pub(crate) type EntryOutcome = Result<(), EntryError>;
 
@@ -273,6 +292,14 @@ pub(crate) trait Backend {
     /// Invoke `function` asynchronously (`InvocationType=Event`) with `payload`; `Ok` once
     /// accepted.
     async fn invoke_async(&self, function: &str, payload: &str) -> Result<(), BackendError>;
+
+    /// Deliver up to 10 payloads straight to a target that is not a function (a queue, a
+    /// topic, a state machine, another bus); one outcome per entry, in order.
+    async fn send_to_target(
+        &self,
+        target: &TargetKind,
+        entries: &[DirectEntry],
+    ) -> Result<Vec<EntryOutcome>, BackendError>;
 
     /// Put up to 10 events (envelope JSON) on the bus; one outcome per entry, in order.
     async fn put_events(

@@ -25,9 +25,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::targets::TargetKind;
 use super::{
-    Backend, BackendError, Consumer, EntryError, EntryOutcome, LogRequest, LogSearch, Message,
-    QueueRef, QueueStats,
+    Backend, BackendError, Consumer, DirectEntry, EntryError, EntryOutcome, LogRequest, LogSearch,
+    Message, QueueRef, QueueStats,
 };
 
 /// How patient to be.
@@ -405,6 +406,17 @@ impl Backend for Patient<'_> {
             .await
     }
 
+    async fn send_to_target(
+        &self,
+        target: &TargetKind,
+        entries: &[DirectEntry],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        self.batch(entries, async |e: &[DirectEntry]| {
+            self.inner.send_to_target(target, e).await
+        })
+        .await
+    }
+
     async fn put_events(
         &self,
         envelopes: &[serde_json::Value],
@@ -583,6 +595,15 @@ mod tests {
         async fn invoke_async(&self, _function: &str, _payload: &str) -> Result<(), BackendError> {
             self.answer(&[]).await.map(drop)
         }
+        async fn send_to_target(
+            &self,
+            _target: &TargetKind,
+            entries: &[DirectEntry],
+        ) -> Result<Vec<EntryOutcome>, BackendError> {
+            let ids: Vec<String> = entries.iter().map(|e| e.event_id.clone()).collect();
+            self.answer(&ids).await
+        }
+
         async fn put_events(
             &self,
             envelopes: &[serde_json::Value],

@@ -1,30 +1,33 @@
 //! `ecomm redrive`: replay failed events from a consumer's DLQ to exactly that consumer.
 //!
 //! W pipelines each receive a batch (hidden for the run), select the messages the filters name,
-//! deliver their original events (async `Invoke` of the consumer's function, or `PutEvents`),
-//! and delete from the DLQ exactly the entries whose delivery was confirmed. Everything not
+//! deliver what each record must give on the chosen route (`delivery`: straight to the
+//! consumer's target with what EventBridge would have sent it, or `PutEvents` to the bus), and
+//! delete from the DLQ exactly the entries whose delivery was confirmed (`--keep`: none). Everything not
 //! deleted is made visible again at the end, also on Ctrl-C or error; a killed run's messages
 //! reappear when the visibility timeout ends. Re-running finishes the job.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ecomm_events::DlqKind;
 use serde_json::Value;
 use tokio::time::Instant;
 
 use futures::StreamExt as _;
 
-use crate::backend::{self, Backend, BackendError, EntryError, QueueRef};
+use crate::UsageError;
+use crate::backend::{self, Backend, BackendError, Consumer, DirectEntry, EntryError, QueueRef};
 use crate::cli::{RedriveArgs, Via};
 use crate::commands::dlq::view;
+use crate::delivery::mend::Mend;
+use crate::delivery::{self, Payload, Prepared, Route, Shaping};
 use crate::filter::replayable;
 use crate::interaction::{Interaction, Progress};
 use crate::journal::{Journal, JournalRecord, MessageOutcome};
-use crate::report::redrive::{NotRedriven, NotRedrivenReason, RedriveReport};
+use crate::report::redrive::{NotRedriven, NotRedrivenReason, RedriveReport, TransformPreview};
 use crate::scan::{self, Held, IN_FLIGHT_LIMIT, Polls, Scanned};
 
 struct RateLimiter {
@@ -53,20 +56,36 @@ impl RateLimiter {
     }
 }
 
-/// A message whose delivery was confirmed and that must now leave the DLQ.
+/// A message whose delivery was confirmed and that must now leave the DLQ (with `--keep`:
+/// that is only to be journaled).
 #[derive(Clone)]
 struct Delivered {
     message_id: String,
     receipt: String,
     event_id: Option<String>,
     order_id: Option<String>,
+    /// With `--transform`: the body as it was, and the event delivered instead.
+    mended: Option<(String, Value)>,
 }
+
+/// A selected message and what it becomes on the route.
+struct Ready {
+    scanned: Scanned,
+    prepared: Prepared,
+}
+
+/// How many mended messages `--dry-run --transform` shows the changes of.
+const PREVIEWS: usize = 3;
 
 struct Run<'a> {
     backend: &'a dyn Backend,
     args: &'a RedriveArgs,
     queue: QueueRef,
-    function: Option<String>,
+    consumer: &'a Consumer,
+    route: Route,
+    mend: Option<Mend>,
+    /// Runs that delivered each event before this one, from the journal (the loop guard).
+    deliveries: HashMap<String, u32>,
     started: DateTime<Utc>,
     held: Held,
     finished: RefCell<HashSet<String>>,
@@ -95,16 +114,18 @@ pub(crate) async fn run(
     journal: PathBuf,
     interaction: &dyn Interaction,
 ) -> anyhow::Result<RedriveReport> {
+    let mend = args
+        .transform
+        .as_deref()
+        .map(Mend::compile)
+        .transpose()
+        .map_err(UsageError)?;
     let consumers = backend.consumers().await?;
     let consumer = backend::find(&consumers, &args.target)?;
     let queue = consumer.require_dlq()?.clone();
-    if args.via == Via::Invoke && consumer.function.is_none() {
-        anyhow::bail!(
-            "target {} is not a Lambda function; use --via bus",
-            consumer.target
-        );
-    }
+    let route = Route::of(consumer, args.via).map_err(UsageError)?;
     let depth = backend.queue_stats(&queue).await?;
+    let deliveries = crate::journal::deliveries(&journal)?;
     let run_id = uuid::Uuid::new_v4().to_string();
     let mut journal = Journal::open(&journal, &run_id)?;
     journal.write(&JournalRecord::Start {
@@ -115,20 +136,19 @@ pub(crate) async fn run(
         dry_run: args.dry_run,
         filters: &args.filters,
         max: args.max,
+        keep: args.keep,
+        transform: args.transform.as_deref(),
     })?;
     journal.flush()?;
-    let report = RedriveReport::new(
-        &args.target,
-        &queue.name,
-        args.via,
-        args.dry_run,
-        journal.path().display().to_string(),
-    );
+    let report = RedriveReport::new(args, &queue.name, journal.path().display().to_string());
     let run = Run {
         backend,
         args,
         queue,
-        function: consumer.function.clone(),
+        consumer,
+        route,
+        mend,
+        deliveries,
         started: Utc::now(),
         held: Held::default(),
         finished: RefCell::default(),
@@ -175,6 +195,7 @@ pub(crate) async fn run(
     let mut journal = run.journal.into_inner();
     journal.write(&JournalRecord::End {
         redriven: report.redriven,
+        copied: report.copied,
         failed: report.failed,
         skipped: report.skipped,
         delivered_not_deleted: report.delivered_not_deleted,
@@ -308,8 +329,13 @@ impl Run<'_> {
             let mut duplicates = Vec::new();
             for message in batch {
                 if self.finished.borrow().contains(&message.message_id) {
-                    // A second copy of a message already redriven: delete it too.
-                    duplicates.push(message.receipt_handle);
+                    // A second copy of a message already redriven: delete it too (with
+                    // --keep: hold it, so that the end of the run releases it).
+                    if self.args.keep {
+                        self.held.hold(&message);
+                    } else {
+                        duplicates.push(message.receipt_handle);
+                    }
                     continue;
                 }
                 if !self.held.hold(&message) {
@@ -324,14 +350,12 @@ impl Run<'_> {
             if !duplicates.is_empty() {
                 let _ = self.backend.delete(&self.queue, &duplicates).await;
             }
+            let ready = self.prepare(chosen);
             if self.args.dry_run {
-                self.report
-                    .borrow_mut()
-                    .would_redrive
-                    .extend(chosen.iter().map(|s| view(s, false)));
+                self.preview(&ready);
                 continue;
             }
-            let delivered = self.deliver(chosen).await;
+            let delivered = self.deliver(ready).await;
             if !delivered.is_empty() {
                 deleting = Some(delivered);
             }
@@ -362,8 +386,9 @@ impl Run<'_> {
         let unusable = replayable(filters, &scanned.message, &scanned.record).err().map(str::to_owned).or_else(|| {
             let v1_on_bus = self.args.via == Via::Bus
                 && scanned.record.event.as_ref().is_some_and(|e| e.pointer("/detail/metadata/eventId").is_none());
-            v1_on_bus.then(|| "a v1 event has no metadata.eventId: through the bus it would get a new id and bypass idempotency; use --via invoke".to_owned())
+            v1_on_bus.then(|| "a v1 event has no metadata.eventId: through the bus it would get a new id and bypass idempotency; use --via target".to_owned())
         });
+        let unusable = unusable.or_else(|| self.failing_again(&scanned));
         if let Some(reason) = unusable {
             self.not_redriven(&scanned, NotRedrivenReason::Skipped, reason);
             return None;
@@ -384,6 +409,8 @@ impl Run<'_> {
                 NotRedrivenReason::DeliveredNotDeleted => MessageOutcome::DeliveredNotDeleted,
             },
             error: Some(&reason),
+            original: None,
+            transformed: None,
         });
         let mut report = self.report.borrow_mut();
         match outcome {
@@ -399,95 +426,138 @@ impl Run<'_> {
         });
     }
 
-    /// The payload to redeliver: the original event (moved out: it is not needed after), or
-    /// the raw body of a named unknown message.
-    fn payload(scanned: &mut Scanned) -> Result<Value, String> {
-        let kind = scanned.record.kind();
-        match (scanned.record.event.take(), kind) {
-            (Some(event), _) => Ok(event),
-            (None, DlqKind::Unknown) => serde_json::from_str(&scanned.message.body)
-                .map_err(|e| format!("the body is not JSON: {e}")),
-            (None, _) => Err("the body holds no readable event".to_owned()),
+    /// The loop guard: why an event already redriven `--max-redrives` times is skipped.
+    fn failing_again(&self, scanned: &Scanned) -> Option<String> {
+        if self.args.force {
+            return None;
+        }
+        let event_id = scanned.record.summary.event_id.as_deref()?;
+        let runs = *self.deliveries.get(event_id)?;
+        (runs >= self.args.max_redrives).then(|| {
+            format!(
+                "redriven {runs} times; failing again: find out why (ecomm trace {event_id}), mend it with --transform, or --force to redrive it anyway"
+            )
+        })
+    }
+
+    /// What each chosen message becomes on the route; the ones that cannot be delivered are
+    /// skipped (and stay in the DLQ).
+    fn prepare(&self, chosen: Vec<Scanned>) -> Vec<Ready> {
+        let shaping = Shaping {
+            consumer: self.consumer,
+            route: &self.route,
+            mend: self.mend.as_ref(),
+            force: self.args.force,
+        };
+        let mut ready = Vec::with_capacity(chosen.len());
+        for mut scanned in chosen {
+            let event = scanned.record.event.take();
+            // The event stays readable for the preview of a dry run.
+            let kept = if self.args.dry_run { event.clone() } else { None };
+            match shaping.prepare(&scanned.record, event, &scanned.message.body) {
+                Ok(prepared) => {
+                    scanned.record.event = kept;
+                    ready.push(Ready { scanned, prepared });
+                }
+                Err(reason) => self.not_redriven(&scanned, NotRedrivenReason::Skipped, reason),
+            }
+        }
+        ready
+    }
+
+    /// `--dry-run`: what would be delivered, and what `--transform` changes in the first ones.
+    fn preview(&self, ready: &[Ready]) {
+        let mut report = self.report.borrow_mut();
+        for r in ready {
+            if let (Some(mended), Some(before)) = (&r.prepared.mended, &r.scanned.record.event)
+                && report.transform_preview.len() < PREVIEWS
+            {
+                report.transform_preview.push(TransformPreview {
+                    message_id: r.scanned.message.message_id.clone(),
+                    changes: delivery::diff(before, mended),
+                });
+            }
+            report.would_redrive.push(view(&r.scanned, false));
         }
     }
 
-    /// Deliver the chosen messages; the ones confirmed delivered, to be deleted.
-    async fn deliver(&self, chosen: Vec<Scanned>) -> Vec<Delivered> {
-        match self.args.via {
-            Via::Invoke => {
-                let function = self.function.as_deref().unwrap_or_default();
-                let mut chosen = chosen;
-                let payloads: Vec<Result<Value, String>> =
-                    chosen.iter_mut().map(Self::payload).collect();
-                let outcomes = futures::future::join_all(chosen.iter().zip(payloads).map(
-                    |(s, payload)| async move {
-                        let payload = payload?;
-                        self.limiter.acquire().await;
-                        self.backend
-                            .invoke_async(function, &payload.to_string())
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        // Confirmed the moment it is accepted, so that even a run stopped
-                        // mid-batch deletes it.
-                        Ok::<Delivered, String>(self.confirm(s))
-                    },
-                ))
-                .await;
-                let mut delivered = Vec::new();
-                for (scanned, outcome) in chosen.iter().zip(outcomes) {
-                    match outcome {
-                        Ok(d) => delivered.push(d),
-                        Err(reason) => {
-                            self.not_redriven(scanned, NotRedrivenReason::Failed, reason);
-                        }
-                    }
-                }
-                delivered
-            }
-            Via::Bus => {
-                let mut envelopes = Vec::new();
-                let mut ready = Vec::new();
-                for mut scanned in chosen {
-                    match Self::payload(&mut scanned) {
-                        Ok(envelope) => {
-                            envelopes.push(envelope);
-                            ready.push(scanned);
-                        }
-                        Err(reason) => {
-                            self.not_redriven(&scanned, NotRedrivenReason::Failed, reason);
-                        }
-                    }
-                }
-                if ready.is_empty() {
-                    return Vec::new();
-                }
-                for _ in 0..ready.len() {
+    /// Deliver the prepared messages; the ones confirmed delivered, to be deleted.
+    async fn deliver(&self, ready: Vec<Ready>) -> Vec<Delivered> {
+        if ready.is_empty() {
+            return Vec::new();
+        }
+        let outcomes: Vec<Result<(), String>> = match &self.route {
+            Route::Invoke { function } => {
+                futures::future::join_all(ready.iter().map(|r| async move {
+                    let Payload::Text(payload) = &r.prepared.payload else {
+                        return Err("no payload for an invoke".to_owned());
+                    };
                     self.limiter.acquire().await;
-                }
-                let outcomes = match self.backend.put_events(&envelopes).await {
-                    Ok(outcomes) => outcomes,
-                    Err(e) => ready
-                        .iter()
-                        .map(|_| Err(EntryError::permanent(e.to_string())))
-                        .collect(),
-                };
-                let mut delivered = Vec::new();
-                for (scanned, outcome) in ready.iter().zip(outcomes) {
-                    match outcome {
-                        Ok(()) => delivered.push(self.confirm(scanned)),
-                        Err(error) => {
-                            self.not_redriven(scanned, NotRedrivenReason::Failed, error.message);
-                        }
-                    }
-                }
-                delivered
+                    self.backend
+                        .invoke_async(function, payload)
+                        .await
+                        .map_err(|e| e.to_string())
+                }))
+                .await
             }
+            Route::Bus => {
+                let envelopes: Vec<Value> = ready
+                    .iter()
+                    .filter_map(|r| match &r.prepared.payload {
+                        Payload::Envelope(e) => Some(e.clone()),
+                        Payload::Text(_) => None,
+                    })
+                    .collect();
+                self.entries(ready.len(), self.backend.put_events(&envelopes).await)
+                    .await
+            }
+            Route::Direct(kind) => {
+                let entries: Vec<DirectEntry> = ready
+                    .iter()
+                    .map(|r| DirectEntry {
+                        event_id: event_id(&r.scanned),
+                        payload: match &r.prepared.payload {
+                            Payload::Text(text) => text.clone(),
+                            Payload::Envelope(e) => e.to_string(),
+                        },
+                    })
+                    .collect();
+                self.entries(ready.len(), self.backend.send_to_target(kind, &entries).await)
+                    .await
+            }
+        };
+        let mut delivered = Vec::new();
+        for (r, outcome) in ready.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => delivered.push(self.confirm(r)),
+                Err(reason) => self.not_redriven(&r.scanned, NotRedrivenReason::Failed, reason),
+            }
+        }
+        delivered
+    }
+
+    /// One result per entry of a batch call, after the rate limit.
+    async fn entries(
+        &self,
+        len: usize,
+        answer: Result<Vec<backend::EntryOutcome>, BackendError>,
+    ) -> Vec<Result<(), String>> {
+        for _ in 0..len {
+            self.limiter.acquire().await;
+        }
+        match answer {
+            Ok(outcomes) => outcomes
+                .into_iter()
+                .map(|o| o.map_err(|e: EntryError| e.message))
+                .collect(),
+            Err(e) => (0..len).map(|_| Err(e.to_string())).collect(),
         }
     }
 
     /// Record a confirmed delivery: from here on the message must be deleted, even if the run
     /// is stopped.
-    fn confirm(&self, scanned: &Scanned) -> Delivered {
+    fn confirm(&self, ready: &Ready) -> Delivered {
+        let scanned = &ready.scanned;
         let message_id = scanned.message.message_id.clone();
         self.finished.borrow_mut().insert(message_id.clone());
         let delivered = Delivered {
@@ -498,6 +568,11 @@ impl Run<'_> {
             message_id: message_id.clone(),
             event_id: scanned.record.summary.event_id.clone(),
             order_id: scanned.record.summary.order_id.clone(),
+            mended: ready
+                .prepared
+                .mended
+                .clone()
+                .map(|m| (scanned.message.body.clone(), m)),
         };
         self.undeleted
             .borrow_mut()
@@ -521,16 +596,33 @@ impl Run<'_> {
     async fn delete(&self, batch: Vec<Delivered>) {
         {
             let mut journal = self.journal.borrow_mut();
+            let outcome = if self.args.keep {
+                MessageOutcome::Copied
+            } else {
+                MessageOutcome::Delivered
+            };
             for d in &batch {
                 let _ = journal.write(&JournalRecord::Message {
                     message_id: &d.message_id,
                     event_id: d.event_id.as_deref(),
                     order_id: d.order_id.as_deref(),
-                    outcome: MessageOutcome::Delivered,
+                    outcome,
                     error: None,
+                    original: d.mended.as_ref().map(|(body, _)| body.as_str()),
+                    transformed: d.mended.as_ref().map(|(_, event)| event),
                 });
             }
             let _ = journal.flush();
+        }
+        if self.args.keep {
+            // A copy: the message stays in the DLQ, released at the end of the run.
+            let mut undeleted = self.undeleted.borrow_mut();
+            let copied = batch
+                .iter()
+                .filter(|d| undeleted.remove(&d.message_id).is_some())
+                .count();
+            self.report.borrow_mut().copied += copied as u64;
+            return;
         }
         let receipts: Vec<String> = batch.iter().map(|d| d.receipt.clone()).collect();
         let outcomes = match self.backend.delete(&self.queue, &receipts).await {
@@ -578,7 +670,29 @@ impl Run<'_> {
                 order_id: delivered.order_id.as_deref(),
                 outcome,
                 error: error.as_deref(),
+                original: None,
+                transformed: None,
             });
         }
     }
+}
+
+/// The id a direct target deduplicates on: the event's idempotency key, else its envelope id,
+/// else the message id.
+fn event_id(scanned: &Scanned) -> String {
+    scanned
+        .record
+        .summary
+        .event_id
+        .clone()
+        .or_else(|| {
+            scanned
+                .record
+                .event
+                .as_ref()
+                .and_then(|e| e.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| scanned.message.message_id.clone())
 }

@@ -38,6 +38,40 @@ fn human(printer: &Printer, banner: &str, report: &RedriveReport) {
             })
             .collect();
         printer.table(&["message", "kind", "error", "event", "order"], rows);
+        for preview in &report.transform_preview {
+            printer.message(&format!("--transform changes {}:", preview.message_id));
+            for change in &preview.changes {
+                let show = |v: &Option<serde_json::Value>| {
+                    v.as_ref().map_or_else(|| "(absent)".to_owned(), ToString::to_string)
+                };
+                printer.message(&format!(
+                    "  {}: {} -> {}",
+                    change.path,
+                    show(&change.before),
+                    show(&change.after)
+                ));
+            }
+            if preview.changes.is_empty() {
+                printer.message("  nothing");
+            }
+        }
+    } else if report.keep {
+        printer.message(&format!(
+            "--keep: {} message(s) copied to {} and left in {}",
+            report.copied, report.target, report.queue
+        ));
+        printer.table(
+            &["copied", "failed", "skipped", "not selected", "left in DLQ"],
+            vec![vec![
+                report.copied.to_string(),
+                report.failed.to_string(),
+                report.skipped.to_string(),
+                report.not_selected.to_string(),
+                report
+                    .left_in_queue
+                    .map_or_else(|| "?".to_owned(), |n| n.to_string()),
+            ]],
+        );
     } else {
         printer.table(
             &[

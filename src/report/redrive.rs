@@ -5,12 +5,14 @@ use serde::Serialize;
 use super::Outcome;
 use super::dlq::MessageView;
 use crate::cli::Via;
+use crate::delivery::Change;
 
 /// Why a selected message is still in the DLQ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum NotRedrivenReason {
-    /// Not replayable (unknown format, v1 via bus): never delivered.
+    /// Not replayable (unknown format, v1 via bus, refused payload, failing again after
+    /// `--max-redrives`, mended into no event): never delivered.
     Skipped,
     /// The delivery failed.
     Failed,
@@ -33,6 +35,16 @@ pub(crate) struct NotRedriven {
     pub(crate) reason: String,
 }
 
+/// What `--transform` changes in one message's event.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TransformPreview {
+    /// The SQS message id.
+    pub(crate) message_id: String,
+    /// The differences, leaf by leaf.
+    pub(crate) changes: Vec<Change>,
+}
+
 /// What a redrive did.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,8 +57,14 @@ pub(crate) struct RedriveReport {
     pub(crate) via: Via,
     /// Nothing was changed.
     pub(crate) dry_run: bool,
+    /// `--keep`: deliveries are copies, left in the DLQ.
+    pub(crate) keep: bool,
+    /// `--transform`, as given.
+    pub(crate) transform: Option<String>,
     /// Delivered and deleted from the DLQ.
     pub(crate) redriven: u64,
+    /// Delivered and left in the DLQ (`--keep`).
+    pub(crate) copied: u64,
     /// Delivered but still in the DLQ (its delete failed): it will be delivered again by the
     /// next run, and the consumer's idempotency absorbs it.
     pub(crate) delivered_not_deleted: u64,
@@ -62,6 +80,8 @@ pub(crate) struct RedriveReport {
     pub(crate) not_redriven: Vec<NotRedriven>,
     /// With `--dry-run`: what would be redriven.
     pub(crate) would_redrive: Vec<MessageView>,
+    /// With `--dry-run --transform`: what the expression changes in the first messages.
+    pub(crate) transform_preview: Vec<TransformPreview>,
     /// The audit journal.
     pub(crate) journal: String,
     /// Ctrl-C stopped the run.
@@ -75,13 +95,16 @@ pub(crate) struct RedriveReport {
 
 impl RedriveReport {
     /// An empty report of a run about to start.
-    pub(crate) fn new(target: &str, queue: &str, via: Via, dry_run: bool, journal: String) -> Self {
+    pub(crate) fn new(args: &crate::cli::RedriveArgs, queue: &str, journal: String) -> Self {
         Self {
-            target: target.to_owned(),
+            target: args.target.clone(),
             queue: queue.to_owned(),
-            via,
-            dry_run,
+            via: args.via,
+            dry_run: args.dry_run,
+            keep: args.keep,
+            transform: args.transform.clone(),
             redriven: 0,
+            copied: 0,
             delivered_not_deleted: 0,
             failed: 0,
             skipped: 0,
@@ -89,6 +112,7 @@ impl RedriveReport {
             left_in_queue: None,
             not_redriven: Vec::new(),
             would_redrive: Vec::new(),
+            transform_preview: Vec::new(),
             journal,
             interrupted: false,
             incomplete: None,

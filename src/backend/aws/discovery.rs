@@ -6,6 +6,7 @@ use aws_sdk_lambda::operation::get_function_event_invoke_config::GetFunctionEven
 
 use super::AwsBackend;
 use super::errors::classify;
+use crate::backend::targets::{TargetArn, TargetInput, TargetKind};
 use crate::backend::{BackendError, Consumer};
 
 impl AwsBackend {
@@ -31,9 +32,30 @@ impl AwsBackend {
     /// Every target of every rule of the bus, with its DLQ wiring.
     pub(super) async fn discover(&self) -> Result<Vec<Consumer>, BackendError> {
         let mut consumers = Vec::new();
-        for rule in self.rules().await? {
+        for (rule, rule_arn) in self.rules().await? {
             for target in self.targets(&rule).await? {
-                let function = function_name(target.arn());
+                let mut findings = Vec::new();
+                let kind = match TargetKind::of_arn(target.arn()) {
+                    TargetArn::Known(kind) => kind,
+                    TargetArn::Queue => match self.queue_ref(target.arn()).await {
+                        Ok(queue) => TargetKind::Sqs {
+                            queue,
+                            message_group_id: target
+                                .sqs_parameters()
+                                .and_then(|p| p.message_group_id())
+                                .map(str::to_owned),
+                        },
+                        Err(BackendError::QueueNotFound(_)) => {
+                            findings.push(format!("the target queue {} does not exist", target.arn()));
+                            TargetKind::Other { service: "sqs".to_owned() }
+                        }
+                        Err(e) => return Err(e),
+                    },
+                };
+                let function = match &kind {
+                    TargetKind::Lambda { function } => Some(function.clone()),
+                    _ => None,
+                };
                 let delivery_dlq = target
                     .dead_letter_config()
                     .and_then(|d| d.arn())
@@ -42,7 +64,6 @@ impl AwsBackend {
                     Some(f) => self.on_failure_destination(f).await?,
                     None => None,
                 };
-                let mut findings = Vec::new();
                 match (&delivery_dlq, &function_dlq) {
                     (None, None) => findings.push("no DLQ: failed deliveries and function errors are dropped".to_owned()),
                     (None, Some(_)) => findings.push("no target DeadLetterConfig: EventBridge delivery failures are dropped".to_owned()),
@@ -72,7 +93,10 @@ impl AwsBackend {
                 consumers.push(Consumer {
                     target: target.id().to_owned(),
                     rule: rule.clone(),
+                    rule_arn: rule_arn.clone(),
                     target_arn: target.arn().to_owned(),
+                    kind,
+                    input: target_input(&target),
                     function,
                     delivery_dlq,
                     function_dlq,
@@ -112,7 +136,8 @@ impl AwsBackend {
         }
     }
 
-    async fn rules(&self) -> Result<Vec<String>, BackendError> {
+    /// The bus's rules: name and ARN.
+    async fn rules(&self) -> Result<Vec<(String, String)>, BackendError> {
         let mut rules = Vec::new();
         let mut token = None;
         // ListRules has no SDK paginator: follow NextToken.
@@ -125,11 +150,9 @@ impl AwsBackend {
                 .send()
                 .await
                 .map_err(|e| classify("while listing the bus's rules", &e))?;
-            rules.extend(
-                page.rules()
-                    .iter()
-                    .filter_map(|r| r.name().map(str::to_owned)),
-            );
+            rules.extend(page.rules().iter().filter_map(|r| {
+                Some((r.name()?.to_owned(), r.arn().unwrap_or_default().to_owned()))
+            }));
             token = page.next_token().map(str::to_owned);
             if token.is_none() {
                 return Ok(rules);
@@ -162,12 +185,27 @@ impl AwsBackend {
     }
 }
 
-/// The function name of a Lambda ARN (`arn:aws:lambda:r:a:function:NAME[:qualifier]`).
-fn function_name(arn: &str) -> Option<String> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    (parts.get(2) == Some(&"lambda") && parts.get(5) == Some(&"function"))
-        .then(|| parts.get(6).map(|s| (*s).to_owned()))
-        .flatten()
+/// What the target sends instead of the event: `Input`, `InputPath` or `InputTransformer`.
+fn target_input(target: &aws_sdk_eventbridge::types::Target) -> TargetInput {
+    if let Some(input) = target.input() {
+        TargetInput::Constant {
+            input: input.to_owned(),
+        }
+    } else if let Some(path) = target.input_path() {
+        TargetInput::Path {
+            path: path.to_owned(),
+        }
+    } else if let Some(transformer) = target.input_transformer() {
+        TargetInput::Transformer {
+            paths: transformer
+                .input_paths_map()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            template: transformer.input_template().to_owned(),
+        }
+    } else {
+        TargetInput::Event
+    }
 }
 
 fn is_sqs(arn: &str) -> bool {

@@ -2,13 +2,14 @@
 //! and the class of the code from the one cross-service list (`ecomm_ports::error_codes`).
 //! Codes of one service's own API are matched by the SDK's typed errors where they are raised.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use ecomm_ports::error_codes::CodeClass;
 
-use crate::backend::BackendError;
+use crate::backend::{BackendError, EntryError, EntryOutcome};
 
 /// An error and its causes on one line. The SDK's `DisplayErrorContext` appends a `Debug` dump
 /// of the raw response (kilobytes, for an HTML error page): fine for a log, not for a message
@@ -93,4 +94,57 @@ fn lost_on_the_way<E>(err: &SdkError<E, HttpResponse>) -> bool {
         }
         _ => false,
     }
+}
+
+/// One failed entry of an SQS or SNS batch call (`BatchResultErrorEntry` in both).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BatchFailure<'a> {
+    /// The entry's id in the request.
+    pub(super) id: &'a str,
+    /// The error code.
+    pub(super) code: &'a str,
+    /// The error message.
+    pub(super) message: Option<&'a str>,
+    /// Whether the caller's request was at fault (`false`: sending again may succeed).
+    pub(super) sender_fault: bool,
+}
+
+/// One outcome per entry, in request order, from a batch call's `Successful` and `Failed` lists;
+/// an entry in neither is a failure, never assumed done. An entry failed with
+/// `SenderFault: false` is the service's fault: sending it again may succeed.
+pub(super) fn per_entry<'a>(
+    len: usize,
+    ok: impl Iterator<Item = &'a str>,
+    failed: impl Iterator<Item = BatchFailure<'a>>,
+) -> Vec<EntryOutcome> {
+    let ok: Vec<&str> = ok.collect();
+    let failed: HashMap<&str, EntryError> = failed
+        .map(|f| {
+            (
+                f.id,
+                EntryError {
+                    message: format!("{}: {}", f.code, f.message.unwrap_or_default()),
+                    retryable: !f.sender_fault,
+                    throttled: CodeClass::of(f.code) == CodeClass::Throttling,
+                },
+            )
+        })
+        .collect();
+    (0..len)
+        .map(|i| {
+            let id = i.to_string();
+            if let Some(error) = failed.get(id.as_str()) {
+                Err(error.clone())
+            } else if ok.contains(&id.as_str()) {
+                Ok(())
+            } else {
+                // Nothing is known of this entry: sending it again is the way to find out.
+                Err(EntryError {
+                    message: "no result returned for this entry".to_owned(),
+                    retryable: true,
+                    throttled: false,
+                })
+            }
+        })
+        .collect()
 }

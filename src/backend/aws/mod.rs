@@ -14,8 +14,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use chrono::{DateTime, Utc};
 
 use self::errors::{classify, one_line};
+use super::targets::TargetKind;
 use super::{
-    Backend, BackendError, Consumer, EntryOutcome, LogRequest, LogSearch, Message, QueueRef,
+    Backend, BackendError, Consumer, DirectEntry, EntryOutcome, LogRequest, LogSearch, Message, QueueRef,
     QueueStats,
 };
 use crate::cli::AwsArgs;
@@ -26,6 +27,8 @@ pub(crate) struct AwsBackend {
     sqs: aws_sdk_sqs::Client,
     events: aws_sdk_eventbridge::Client,
     lambda: aws_sdk_lambda::Client,
+    sns: aws_sdk_sns::Client,
+    sfn: aws_sdk_sfn::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
     bus: String,
@@ -93,6 +96,16 @@ impl AwsBackend {
             ),
             lambda: aws_sdk_lambda::Client::from_conf(
                 aws_sdk_lambda::config::Builder::from(&config)
+                    .retry_config(standard())
+                    .build(),
+            ),
+            sns: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(&config)
+                    .retry_config(standard())
+                    .build(),
+            ),
+            sfn: aws_sdk_sfn::Client::from_conf(
+                aws_sdk_sfn::config::Builder::from(&config)
                     .retry_config(standard())
                     .build(),
             ),
@@ -180,11 +193,19 @@ impl Backend for AwsBackend {
         self.invoke_event(function, payload).await
     }
 
+    async fn send_to_target(
+        &self,
+        target: &TargetKind,
+        entries: &[DirectEntry],
+    ) -> Result<Vec<EntryOutcome>, BackendError> {
+        self.send_direct(target, entries).await
+    }
+
     async fn put_events(
         &self,
         envelopes: &[serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
-        self.put_on_bus(envelopes).await
+        self.put_on_bus(&self.bus, envelopes).await
     }
 
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {

@@ -16,11 +16,10 @@ use aws_sdk_sqs::types::{
 };
 use chrono::{DateTime, Utc};
 use ecomm_events::{AttributeValue, MessageAttributes};
-use ecomm_ports::error_codes::CodeClass;
 
 use super::AwsBackend;
-use super::errors::classify;
-use crate::backend::{BackendError, EntryError, EntryOutcome, Message, QueueRef, QueueStats};
+use super::errors::{BatchFailure, classify, per_entry};
+use crate::backend::{BackendError, EntryOutcome, Message, QueueRef, QueueStats};
 
 /// `QueueNotFound` when the SDK's typed error says the queue does not exist, else classified.
 fn queue_error<E>(
@@ -229,7 +228,7 @@ impl AwsBackend {
             .successful()
             .iter()
             .map(aws_sdk_sqs::types::DeleteMessageBatchResultEntry::id);
-        Ok(per_entry(receipts.len(), ok, response.failed()))
+        Ok(per_entry(receipts.len(), ok, response.failed().iter().map(sqs_failure)))
     }
 
     pub(super) async fn change_visibility_batch(
@@ -269,7 +268,7 @@ impl AwsBackend {
             .successful()
             .iter()
             .map(aws_sdk_sqs::types::ChangeMessageVisibilityBatchResultEntry::id);
-        Ok(per_entry(receipts.len(), ok, response.failed()))
+        Ok(per_entry(receipts.len(), ok, response.failed().iter().map(sqs_failure)))
     }
 
     pub(super) async fn purge_queue(&self, queue: &QueueRef) -> Result<(), BackendError> {
@@ -320,44 +319,12 @@ fn attributes(raw: HashMap<String, MessageAttributeValue>) -> MessageAttributes 
     out
 }
 
-/// One outcome per entry, in request order, from a batch call's `Successful` and `Failed` lists;
-/// an entry in neither is a failure, never assumed done. An entry failed with
-/// `SenderFault: false` is the service's fault: sending it again may succeed.
-fn per_entry<'a>(
-    len: usize,
-    ok: impl Iterator<Item = &'a str>,
-    failed: &[aws_sdk_sqs::types::BatchResultErrorEntry],
-) -> Vec<EntryOutcome> {
-    let ok: Vec<&str> = ok.collect();
-    let failed: HashMap<&str, EntryError> = failed
-        .iter()
-        .map(|f| {
-            let code = f.code();
-            (
-                f.id(),
-                EntryError {
-                    message: format!("{code}: {}", f.message().unwrap_or_default()),
-                    retryable: !f.sender_fault(),
-                    throttled: CodeClass::of(code) == CodeClass::Throttling,
-                },
-            )
-        })
-        .collect();
-    (0..len)
-        .map(|i| {
-            let id = i.to_string();
-            if let Some(error) = failed.get(id.as_str()) {
-                Err(error.clone())
-            } else if ok.contains(&id.as_str()) {
-                Ok(())
-            } else {
-                // Nothing is known of this entry: sending it again is the way to find out.
-                Err(EntryError {
-                    message: "no result returned for this entry".to_owned(),
-                    retryable: true,
-                    throttled: false,
-                })
-            }
-        })
-        .collect()
+/// An SQS batch entry's failure, as [`per_entry`] reads it.
+pub(super) fn sqs_failure(f: &aws_sdk_sqs::types::BatchResultErrorEntry) -> BatchFailure<'_> {
+    BatchFailure {
+        id: f.id(),
+        code: f.code(),
+        message: f.message(),
+        sender_fault: f.sender_fault(),
+    }
 }
