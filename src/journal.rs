@@ -123,18 +123,23 @@ pub(crate) fn deliveries(path: &Path) -> anyhow::Result<HashMap<String, u32>> {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => {
-            return Err(e).with_context(|| format!("while reading the redrive journal {}", path.display()));
+            return Err(e)
+                .with_context(|| format!("while reading the redrive journal {}", path.display()));
         }
     };
     let mut runs: HashSet<(String, String)> = HashSet::new();
     for line in BufReader::new(file).lines() {
-        let line = line.with_context(|| format!("while reading the redrive journal {}", path.display()))?;
+        let line =
+            line.with_context(|| format!("while reading the redrive journal {}", path.display()))?;
         // A line cut short by a kill is no delivery: skip what does not parse.
         let Ok(seen) = serde_json::from_str::<Seen>(&line) else {
             continue;
         };
         if seen.record == "message"
-            && matches!(seen.outcome, Some(MessageOutcomeName::Delivered | MessageOutcomeName::Redriven))
+            && matches!(
+                seen.outcome,
+                Some(MessageOutcomeName::Delivered | MessageOutcomeName::Redriven)
+            )
             && let (Some(run), Some(event)) = (seen.run, seen.event_id)
         {
             runs.insert((run, event));

@@ -100,6 +100,17 @@ pub(crate) struct QueueRef {
     pub(crate) url: String,
 }
 
+impl QueueRef {
+    /// Whether it is a FIFO queue.
+    #[allow(
+        clippy::case_sensitive_file_extension_comparisons,
+        reason = "SQS requires the exact suffix `.fifo` of FIFO queue names"
+    )]
+    pub(crate) fn is_fifo(&self) -> bool {
+        self.name.ends_with(".fifo")
+    }
+}
+
 /// One consumer of the bus: a rule's target, its function and its DLQ(s).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -87,9 +87,7 @@ impl TargetKind {
     pub(crate) fn describe(&self) -> String {
         match self {
             Self::Lambda { .. } => "Lambda function".to_owned(),
-            Self::Sqs { queue, .. } if queue.name.ends_with(".fifo") => {
-                "SQS FIFO queue".to_owned()
-            }
+            Self::Sqs { queue, .. } if queue.is_fifo() => "SQS FIFO queue".to_owned(),
             Self::Sqs { .. } => "SQS queue".to_owned(),
             Self::Sns { .. } => "SNS topic".to_owned(),
             Self::StepFunctions { .. } => "Step Functions state machine".to_owned(),

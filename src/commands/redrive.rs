@@ -23,7 +23,7 @@ use crate::backend::{self, Backend, BackendError, Consumer, DirectEntry, EntryEr
 use crate::cli::{RedriveArgs, Via};
 use crate::commands::dlq::view;
 use crate::delivery::mend::Mend;
-use crate::delivery::{self, Payload, Prepared, Route, Shaping};
+use crate::delivery::{self, Payload, Prepared, Refusal, Route, Shaping};
 use crate::filter::replayable;
 use crate::interaction::{Interaction, Progress};
 use crate::journal::{Journal, JournalRecord, MessageOutcome};
@@ -453,13 +453,22 @@ impl Run<'_> {
         for mut scanned in chosen {
             let event = scanned.record.event.take();
             // The event stays readable for the preview of a dry run.
-            let kept = if self.args.dry_run { event.clone() } else { None };
+            let kept = if self.args.dry_run {
+                event.clone()
+            } else {
+                None
+            };
             match shaping.prepare(&scanned.record, event, &scanned.message.body) {
                 Ok(prepared) => {
                     scanned.record.event = kept;
                     ready.push(Ready { scanned, prepared });
                 }
-                Err(reason) => self.not_redriven(&scanned, NotRedrivenReason::Skipped, reason),
+                Err(Refusal::Unreadable(reason)) => {
+                    self.not_redriven(&scanned, NotRedrivenReason::Failed, reason);
+                }
+                Err(Refusal::Refused(reason)) => {
+                    self.not_redriven(&scanned, NotRedrivenReason::Skipped, reason);
+                }
             }
         }
         ready
@@ -522,8 +531,11 @@ impl Run<'_> {
                         },
                     })
                     .collect();
-                self.entries(ready.len(), self.backend.send_to_target(kind, &entries).await)
-                    .await
+                self.entries(
+                    ready.len(),
+                    self.backend.send_to_target(kind, &entries).await,
+                )
+                .await
             }
         };
         let mut delivered = Vec::new();

@@ -52,7 +52,9 @@ pub(crate) enum InputError {
     #[error("the target's InputPath {0:?} selects nothing in this event")]
     NothingAtPath(String),
     /// A JSON template gave something that is not JSON.
-    #[error("the target's InputTemplate does not give valid JSON for this event ({reason}): {text}")]
+    #[error(
+        "the target's InputTemplate does not give valid JSON for this event ({reason}): {text}"
+    )]
     NotJson {
         /// What the parser said.
         reason: String,
@@ -329,9 +331,11 @@ mod tests {
             template: r#"{"text": "Detail is <detail>", "n": <count>, "s": "<count>"}"#.to_owned(),
         };
         let event = json!({"detail": {"state": "RUNNING", "count": 3}});
-        let out: Value =
-            serde_json::from_str(&apply(&input, &event, &RULE).unwrap()).unwrap();
-        assert_eq!(out, json!({"text": "Detail is {state:RUNNING,count:3}", "n": 3, "s": "3"}));
+        let out: Value = serde_json::from_str(&apply(&input, &event, &RULE).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            json!({"text": "Detail is {count:3,state:RUNNING}", "n": 3, "s": "3"})
+        );
     }
 
     #[test]
@@ -361,9 +365,7 @@ mod tests {
     #[test]
     fn input_path_and_constant_input_and_arrays_and_wildcards() {
         let event = json!({"detail": {"items": [{"sku": "A"}, {"sku": "B"}]}});
-        let path = |p: &str| {
-            apply(&TargetInput::Path { path: p.to_owned() }, &event, &RULE)
-        };
+        let path = |p: &str| apply(&TargetInput::Path { path: p.to_owned() }, &event, &RULE);
         assert_eq!(path("$.detail.items[1].sku").unwrap(), r#""B""#);
         assert_eq!(path("$.detail.items[*].sku").unwrap(), r#"["A","B"]"#);
         assert_eq!(path("$.detail").unwrap(), event["detail"].to_string());
@@ -371,12 +373,24 @@ mod tests {
             path("$.detail.nothing").unwrap_err(),
             InputError::NothingAtPath("$.detail.nothing".to_owned())
         );
-        assert!(matches!(path("detail").unwrap_err(), InputError::BadPath { .. }));
+        assert!(matches!(
+            path("detail").unwrap_err(),
+            InputError::BadPath { .. }
+        ));
         assert_eq!(
-            apply(&TargetInput::Constant { input: r#"{"ping":1}"#.to_owned() }, &event, &RULE)
-                .unwrap(),
+            apply(
+                &TargetInput::Constant {
+                    input: r#"{"ping":1}"#.to_owned()
+                },
+                &event,
+                &RULE
+            )
+            .unwrap(),
             r#"{"ping":1}"#
         );
-        assert_eq!(apply(&TargetInput::Event, &event, &RULE).unwrap(), event.to_string());
+        assert_eq!(
+            apply(&TargetInput::Event, &event, &RULE).unwrap(),
+            event.to_string()
+        );
     }
 }

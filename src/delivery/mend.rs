@@ -15,7 +15,9 @@ pub(crate) struct Mend {
 
 impl std::fmt::Debug for Mend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mend").field("source", &self.source).finish()
+        f.debug_struct("Mend")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -39,11 +41,12 @@ impl Mend {
                 },
             )
             .map_err(|errors| {
-                let found: Vec<String> = errors
-                    .into_iter()
-                    .map(|(_, e)| format!("{e:?}"))
-                    .collect();
-                format!("--transform {source:?} is not a jq expression: {}", found.join("; "))
+                let found: Vec<String> =
+                    errors.into_iter().map(|(_, e)| format!("{e:?}")).collect();
+                format!(
+                    "--transform {source:?} is not a jq expression: {}",
+                    found.join("; ")
+                )
             })?;
         let filter = Compiler::default()
             .with_funs(funs)
@@ -51,9 +54,15 @@ impl Mend {
             .map_err(|errors| {
                 let found: Vec<String> = errors
                     .into_iter()
-                    .flat_map(|(_, es)| es.into_iter().map(|(name, kind)| format!("{kind:?} {name}")))
+                    .flat_map(|(_, es)| {
+                        es.into_iter()
+                            .map(|(name, kind)| format!("{kind:?} {name}"))
+                    })
                     .collect();
-                format!("--transform {source:?} does not compile: {}", found.join("; "))
+                format!(
+                    "--transform {source:?} does not compile: {}",
+                    found.join("; ")
+                )
             })?;
         Ok(Self {
             source: source.to_owned(),
@@ -103,12 +112,33 @@ mod tests {
 
     #[test]
     fn nonsense_is_refused_before_any_message_and_runtime_failures_are_explained() {
-        assert!(Mend::compile(".detail |||").unwrap_err().contains("not a jq expression"));
-        assert!(Mend::compile("nosuchfunction(1)").unwrap_err().contains("does not compile"));
+        assert!(
+            Mend::compile(".detail |||")
+                .unwrap_err()
+                .contains("not a jq expression")
+        );
+        assert!(
+            Mend::compile("nosuchfunction(1)")
+                .unwrap_err()
+                .contains("does not compile")
+        );
         let mend = Mend::compile(".detail[]").unwrap();
-        assert!(mend.apply(&json!({"detail": [1, 2]})).unwrap_err().contains("more than one"));
-        assert!(mend.apply(&json!({"detail": []})).unwrap_err().contains("no value"));
+        assert!(
+            mend.apply(&json!({"detail": [1, 2]}))
+                .unwrap_err()
+                .contains("more than one")
+        );
+        assert!(
+            mend.apply(&json!({"detail": []}))
+                .unwrap_err()
+                .contains("no value")
+        );
         let failing = Mend::compile(r#"error("no")"#).unwrap();
-        assert!(failing.apply(&json!({})).unwrap_err().contains("failed on this event"));
+        assert!(
+            failing
+                .apply(&json!({}))
+                .unwrap_err()
+                .contains("failed on this event")
+        );
     }
 }

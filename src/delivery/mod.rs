@@ -84,7 +84,14 @@ pub(crate) struct Prepared {
 }
 
 /// Why a message is not delivered (it stays in the DLQ).
-pub(crate) type Refusal = String;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The message holds nothing that can be delivered (a named body that is not JSON): its
+    /// delivery fails.
+    Unreadable(String),
+    /// It could be delivered, but must not be on this route, or `--transform` made it no event.
+    Refused(String),
+}
 
 /// Everything that shapes the payloads of a run.
 #[derive(Debug)]
@@ -111,18 +118,23 @@ impl Shaping<'_> {
         let event = match (event, kind) {
             (Some(event), _) => event,
             (None, DlqKind::Unknown) => serde_json::from_str(body)
-                .map_err(|e| format!("the body is not JSON: {e}"))?,
-            (None, _) => return Err("the body holds no readable event".to_owned()),
+                .map_err(|e| Refusal::Unreadable(format!("the body is not JSON: {e}")))?,
+            (None, _) => {
+                return Err(Refusal::Unreadable(
+                    "the body holds no readable event".to_owned(),
+                ));
+            }
         };
         let (event, mended) = match self.mend {
             Some(mend) => {
-                let mended = mend.apply(&event)?;
+                let mended = mend.apply(&event).map_err(Refusal::Refused)?;
                 if !self.force
-                    && let Err(e) = EventEnvelope::from_value(mended.clone()).and_then(|e| e.decode())
+                    && let Err(e) =
+                        EventEnvelope::from_value(mended.clone()).and_then(|e| e.decode())
                 {
-                    return Err(format!(
+                    return Err(Refusal::Refused(format!(
                         "--transform gave an event the contract does not accept ({e}); fix the expression, or --force to deliver it anyway"
-                    ));
+                    )));
                 }
                 (mended.clone(), Some(mended))
             }
@@ -130,7 +142,7 @@ impl Shaping<'_> {
         };
         let transforms = self.consumer.input.transforms();
         let payload = match (kind, self.route) {
-            (DlqKind::EventbridgeTarget, Route::Bus) => Payload::Envelope(event),
+            (DlqKind::EventbridgeTarget | DlqKind::Unknown, Route::Bus) => Payload::Envelope(event),
             (DlqKind::EventbridgeTarget, Route::Invoke { .. } | Route::Direct(_)) => {
                 let rule_arn = match &record.source {
                     ecomm_events::DlqSource::EventbridgeTarget(failure) => failure.rule_arn.clone(),
@@ -141,28 +153,28 @@ impl Shaping<'_> {
                     arn: rule_arn.as_deref().unwrap_or(&self.consumer.rule_arn),
                 };
                 Payload::Text(
-                    input::apply(&self.consumer.input, &event, &rule).map_err(|e| e.to_string())?,
+                    input::apply(&self.consumer.input, &event, &rule)
+                        .map_err(|e| Refusal::Refused(e.to_string()))?,
                 )
             }
             (DlqKind::LambdaDestination | DlqKind::LambdaDlq, Route::Invoke { .. }) => {
                 Payload::Text(event.to_string())
             }
             (DlqKind::LambdaDestination | DlqKind::LambdaDlq, Route::Bus) if transforms => {
-                return Err(format!(
+                return Err(Refusal::Refused(format!(
                     "this on-failure record holds what the function received, already transformed by the target's {}, not the event: putting it on the bus would publish it as an event; use --via target",
                     self.consumer.input.setting()
-                ));
+                )));
             }
             (DlqKind::LambdaDestination | DlqKind::LambdaDlq, Route::Bus) => {
                 Payload::Envelope(event)
             }
             (DlqKind::LambdaDestination | DlqKind::LambdaDlq, Route::Direct(kind)) => {
-                return Err(format!(
+                return Err(Refusal::Refused(format!(
                     "a function's on-failure record cannot go to the {}: it holds what the function received",
                     kind.describe()
-                ));
+                )));
             }
-            (DlqKind::Unknown, Route::Bus) => Payload::Envelope(event),
             (DlqKind::Unknown, _) => Payload::Text(event.to_string()),
         };
         Ok(Prepared { payload, mended })
@@ -192,14 +204,23 @@ fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Vec
     match (before, after) {
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
             for (key, value) in a {
-                walk(&format!("{path}/{}", escape(key)), Some(value), b.get(key), out);
+                walk(
+                    &format!("{path}/{}", escape(key)),
+                    Some(value),
+                    b.get(key),
+                    out,
+                );
             }
             for (key, value) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
                 walk(&format!("{path}/{}", escape(key)), None, Some(value), out);
             }
         }
         (a, b) if a != b => out.push(Change {
-            path: if path.is_empty() { "/".to_owned() } else { path.to_owned() },
+            path: if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path.to_owned()
+            },
             before: a.cloned(),
             after: b.cloned(),
         }),

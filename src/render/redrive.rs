@@ -42,7 +42,8 @@ fn human(printer: &Printer, banner: &str, report: &RedriveReport) {
             printer.message(&format!("--transform changes {}:", preview.message_id));
             for change in &preview.changes {
                 let show = |v: &Option<serde_json::Value>| {
-                    v.as_ref().map_or_else(|| "(absent)".to_owned(), ToString::to_string)
+                    v.as_ref()
+                        .map_or_else(|| "(absent)".to_owned(), ToString::to_string)
                 };
                 printer.message(&format!(
                     "  {}: {} -> {}",

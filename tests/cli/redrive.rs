@@ -161,7 +161,7 @@ fn redriving_notification_sends_each_missing_email_once_and_the_poison_event_ret
     assert_eq!(report.delivered_not_deleted, 0);
     assert!(!report.interrupted);
     assert_eq!(report.left_in_queue, Some(1));
-    assert_eq!(report.via, "invoke");
+    assert_eq!(report.via, "target");
 
     for order in orders(&transient) {
         assert_eq!(confirmations(&state, &order), 1, "{order}");
@@ -380,7 +380,7 @@ fn v1_events_are_skipped_through_the_bus_and_kept() {
     let reason = &report.not_redriven[0].reason;
     assert_eq!(report.not_redriven[0].outcome, "skipped");
     assert!(
-        reason.contains("v1") && reason.contains("--via invoke"),
+        reason.contains("v1") && reason.contains("--via target"),
         "{reason}"
     );
     assert_eq!(dlq_ids(&state, "notification"), before);
@@ -627,7 +627,7 @@ fn the_journal_records_the_start_every_message_and_the_end_of_each_run() {
     };
     assert_eq!(
         (target.as_str(), via.as_str(), *dry_run),
-        ("notification", "invoke", false)
+        ("notification", "target", false)
     );
     let mut journaled: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for line in &lines[1..=2 * before.len()] {

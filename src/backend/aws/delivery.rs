@@ -102,14 +102,17 @@ impl AwsBackend {
             TargetKind::Sqs {
                 queue,
                 message_group_id,
-            } => self.send_to_queue(queue, message_group_id.as_deref(), entries).await,
-            TargetKind::Sns { topic_arn } => self.publish(topic_arn, entries).await,
-            TargetKind::StepFunctions { state_machine_arn } => {
-                Ok(futures::future::join_all(
-                    entries.iter().map(|e| self.start_execution(state_machine_arn, e)),
-                )
-                .await)
+            } => {
+                self.send_to_queue(queue, message_group_id.as_deref(), entries)
+                    .await
             }
+            TargetKind::Sns { topic_arn } => self.publish(topic_arn, entries).await,
+            TargetKind::StepFunctions { state_machine_arn } => Ok(futures::future::join_all(
+                entries
+                    .iter()
+                    .map(|e| self.start_execution(state_machine_arn, e)),
+            )
+            .await),
             TargetKind::EventBus { bus_arn } => {
                 // A bus target gets the event itself: each payload is an envelope.
                 let mut envelopes = Vec::new();
@@ -128,13 +131,17 @@ impl AwsBackend {
                 let mut put = self.put_on_bus(bus_arn, &envelopes).await?.into_iter();
                 Ok(outcomes
                     .into_iter()
-                    .map(|o| o.unwrap_or_else(|| put.next().unwrap_or_else(|| Err(EntryError::permanent("no result")))))
+                    .map(|o| {
+                        o.unwrap_or_else(|| {
+                            put.next()
+                                .unwrap_or_else(|| Err(EntryError::permanent("no result")))
+                        })
+                    })
                     .collect())
             }
-            TargetKind::Lambda { .. } | TargetKind::Other { .. } => Err(BackendError::Other(format!(
-                "no direct delivery to a {}",
-                target.describe()
-            ))),
+            TargetKind::Lambda { .. } | TargetKind::Other { .. } => Err(BackendError::Other(
+                format!("no direct delivery to a {}", target.describe()),
+            )),
         }
     }
 
@@ -146,7 +153,7 @@ impl AwsBackend {
         group: Option<&str>,
         entries: &[DirectEntry],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
-        let fifo = queue.name.ends_with(".fifo");
+        let fifo = queue.is_fifo();
         let request = entries
             .iter()
             .enumerate()
@@ -177,7 +184,11 @@ impl AwsBackend {
             .successful()
             .iter()
             .map(aws_sdk_sqs::types::SendMessageBatchResultEntry::id);
-        Ok(per_entry(entries.len(), ok, response.failed().iter().map(sqs_failure)))
+        Ok(per_entry(
+            entries.len(),
+            ok,
+            response.failed().iter().map(sqs_failure),
+        ))
     }
 
     /// `PublishBatch` to a topic.
@@ -252,7 +263,13 @@ impl AwsBackend {
 pub(super) fn execution_name(event_id: &str) -> String {
     let mut name: String = format!("redrive-{event_id}")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     name.truncate(80);
     name

@@ -46,8 +46,11 @@ impl AwsBackend {
                                 .map(str::to_owned),
                         },
                         Err(BackendError::QueueNotFound(_)) => {
-                            findings.push(format!("the target queue {} does not exist", target.arn()));
-                            TargetKind::Other { service: "sqs".to_owned() }
+                            findings
+                                .push(format!("the target queue {} does not exist", target.arn()));
+                            TargetKind::Other {
+                                service: "sqs".to_owned(),
+                            }
                         }
                         Err(e) => return Err(e),
                     },

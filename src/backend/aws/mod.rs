@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use self::errors::{classify, one_line};
 use super::targets::TargetKind;
 use super::{
-    Backend, BackendError, Consumer, DirectEntry, EntryOutcome, LogRequest, LogSearch, Message, QueueRef,
-    QueueStats,
+    Backend, BackendError, Consumer, DirectEntry, EntryOutcome, LogRequest, LogSearch, Message,
+    QueueRef, QueueStats,
 };
 use crate::cli::AwsArgs;
 

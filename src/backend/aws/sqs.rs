@@ -228,7 +228,11 @@ impl AwsBackend {
             .successful()
             .iter()
             .map(aws_sdk_sqs::types::DeleteMessageBatchResultEntry::id);
-        Ok(per_entry(receipts.len(), ok, response.failed().iter().map(sqs_failure)))
+        Ok(per_entry(
+            receipts.len(),
+            ok,
+            response.failed().iter().map(sqs_failure),
+        ))
     }
 
     pub(super) async fn change_visibility_batch(
@@ -268,7 +272,11 @@ impl AwsBackend {
             .successful()
             .iter()
             .map(aws_sdk_sqs::types::ChangeMessageVisibilityBatchResultEntry::id);
-        Ok(per_entry(receipts.len(), ok, response.failed().iter().map(sqs_failure)))
+        Ok(per_entry(
+            receipts.len(),
+            ok,
+            response.failed().iter().map(sqs_failure),
+        ))
     }
 
     pub(super) async fn purge_queue(&self, queue: &QueueRef) -> Result<(), BackendError> {

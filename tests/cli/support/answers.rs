@@ -117,10 +117,13 @@ pub(crate) struct Purged {
 pub(crate) struct RedriveReport {
     pub(crate) target: String,
     pub(crate) queue: String,
-    /// `invoke` or `bus`.
+    /// `target`, `invoke` or `bus`.
     pub(crate) via: String,
     pub(crate) dry_run: bool,
+    pub(crate) keep: bool,
+    pub(crate) transform: Option<String>,
     pub(crate) redriven: u64,
+    pub(crate) copied: u64,
     pub(crate) delivered_not_deleted: u64,
     pub(crate) failed: u64,
     pub(crate) skipped: u64,
@@ -128,6 +131,7 @@ pub(crate) struct RedriveReport {
     pub(crate) left_in_queue: Option<u64>,
     pub(crate) not_redriven: Vec<NotRedriven>,
     pub(crate) would_redrive: Vec<ShownMessage>,
+    pub(crate) transform_preview: Vec<TransformPreview>,
     pub(crate) journal: String,
     pub(crate) interrupted: bool,
     pub(crate) incomplete: Option<String>,
@@ -152,6 +156,24 @@ impl RedriveReport {
             .map(|m| m.message_id.clone())
             .collect()
     }
+}
+
+/// What `--transform` changes in one message (`--dry-run`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct TransformPreview {
+    pub(crate) message_id: String,
+    pub(crate) changes: Vec<Change>,
+}
+
+/// One leaf changed by `--transform`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Change {
+    /// A JSON pointer.
+    pub(crate) path: String,
+    pub(crate) before: Option<Value>,
+    pub(crate) after: Option<Value>,
 }
 
 /// A message not redriven.
@@ -182,6 +204,10 @@ pub(crate) enum JournalLine {
         dry_run: bool,
         filters: Value,
         max: Option<usize>,
+        keep: bool,
+        /// `--transform`, when given.
+        #[serde(default)]
+        transform: Option<String>,
     },
     /// A message's outcome.
     #[serde(rename_all = "camelCase")]
@@ -192,10 +218,16 @@ pub(crate) enum JournalLine {
         message_id: String,
         event_id: Option<String>,
         order_id: Option<String>,
-        /// `redriven`, `delivered-not-deleted`, `failed` or `skipped`.
+        /// `delivered`, `redriven`, `copied`, `delivered-not-deleted`, `failed` or `skipped`.
         outcome: String,
         #[serde(default)]
         error: Option<String>,
+        /// With `--transform`: the body as it was in the DLQ.
+        #[serde(default)]
+        original: Option<String>,
+        /// With `--transform`: the mended event.
+        #[serde(default)]
+        transformed: Option<Value>,
     },
     /// A run ends.
     #[serde(rename_all = "camelCase")]
@@ -204,6 +236,7 @@ pub(crate) enum JournalLine {
         time: DateTime<Utc>,
         user: String,
         redriven: u64,
+        copied: u64,
         failed: u64,
         skipped: u64,
         delivered_not_deleted: u64,
