@@ -384,7 +384,12 @@ impl Run<'_> {
             return None;
         }
         let unusable = replayable(filters, &scanned.message, &scanned.record).err().map(str::to_owned).or_else(|| {
+            // (An on-failure record of a transforming target holds no event at all: refused
+            // for that when its payload is prepared.)
+            let holds_no_event = self.consumer.input.transforms()
+                && scanned.record.kind() != ecomm_events::DlqKind::EventbridgeTarget;
             let v1_on_bus = self.args.via == Via::Bus
+                && !holds_no_event
                 && scanned.record.event.as_ref().is_some_and(|e| e.pointer("/detail/metadata/eventId").is_none());
             v1_on_bus.then(|| "a v1 event has no metadata.eventId: through the bus it would get a new id and bypass idempotency; use --via target".to_owned())
         });

@@ -7,5 +7,6 @@ mod dlq;
 mod help;
 mod redrive;
 mod support;
+mod targets;
 mod trace;
 mod trace_aws;

@@ -38,6 +38,30 @@ pub(crate) enum Wiring {
     Unwired,
 }
 
+/// A rule target that is not a function, for [`Stack::deploy_target`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direct {
+    /// A standard SQS queue.
+    Queue,
+    /// A FIFO queue, the target's `SqsParameters.MessageGroupId` set to this group.
+    FifoQueue(&'static str),
+    /// An SNS topic, with an SQS subscription (raw message delivery) to read back.
+    Topic,
+    /// A Step Functions state machine (one `Pass` state).
+    StateMachine,
+    /// A Kinesis stream ARN: a type `ecomm` does not deliver to.
+    Stream,
+}
+
+/// Where what reached a direct target can be read back.
+#[derive(Debug, Clone)]
+pub(crate) struct Sink {
+    /// The queue target, or the topic's subscribed queue.
+    pub(crate) queue: Option<Queue>,
+    /// The state machine's ARN.
+    pub(crate) state_machine: Option<String>,
+}
+
 /// An SQS queue by every name.
 #[derive(Debug, Clone)]
 pub(crate) struct Queue {
@@ -234,6 +258,15 @@ impl Stack {
             .expect("create the queue")
             .queue_url
             .expect("a queue URL");
+        let queue = self.queue_at(name, url).await;
+        if let Some(rule_arn) = rule_arn {
+            self.allow_rule(&queue, rule_arn).await;
+        }
+        queue
+    }
+
+    /// A queue that exists, by every name.
+    async fn queue_at(&self, name: &str, url: String) -> Queue {
         let arn = self
             .sqs
             .get_queue_attributes()
@@ -245,24 +278,26 @@ impl Stack {
             .attributes
             .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
             .expect("a queue ARN");
-        if let Some(rule_arn) = rule_arn {
-            let policy = json!({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage", "Resource": arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]});
-            self.sqs
-                .set_queue_attributes()
-                .queue_url(&url)
-                .attributes(QueueAttributeName::Policy, policy.to_string())
-                .send()
-                .await
-                .expect("set the DLQ policy");
-        }
         Queue {
             name: name.to_owned(),
             url,
             arn,
         }
+    }
+
+    /// The queue policy that lets EventBridge send to a DLQ for this rule only.
+    async fn allow_rule(&self, queue: &Queue, rule_arn: &str) {
+        let policy = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": queue.arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]});
+        self.sqs
+            .set_queue_attributes()
+            .queue_url(&queue.url)
+            .attributes(QueueAttributeName::Policy, policy.to_string())
+            .send()
+            .await
+            .expect("set the DLQ policy");
     }
 
     /// A rule matching every ecomm event, routed to a queue of its own (target id `tap`): what
@@ -293,6 +328,156 @@ impl Stack {
             .await
             .expect("put the tap target");
         queue
+    }
+
+    /// A consumer whose target is not a function: the resource, a rule for it (matching no
+    /// event the tests put), and a target DLQ; its target carries `transformer`, when given.
+    pub(crate) async fn deploy_target(
+        &mut self,
+        id: &str,
+        direct: Direct,
+        transformer: Option<aws_sdk_eventbridge::types::InputTransformer>,
+    ) -> Sink {
+        let config = sdk_config(&self.endpoint).await;
+        let name = format!("{}-{id}", self.prefix);
+        let mut sink = Sink {
+            queue: None,
+            state_machine: None,
+        };
+        let mut group = None;
+        let arn = match direct {
+            Direct::Queue => {
+                let queue = self.queue(&name, None).await;
+                let arn = queue.arn.clone();
+                sink.queue = Some(queue);
+                arn
+            }
+            Direct::FifoQueue(message_group) => {
+                let url = self
+                    .sqs
+                    .create_queue()
+                    .queue_name(format!("{name}.fifo"))
+                    .attributes(QueueAttributeName::FifoQueue, "true")
+                    .send()
+                    .await
+                    .expect("create the FIFO queue")
+                    .queue_url
+                    .expect("a queue URL");
+                let queue = self.queue_at(&format!("{name}.fifo"), url).await;
+                group = Some(message_group);
+                let arn = queue.arn.clone();
+                sink.queue = Some(queue);
+                arn
+            }
+            Direct::Topic => {
+                let sns = aws_sdk_sns::Client::new(&config);
+                let topic = sns
+                    .create_topic()
+                    .name(&name)
+                    .send()
+                    .await
+                    .expect("create the topic")
+                    .topic_arn
+                    .expect("a topic ARN");
+                let queue = self.queue(&format!("{name}-subscriber"), None).await;
+                sns.subscribe()
+                    .topic_arn(&topic)
+                    .protocol("sqs")
+                    .endpoint(&queue.arn)
+                    .attributes("RawMessageDelivery", "true")
+                    .send()
+                    .await
+                    .expect("subscribe the queue");
+                sink.queue = Some(queue);
+                topic
+            }
+            Direct::StateMachine => {
+                let role = execution_role(&self.endpoint).await;
+                let arn = aws_sdk_sfn::Client::new(&config)
+                    .create_state_machine()
+                    .name(&name)
+                    .role_arn(role)
+                    .definition(
+                        json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}})
+                            .to_string(),
+                    )
+                    .send()
+                    .await
+                    .expect("create the state machine")
+                    .state_machine_arn;
+                sink.state_machine = Some(arn.clone());
+                arn
+            }
+            Direct::Stream => format!("arn:aws:kinesis:us-east-1:123456789012:stream/{name}"),
+        };
+        let rule_arn = self
+            .events
+            .put_rule()
+            .name(&name)
+            .event_bus_name(&self.bus)
+            .event_pattern(json!({"source": ["ecomm.never-put-by-these-tests"]}).to_string())
+            .send()
+            .await
+            .expect("put the rule")
+            .rule_arn
+            .expect("a rule ARN");
+        let dlq = self.queue(&format!("{name}-dlq"), Some(&rule_arn)).await;
+        let mut target = Target::builder()
+            .id(id)
+            .arn(&arn)
+            .dead_letter_config(DeadLetterConfig::builder().arn(&dlq.arn).build())
+            .set_input_transformer(transformer);
+        if let Some(group) = group {
+            target = target.sqs_parameters(
+                aws_sdk_eventbridge::types::SqsParameters::builder()
+                    .message_group_id(group)
+                    .build(),
+            );
+        }
+        self.events
+            .put_targets()
+            .rule(&name)
+            .event_bus_name(&self.bus)
+            .targets(target.build().expect("a complete target"))
+            .send()
+            .await
+            .expect("put the target");
+        self.consumers.insert(
+            id.to_owned(),
+            Deployed {
+                function: name,
+                function_arn: arn,
+                rule_arn,
+                dlq: Some(dlq),
+            },
+        );
+        sink
+    }
+
+    /// Give a deployed function consumer's target an input transformer (its DLQ kept).
+    pub(crate) async fn transform_input(
+        &self,
+        id: &str,
+        transformer: aws_sdk_eventbridge::types::InputTransformer,
+    ) {
+        let consumer = self.consumer_of(id);
+        let dlq = consumer.dlq.as_ref().expect("a DLQ");
+        self.events
+            .put_targets()
+            .rule(&consumer.function)
+            .event_bus_name(&self.bus)
+            .targets(
+                Target::builder()
+                    .id(id)
+                    .arn(&consumer.function_arn)
+                    .dead_letter_config(DeadLetterConfig::builder().arn(&dlq.arn).build())
+                    .input_transformer(transformer)
+                    .build()
+                    .expect("a complete target"),
+            )
+            .send()
+            .await
+            .expect("put the target again, transforming its input");
     }
 
     /// A consumer.
