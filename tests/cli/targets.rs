@@ -378,7 +378,7 @@ async fn transform_mends_a_poison_v3_event_into_v2_and_a_wrong_mend_is_skipped()
     let mend = r#".detail.eventVersion = "2.0""#;
 
     let dry = redrive(&stack, "audit", &["--transform", mend, "--dry-run"], 0);
-    assert_eq!(dry.would(), [original.clone()]);
+    assert_eq!(dry.would(), std::slice::from_ref(&original));
     let changes = &dry.transform_preview[0].changes;
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!(changes[0].path, "/detail/eventVersion");

@@ -338,78 +338,8 @@ impl Stack {
         direct: Direct,
         transformer: Option<aws_sdk_eventbridge::types::InputTransformer>,
     ) -> Sink {
-        let config = sdk_config(&self.endpoint).await;
         let name = format!("{}-{id}", self.prefix);
-        let mut sink = Sink {
-            queue: None,
-            state_machine: None,
-        };
-        let mut group = None;
-        let arn = match direct {
-            Direct::Queue => {
-                let queue = self.queue(&name, None).await;
-                let arn = queue.arn.clone();
-                sink.queue = Some(queue);
-                arn
-            }
-            Direct::FifoQueue(message_group) => {
-                let url = self
-                    .sqs
-                    .create_queue()
-                    .queue_name(format!("{name}.fifo"))
-                    .attributes(QueueAttributeName::FifoQueue, "true")
-                    .send()
-                    .await
-                    .expect("create the FIFO queue")
-                    .queue_url
-                    .expect("a queue URL");
-                let queue = self.queue_at(&format!("{name}.fifo"), url).await;
-                group = Some(message_group);
-                let arn = queue.arn.clone();
-                sink.queue = Some(queue);
-                arn
-            }
-            Direct::Topic => {
-                let sns = aws_sdk_sns::Client::new(&config);
-                let topic = sns
-                    .create_topic()
-                    .name(&name)
-                    .send()
-                    .await
-                    .expect("create the topic")
-                    .topic_arn
-                    .expect("a topic ARN");
-                let queue = self.queue(&format!("{name}-subscriber"), None).await;
-                sns.subscribe()
-                    .topic_arn(&topic)
-                    .protocol("sqs")
-                    .endpoint(&queue.arn)
-                    .attributes("RawMessageDelivery", "true")
-                    .send()
-                    .await
-                    .expect("subscribe the queue");
-                sink.queue = Some(queue);
-                topic
-            }
-            Direct::StateMachine => {
-                let role = execution_role(&self.endpoint).await;
-                let arn = aws_sdk_sfn::Client::new(&config)
-                    .create_state_machine()
-                    .name(&name)
-                    .role_arn(role)
-                    .definition(
-                        json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}})
-                            .to_string(),
-                    )
-                    .send()
-                    .await
-                    .expect("create the state machine")
-                    .state_machine_arn;
-                sink.state_machine = Some(arn.clone());
-                arn
-            }
-            Direct::Stream => format!("arn:aws:kinesis:us-east-1:123456789012:stream/{name}"),
-        };
+        let (arn, group, sink) = self.direct_resource(&name, direct).await;
         let rule_arn = self
             .events
             .put_rule()
@@ -452,6 +382,86 @@ impl Stack {
             },
         );
         sink
+    }
+
+    /// The resource of a direct target: its ARN, the FIFO group, where to read it back.
+    async fn direct_resource(
+        &self,
+        name: &str,
+        direct: Direct,
+    ) -> (String, Option<&'static str>, Sink) {
+        let config = sdk_config(&self.endpoint).await;
+        let mut sink = Sink {
+            queue: None,
+            state_machine: None,
+        };
+        let mut group = None;
+        let arn = match direct {
+            Direct::Queue => {
+                let queue = self.queue(name, None).await;
+                let arn = queue.arn.clone();
+                sink.queue = Some(queue);
+                arn
+            }
+            Direct::FifoQueue(message_group) => {
+                let url = self
+                    .sqs
+                    .create_queue()
+                    .queue_name(format!("{name}.fifo"))
+                    .attributes(QueueAttributeName::FifoQueue, "true")
+                    .send()
+                    .await
+                    .expect("create the FIFO queue")
+                    .queue_url
+                    .expect("a queue URL");
+                let queue = self.queue_at(&format!("{name}.fifo"), url).await;
+                group = Some(message_group);
+                let arn = queue.arn.clone();
+                sink.queue = Some(queue);
+                arn
+            }
+            Direct::Topic => {
+                let sns = aws_sdk_sns::Client::new(&config);
+                let topic = sns
+                    .create_topic()
+                    .name(name)
+                    .send()
+                    .await
+                    .expect("create the topic")
+                    .topic_arn
+                    .expect("a topic ARN");
+                let queue = self.queue(&format!("{name}-subscriber"), None).await;
+                sns.subscribe()
+                    .topic_arn(&topic)
+                    .protocol("sqs")
+                    .endpoint(&queue.arn)
+                    .attributes("RawMessageDelivery", "true")
+                    .send()
+                    .await
+                    .expect("subscribe the queue");
+                sink.queue = Some(queue);
+                topic
+            }
+            Direct::StateMachine => {
+                let role = execution_role(&self.endpoint).await;
+                let arn = aws_sdk_sfn::Client::new(&config)
+                    .create_state_machine()
+                    .name(name)
+                    .role_arn(role)
+                    .definition(
+                        json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}})
+                            .to_string(),
+                    )
+                    .send()
+                    .await
+                    .expect("create the state machine")
+                    .state_machine_arn;
+                sink.state_machine = Some(arn.clone());
+                arn
+            }
+            Direct::Stream => format!("arn:aws:kinesis:us-east-1:123456789012:stream/{name}"),
+        };
+        (arn, group, sink)
     }
 
     /// Give a deployed function consumer's target an input transformer (its DLQ kept).
