@@ -463,6 +463,7 @@ async fn a_redrive_that_meets_throttling_and_partial_batch_failures_still_finish
             throttle: 4,
             fail_after: 9,
             fail_entry: 3,
+            permanent_entries: false,
         },
     );
 
@@ -514,6 +515,7 @@ async fn when_every_call_is_throttled_for_give_up_after_commands_end_with_exit_3
             throttle: 1,
             fail_after: u64::MAX,
             fail_entry: u64::MAX,
+            permanent_entries: false,
         },
     );
     let ecomm = || {

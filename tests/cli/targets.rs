@@ -9,8 +9,8 @@ use aws_sdk_sqs::types::MessageSystemAttributeName;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Direct, JournalLine, LambdaRecorder, Queue, RedriveReport, Stack, Wiring, event_id,
-    order_created, sdk_config,
+    Direct, FaultMix, FaultyProxy, JournalLine, LambdaRecorder, Queue, RedriveReport, Stack,
+    Wiring, event_id, order_created, sdk_config,
 };
 
 fn redrive(stack: &Stack, target: &str, extra: &[&str], code: i32) -> RedriveReport {
@@ -422,4 +422,101 @@ async fn transform_mends_a_poison_v3_event_into_v2_and_a_wrong_mend_is_skipped()
     let kept: Value = serde_json::from_str(&kept.expect("the original body")).expect("JSON");
     assert_eq!(kept, poison);
     assert_eq!(mended, Some(expected));
+}
+
+#[tokio::test]
+async fn entries_send_message_batch_fails_stay_in_the_dlq_and_only_those() {
+    let mut stack = Stack::deploy(&[]).await;
+    let sink = stack.deploy_target("audit", Direct::Queue, None).await;
+    let sent = events(25);
+    for event in &sent {
+        stack
+            .dlq("audit")
+            .seed_target_failure(event, "THROTTLING")
+            .await;
+    }
+    let proxy = FaultyProxy::start(&stack.endpoint, FaultMix::failed_sends());
+    let report: RedriveReport = stack
+        .ecomm_at(proxy.endpoint())
+        .each(["redrive", "--target", "audit", "--wait", "1"])
+        .code(3)
+        .json();
+    let failed = proxy.injected().failed_entries;
+    assert!(failed > 0);
+    assert_eq!(
+        (report.redriven, report.failed),
+        (25 - failed, failed),
+        "{report:?}"
+    );
+    assert!(
+        report
+            .not_redriven
+            .iter()
+            .all(|n| n.reason.contains("InvalidMessageContents")),
+        "{report:?}"
+    );
+    let delivered: BTreeSet<String> = received(&stack, sink.queue.as_ref().expect("a queue"))
+        .await
+        .into_keys()
+        .collect();
+    let left: BTreeSet<String> = stack
+        .stored(&stack.dlq("audit"))
+        .await
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(&m.body).expect("an event");
+            event_id(&body)
+        })
+        .collect();
+    assert_eq!(left.len() as u64, failed);
+    assert!(delivered.is_disjoint(&left));
+    assert_eq!(&delivered | &left, by_id(&sent).into_keys().collect());
+}
+
+#[tokio::test]
+async fn entries_publish_batch_fails_stay_in_the_dlq_and_only_those() {
+    let mut stack = Stack::deploy(&[]).await;
+    // Three copies of the event: past SNS's 256 KiB for an event with a large detail.
+    let tripled = InputTransformer::builder()
+        .input_template(
+            r#"{"a": <aws.events.event.json>, "b": <aws.events.event.json>, "c": <aws.events.event.json>}"#,
+        )
+        .build()
+        .expect("a complete transformer");
+    let sink = stack
+        .deploy_target("fanout", Direct::Topic, Some(tripled))
+        .await;
+    let small = events(6);
+    let mut large = order_created("ord-big", "corr");
+    large["detail"]["note"] = json!("x".repeat(100_000));
+    for event in &small {
+        stack
+            .dlq("fanout")
+            .seed_target_failure(event, "THROTTLING")
+            .await;
+    }
+    let too_large = stack
+        .dlq("fanout")
+        .seed_target_failure(&large, "THROTTLING")
+        .await;
+
+    let report = redrive(&stack, "fanout", &[], 3);
+    assert_eq!((report.redriven, report.failed), (6, 1), "{report:?}");
+    assert!(
+        report.reasons()[&too_large].contains("InvalidParameter"),
+        "{report:?}"
+    );
+    assert_eq!(stack.dlq("fanout").ids().await, BTreeSet::from([too_large]));
+    let published = stack
+        .take_all(sink.queue.as_ref().expect("the subscription"))
+        .await;
+    let ids: BTreeSet<String> = published
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(&m.body).expect("the transformed payload");
+            assert_eq!(body["a"], body["c"]);
+            event_id(&body["b"])
+        })
+        .collect();
+    assert_eq!(ids, by_id(&small).into_keys().collect());
 }

@@ -2,13 +2,16 @@
 //! schedule so that a test sees every kind of fault.
 //!
 //! On the redrive's hot path (`ReceiveMessage`, `DeleteMessageBatch`,
-//! `ChangeMessageVisibilityBatch`, `PutEvents`), counting those requests:
+//! `ChangeMessageVisibilityBatch`, `PutEvents`, and `SendMessageBatch` to a queue target),
+//! counting those requests:
 //! - every `throttle`-th is refused with `ThrottlingException` (nothing happens);
 //! - every `fail_after`-th is sent on, and then answered with a 500 `InternalFailure`
 //!   (it happened, and the client cannot know);
 //! - every `fail_entry`-th batch call has its first entry failed in a 200 answer: that
 //!   entry is not sent on, and comes back `ThrottlingException` / `InternalFailure`
-//!   (`PutEvents`) or `InternalError` with `SenderFault: false` (SQS batches).
+//!   (`PutEvents`) or `InternalError` with `SenderFault: false` (SQS batches); with
+//!   `permanent_entries`, only `SendMessageBatch` entries fail, with `SenderFault: true`
+//!   (what no retry fixes).
 //!
 //! Every other request goes to moto unchanged. The proxy counts what it did.
 
@@ -30,6 +33,20 @@ pub(crate) struct FaultMix {
     pub(crate) fail_after: u64,
     /// Fail the first entry of a batch call in a 200 answer.
     pub(crate) fail_entry: u64,
+    /// Fail `SendMessageBatch` entries only, and for good (`SenderFault: true`).
+    pub(crate) permanent_entries: bool,
+}
+
+impl FaultMix {
+    /// The first entry of every `SendMessageBatch`, failed for good; nothing else.
+    pub(crate) fn failed_sends() -> Self {
+        Self {
+            throttle: u64::MAX,
+            fail_after: u64::MAX,
+            fail_entry: 1,
+            permanent_entries: true,
+        }
+    }
 }
 
 /// What the proxy did.
@@ -68,6 +85,7 @@ const HOT_PATH: &[&str] = &[
     "AmazonSQS.DeleteMessageBatch",
     "AmazonSQS.ChangeMessageVisibilityBatch",
     "AWSEvents.PutEvents",
+    "AmazonSQS.SendMessageBatch",
 ];
 
 impl FaultyProxy {
@@ -178,7 +196,12 @@ impl Proxy {
                 "injected after the request took effect",
             );
         }
-        if n % self.mix.fail_entry == 0 && target != "AmazonSQS.ReceiveMessage" {
+        let entry_faulted = if self.mix.permanent_entries {
+            target == "AmazonSQS.SendMessageBatch"
+        } else {
+            target != "AmazonSQS.ReceiveMessage"
+        };
+        if n % self.mix.fail_entry == 0 && entry_faulted {
             return self.fail_first_entry(&target, &body, &to).await;
         }
         self.send(&to, body).await
@@ -248,12 +271,21 @@ impl Proxy {
             answer = json!({"Entries": results, "FailedEntryCount": failures});
         } else {
             let mut failed_list = answer["Failed"].as_array().cloned().unwrap_or_default();
-            failed_list.push(json!({
-                "Id": failed["Id"],
-                "SenderFault": false,
-                "Code": "InternalError",
-                "Message": "injected entry failure",
-            }));
+            failed_list.push(if self.mix.permanent_entries {
+                json!({
+                    "Id": failed["Id"],
+                    "SenderFault": true,
+                    "Code": "InvalidMessageContents",
+                    "Message": "injected entry failure",
+                })
+            } else {
+                json!({
+                    "Id": failed["Id"],
+                    "SenderFault": false,
+                    "Code": "InternalError",
+                    "Message": "injected entry failure",
+                })
+            });
             answer["Failed"] = Value::Array(failed_list);
             if answer.get("Successful").is_none() {
                 answer["Successful"] = json!([]);
