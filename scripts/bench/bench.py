@@ -256,7 +256,7 @@ class RawAws:
 
 def cmd_reference(args):
     case = json.load(open(args.case))
-    dlq_url, bus = case["dlq_url"], case["bus"]
+    dlq_url, bus, sink_url = case["dlq_url"], case["bus"], case["sink_url"]
     raw = RawAws(args.endpoint)
     counts = Counter()
     lock = threading.Lock()
@@ -271,21 +271,35 @@ def cmd_reference(args):
             ).get("Messages", [])
             if not msgs:
                 return
-            entries = []
-            for m in msgs:
-                e = json.loads(m["Body"])
-                entries.append(
+            if args.via == "queue":
+                # Queue to queue, as the SQS movers do: SendMessageBatch to the target queue.
+                r = raw.call(
+                    "sqs",
+                    "AmazonSQS.SendMessageBatch",
+                    "1.0",
                     {
-                        "EventBusName": bus,
-                        "Source": e["source"],
-                        "DetailType": e["detail-type"],
-                        "Detail": json.dumps(e["detail"]),
-                        "Resources": e.get("resources", []),
-                    }
+                        "QueueUrl": sink_url,
+                        "Entries": [{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(msgs)],
+                    },
                 )
-            r = raw.call("events", "AWSEvents.PutEvents", "1.1", {"Entries": entries})
-            results = r.get("Entries", [])
-            ok = [m for m, res in zip(msgs, results) if "EventId" in res and "ErrorCode" not in res]
+                sent = {e["Id"] for e in r.get("Successful", [])}
+                ok = [m for i, m in enumerate(msgs) if str(i) in sent]
+            else:
+                entries = []
+                for m in msgs:
+                    e = json.loads(m["Body"])
+                    entries.append(
+                        {
+                            "EventBusName": bus,
+                            "Source": e["source"],
+                            "DetailType": e["detail-type"],
+                            "Detail": json.dumps(e["detail"]),
+                            "Resources": e.get("resources", []),
+                        }
+                    )
+                r = raw.call("events", "AWSEvents.PutEvents", "1.1", {"Entries": entries})
+                results = r.get("Entries", [])
+                ok = [m for m, res in zip(msgs, results) if "EventId" in res and "ErrorCode" not in res]
             if ok:
                 d = raw.call(
                     "sqs",
@@ -685,6 +699,8 @@ def main():
     r.add_argument("--endpoint", required=True)
     r.add_argument("--case", required=True)
     r.add_argument("--threads", type=int, default=32)
+    r.add_argument("--via", choices=["bus", "queue"], default="bus",
+                   help="bus: PutEvents (as ecomm --via bus); queue: SendMessageBatch to the sink queue (as ecomm --via target to an SQS target)")
     r.add_argument("--out", required=True)
     r.set_defaults(fn=cmd_reference)
     v = sub.add_parser("verify")

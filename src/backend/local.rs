@@ -100,6 +100,7 @@ impl Backend for LocalBackend {
                     target_arn: names::function_arn(&c.name),
                     kind: TargetKind::Lambda {
                         function: names::function(&c.name),
+                        qualifier: None,
                     },
                     input: TargetInput::Event,
                     function: Some(names::function(&c.name)),

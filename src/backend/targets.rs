@@ -15,6 +15,8 @@ pub(crate) enum TargetKind {
     Lambda {
         /// The function name.
         function: String,
+        /// The alias or version the target names (`function:NAME:QUALIFIER`), invoked as such.
+        qualifier: Option<String>,
     },
     /// An SQS queue (FIFO when its name ends in `.fifo`).
     #[serde(rename_all = "camelCase")]
@@ -58,9 +60,16 @@ impl TargetKind {
         let resource = parts.get(5).copied().unwrap_or_default();
         match service {
             "lambda" => match resource.strip_prefix("function:") {
-                Some(rest) => TargetArn::Known(Self::Lambda {
-                    function: rest.split(':').next().unwrap_or(rest).to_owned(),
-                }),
+                Some(rest) => {
+                    let (function, qualifier) = match rest.split_once(':') {
+                        Some((name, qualifier)) => (name, Some(qualifier.to_owned())),
+                        None => (rest, None),
+                    };
+                    TargetArn::Known(Self::Lambda {
+                        function: function.to_owned(),
+                        qualifier,
+                    })
+                }
                 None => TargetArn::Known(Self::Other {
                     service: service.to_owned(),
                 }),
@@ -80,6 +89,14 @@ impl TargetKind {
             other => TargetArn::Known(Self::Other {
                 service: other.to_owned(),
             }),
+        }
+    }
+
+    /// The name an `Invoke` takes: the function, with the target's qualifier.
+    pub(crate) fn invoke_name(function: &str, qualifier: Option<&str>) -> String {
+        match qualifier {
+            Some(q) => format!("{function}:{q}"),
+            None => function.to_owned(),
         }
     }
 
@@ -162,7 +179,8 @@ mod tests {
         assert_eq!(
             known("arn:aws:lambda:eu-west-1:111122223333:function:ecomm-inventory:live"),
             TargetKind::Lambda {
-                function: "ecomm-inventory".to_owned()
+                function: "ecomm-inventory".to_owned(),
+                qualifier: Some("live".to_owned()),
             }
         );
         assert_eq!(

@@ -32,7 +32,7 @@ use self::mend::Mend;
 pub(crate) enum Route {
     /// Asynchronous `Invoke` of the consumer's function.
     Invoke {
-        /// The function.
+        /// The function, with the target's alias or version when it names one.
         function: String,
     },
     /// Straight to a target that is not a function (queue, topic, state machine, bus).
@@ -47,8 +47,14 @@ impl Route {
     pub(crate) fn of(consumer: &Consumer, via: Via) -> Result<Self, String> {
         match (via, &consumer.kind) {
             (Via::Bus, _) => Ok(Self::Bus),
-            (Via::Target | Via::Invoke, TargetKind::Lambda { function }) => Ok(Self::Invoke {
-                function: function.clone(),
+            (
+                Via::Target | Via::Invoke,
+                TargetKind::Lambda {
+                    function,
+                    qualifier,
+                },
+            ) => Ok(Self::Invoke {
+                function: TargetKind::invoke_name(function, qualifier.as_deref()),
             }),
             (Via::Invoke, kind) => Err(format!(
                 "--via invoke is for Lambda targets, and target {} is an {}: use --via target (the default), which delivers to it directly",
@@ -234,9 +240,180 @@ fn escape(key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use ecomm_events::dlq::{InvocationRecord, TargetFailure};
+    use ecomm_events::{DlqMessage, MessageAttributes};
     use serde_json::json;
 
     use super::*;
+    use crate::backend::QueueRef;
+    use crate::backend::targets::TargetInput;
+
+    fn consumer(kind: TargetKind, input: TargetInput) -> Consumer {
+        Consumer {
+            target: "audit".to_owned(),
+            rule: "ecomm-audit".to_owned(),
+            rule_arn: "arn:aws:events:eu-west-1:111122223333:rule/ecomm/ecomm-audit".to_owned(),
+            target_arn: String::new(),
+            kind,
+            input,
+            function: None,
+            delivery_dlq: None,
+            function_dlq: None,
+            dlq: None,
+            findings: Vec::new(),
+        }
+    }
+
+    fn queue() -> TargetKind {
+        TargetKind::Sqs {
+            queue: QueueRef {
+                name: "audit".to_owned(),
+                arn: String::new(),
+                url: String::new(),
+            },
+            message_group_id: None,
+        }
+    }
+
+    fn lambda() -> TargetKind {
+        TargetKind::Lambda {
+            function: "ecomm-audit".to_owned(),
+            qualifier: Some("live".to_owned()),
+        }
+    }
+
+    fn order_id_only() -> TargetInput {
+        TargetInput::Transformer {
+            paths: BTreeMap::from([("order".to_owned(), "$.detail.orderId".to_owned())]),
+            template: r#"{"order": <order>, "rule": <aws.events.rule-name>}"#.to_owned(),
+        }
+    }
+
+    fn event() -> Value {
+        json!({"id": "e", "source": "ecomm.orders", "detail-type": "OrderCreated", "detail": {"orderId": "o-1"}})
+    }
+
+    fn record(message: &DlqMessage) -> DlqRecord {
+        DlqRecord::parse(&message.body, &message.attributes)
+    }
+
+    fn target_failure() -> DlqMessage {
+        DlqMessage::eventbridge_target(
+            &event(),
+            &TargetFailure {
+                rule_arn: None,
+                target_arn: None,
+                error_code: Some("THROTTLING".to_owned()),
+                error_message: None,
+                exhausted_retry_condition: None,
+                retry_attempts: None,
+            },
+        )
+    }
+
+    fn on_failure(payload: Value) -> DlqMessage {
+        DlqMessage::lambda_destination(&InvocationRecord::failed(
+            "2026-01-22T11:48:17.652Z".to_owned(),
+            "req".to_owned(),
+            "arn:aws:lambda:eu-west-1:111122223333:function:ecomm-audit:live".to_owned(),
+            "RetriesExhausted",
+            3,
+            payload,
+            "Mail",
+            "down",
+        ))
+    }
+
+    fn prepare(consumer: &Consumer, via: Via, message: &DlqMessage) -> Result<Prepared, Refusal> {
+        let route = Route::of(consumer, via).expect("a route");
+        let shaping = Shaping {
+            consumer,
+            route: &route,
+            mend: None,
+            force: false,
+        };
+        let record = record(message);
+        let event = record.event.clone();
+        shaping.prepare(&record, event, &message.body)
+    }
+
+    #[test]
+    fn each_record_gives_what_its_route_must_deliver() {
+        let transforming = consumer(queue(), order_id_only());
+        // A target-DLQ message holds the event: a direct target gets it transformed ...
+        assert_eq!(
+            prepare(&transforming, Via::Target, &target_failure())
+                .unwrap()
+                .payload,
+            Payload::Text(r#"{"order":"o-1","rule":"ecomm-audit"}"#.to_owned())
+        );
+        // ... and the bus gets the event itself.
+        assert_eq!(
+            prepare(&transforming, Via::Bus, &target_failure())
+                .unwrap()
+                .payload,
+            Payload::Envelope(event())
+        );
+        // An on-failure record holds what the function got: the function gets it as is, and
+        // the bus refuses it when the target transforms.
+        let function = consumer(lambda(), order_id_only());
+        let got = json!({"order": "o-1"});
+        assert_eq!(
+            prepare(&function, Via::Target, &on_failure(got.clone()))
+                .unwrap()
+                .payload,
+            Payload::Text(got.to_string())
+        );
+        assert!(matches!(
+            prepare(&function, Via::Bus, &on_failure(got)),
+            Err(Refusal::Refused(reason)) if reason.contains("InputTransformer")
+        ));
+        let plain = consumer(lambda(), TargetInput::Event);
+        assert_eq!(
+            prepare(&plain, Via::Bus, &on_failure(event()))
+                .unwrap()
+                .payload,
+            Payload::Envelope(event())
+        );
+        // A named body in no known format is delivered as it is, or fails when not JSON.
+        let raw = DlqMessage {
+            body: "by hand".to_owned(),
+            attributes: MessageAttributes::new(),
+        };
+        assert!(matches!(
+            prepare(&plain, Via::Target, &raw),
+            Err(Refusal::Unreadable(_))
+        ));
+    }
+
+    #[test]
+    fn routes_follow_the_target_and_unreachable_types_are_refused_up_front() {
+        assert_eq!(
+            Route::of(&consumer(lambda(), TargetInput::Event), Via::Invoke),
+            Ok(Route::Invoke {
+                function: "ecomm-audit:live".to_owned()
+            })
+        );
+        assert!(
+            Route::of(&consumer(queue(), TargetInput::Event), Via::Invoke)
+                .unwrap_err()
+                .contains("--via target")
+        );
+        let stream = consumer(
+            TargetKind::Other {
+                service: "kinesis".to_owned(),
+            },
+            TargetInput::Event,
+        );
+        let refused = Route::of(&stream, Via::Target).unwrap_err();
+        assert!(
+            refused.contains("kinesis") && refused.contains("--via bus"),
+            "{refused}"
+        );
+        assert_eq!(Route::of(&stream, Via::Bus), Ok(Route::Bus));
+    }
 
     #[test]
     fn the_diff_names_each_changed_added_and_removed_leaf() {

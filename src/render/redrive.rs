@@ -56,44 +56,14 @@ fn human(printer: &Printer, banner: &str, report: &RedriveReport) {
                 printer.message("  nothing");
             }
         }
-    } else if report.keep {
-        printer.message(&format!(
-            "--keep: {} message(s) copied to {} and left in {}",
-            report.copied, report.target, report.queue
-        ));
-        printer.table(
-            &["copied", "failed", "skipped", "not selected", "left in DLQ"],
-            vec![vec![
-                report.copied.to_string(),
-                report.failed.to_string(),
-                report.skipped.to_string(),
-                report.not_selected.to_string(),
-                report
-                    .left_in_queue
-                    .map_or_else(|| "?".to_owned(), |n| n.to_string()),
-            ]],
-        );
     } else {
-        printer.table(
-            &[
-                "redriven",
-                "failed",
-                "skipped",
-                "delivered, not deleted",
-                "not selected",
-                "left in DLQ",
-            ],
-            vec![vec![
-                report.redriven.to_string(),
-                report.failed.to_string(),
-                report.skipped.to_string(),
-                report.delivered_not_deleted.to_string(),
-                report.not_selected.to_string(),
-                report
-                    .left_in_queue
-                    .map_or_else(|| "?".to_owned(), |n| n.to_string()),
-            ]],
-        );
+        if report.keep {
+            printer.message(&format!(
+                "--keep: {} message(s) copied to {} and left in {}",
+                report.copied, report.target, report.queue
+            ));
+        }
+        summary(printer, report);
     }
     for item in &report.not_redriven {
         printer.message(&format!(
@@ -110,4 +80,34 @@ fn human(printer: &Printer, banner: &str, report: &RedriveReport) {
         printer.message(&format!("incomplete: {reason}"));
     }
     printer.hint(&format!("journal: {}", report.journal));
+}
+
+/// The counts: copies replace redrives with `--keep` (nothing is deleted, so nothing can be
+/// delivered and not deleted).
+fn summary(printer: &Printer, report: &RedriveReport) {
+    let left = report
+        .left_in_queue
+        .map_or_else(|| "?".to_owned(), |n| n.to_string());
+    let mut headers = vec![
+        if report.keep { "copied" } else { "redriven" },
+        "failed",
+        "skipped",
+    ];
+    let mut row = vec![
+        if report.keep {
+            report.copied
+        } else {
+            report.redriven
+        }
+        .to_string(),
+        report.failed.to_string(),
+        report.skipped.to_string(),
+    ];
+    if !report.keep {
+        headers.push("delivered, not deleted");
+        row.push(report.delivered_not_deleted.to_string());
+    }
+    headers.extend(["not selected", "left in DLQ"]);
+    row.extend([report.not_selected.to_string(), left]);
+    printer.table(&headers, vec![row]);
 }

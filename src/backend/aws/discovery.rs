@@ -56,16 +56,22 @@ impl AwsBackend {
                     },
                 };
                 let function = match &kind {
-                    TargetKind::Lambda { function } => Some(function.clone()),
+                    TargetKind::Lambda { function, .. } => Some(function.clone()),
                     _ => None,
                 };
                 let delivery_dlq = target
                     .dead_letter_config()
                     .and_then(|d| d.arn())
                     .map(str::to_owned);
-                let function_dlq = match &function {
-                    Some(f) => self.on_failure_destination(f).await?,
-                    None => None,
+                let function_dlq = match &kind {
+                    TargetKind::Lambda {
+                        function,
+                        qualifier,
+                    } => {
+                        self.on_failure_destination(function, qualifier.as_deref())
+                            .await?
+                    }
+                    _ => None,
                 };
                 match (&delivery_dlq, &function_dlq) {
                     (None, None) => findings.push("no DLQ: failed deliveries and function errors are dropped".to_owned()),
@@ -112,11 +118,18 @@ impl AwsBackend {
         Ok(consumers)
     }
 
-    async fn on_failure_destination(&self, function: &str) -> Result<Option<String>, BackendError> {
+    /// The on-failure destination of the function (of the alias or version the target names:
+    /// each has its own async-invoke config).
+    async fn on_failure_destination(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Option<String>, BackendError> {
         match self
             .lambda
             .get_function_event_invoke_config()
             .function_name(function)
+            .set_qualifier(qualifier.map(str::to_owned))
             .send()
             .await
         {
