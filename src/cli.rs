@@ -125,7 +125,8 @@ Faults (--faults): 'default', 'none', or a comma-separated list of
   no-permissions=TARGET:N    the same with NO_PERMISSIONS (not retried by EventBridge)
   gateway-timeout=N          the payment gateway times out for N refunds, every attempt
   poison=N                   N OrderCreated events of an unknown major version
-The default is mail-outage=40%..47%,throttle=analytics:2,gateway-timeout=1,poison=1.
+The default is mail-outage=40%..47%,throttle=analytics:2,no-permissions=audit:1,
+gateway-timeout=1,poison=1.
 Faults exist only while the demo runs: redriving their messages later succeeds,
 except the poison event, which fails again.")]
     Demo(DemoArgs),

@@ -17,6 +17,9 @@ locals {
     for file in local.consumer_files :
     jsondecode(file("${path.module}/${file}")).name => jsondecode(file("${path.module}/${file}"))
   }
+  # A declaration's target is its own function unless it says otherwise (target.type "queue").
+  function_consumers = { for name, c in local.consumers : name => c if try(c.target.type, "function") == "function" }
+  queue_consumers    = { for name, c in local.consumers : name => c if try(c.target.type, "function") == "queue" }
 
   ses_identity_arn = "arn:${data.aws_partition.current.partition}:ses:${var.region}:${data.aws_caller_identity.current.account_id}:identity/${coalesce(var.ses_identity, var.sender_email)}"
 
@@ -65,7 +68,7 @@ resource "aws_cloudwatch_event_archive" "this" {
 
 module "consumer" {
   source   = "./modules/consumer"
-  for_each = local.consumers
+  for_each = local.function_consumers
 
   name           = each.key
   description    = each.value.description
@@ -101,6 +104,32 @@ module "consumer" {
   reserved_concurrency = try(var.reserved_concurrency[each.key], null)
   log_level            = var.log_level
   log_retention_days   = var.log_retention_days
+
+  dlq_oldest_message_alarm_seconds = var.dlq_oldest_message_alarm_seconds
+  alarm_actions                    = var.alarm_actions
+}
+
+# Consumers whose rule targets a queue (the audit trail): no function, one failure path.
+module "queue_consumer" {
+  source   = "./modules/queue-consumer"
+  for_each = local.queue_consumers
+
+  name           = each.key
+  description    = each.value.description
+  prefix         = local.prefix
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+  event_pattern  = jsonencode(each.value.eventPattern)
+
+  retry_policy = {
+    maximum_retry_attempts       = each.value.retryPolicy.maximumRetryAttempts
+    maximum_event_age_in_seconds = each.value.retryPolicy.maximumEventAgeInSeconds
+  }
+  fifo             = each.value.target.fifo
+  message_group_id = try(each.value.target.messageGroupId, null)
+  input_transformer = try({
+    input_paths    = each.value.inputTransformer.inputPathsMap
+    input_template = each.value.inputTransformer.inputTemplate
+  }, null)
 
   dlq_oldest_message_alarm_seconds = var.dlq_oldest_message_alarm_seconds
   alarm_actions                    = var.alarm_actions

@@ -40,9 +40,29 @@ output "consumers" {
   }
 }
 
+output "queue_consumers" {
+  description = "Per consumer whose rule targets a queue: the queue (name, URL, ARN), rule, target id, DLQ and alarms."
+  value = {
+    for name, queue_consumer in module.queue_consumer : name => {
+      queue_name = queue_consumer.queue_name
+      queue_url  = queue_consumer.queue_url
+      queue_arn  = queue_consumer.queue_arn
+      rule_name  = queue_consumer.rule_name
+      target_id  = queue_consumer.target_id
+      dlq_name   = queue_consumer.dlq_name
+      dlq_url    = queue_consumer.dlq_url
+      dlq_arn    = queue_consumer.dlq_arn
+      alarms     = queue_consumer.alarm_names
+    }
+  }
+}
+
 output "dlq_urls" {
   description = "The DLQ URL of each consumer, by consumer name."
-  value       = { for name, consumer in module.consumer : name => consumer.dlq_url }
+  value = merge(
+    { for name, consumer in module.consumer : name => consumer.dlq_url },
+    { for name, queue_consumer in module.queue_consumer : name => queue_consumer.dlq_url },
+  )
 }
 
 output "function_names" {

@@ -4,11 +4,12 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use chrono::Utc;
+use ecomm_consumers::TargetDecl;
 use ecomm_local::sqs::{SqsError, queue_arn};
 use ecomm_local::{LocalError, LocalStack, StackOptions, names};
 use ecomm_ports::IdGenerator as _;
 
-use super::targets::{TargetInput, TargetKind};
+use super::targets::TargetKind;
 use super::{
     Backend, BackendError, Consumer, DirectEntry, EntryError, EntryOutcome, LogLine, LogRequest,
     LogSearch, Message, QueueRef, QueueStats,
@@ -93,19 +94,44 @@ impl Backend for LocalBackend {
             .iter()
             .map(|c| {
                 let dlq = names::dlq(&c.name);
+                let (kind, target_arn, function) = match &c.target {
+                    TargetDecl::Function => (
+                        TargetKind::Lambda {
+                            function: names::function(&c.name),
+                            qualifier: None,
+                        },
+                        names::function_arn(&c.name),
+                        Some(names::function(&c.name)),
+                    ),
+                    TargetDecl::Queue {
+                        fifo,
+                        message_group_id,
+                    } => {
+                        let queue = names::target_queue(&c.name, *fifo);
+                        (
+                            TargetKind::Sqs {
+                                queue: QueueRef {
+                                    name: queue.clone(),
+                                    arn: queue_arn(&queue),
+                                    url: queue.clone(),
+                                },
+                                message_group_id: message_group_id.clone(),
+                            },
+                            queue_arn(&queue),
+                            None,
+                        )
+                    }
+                };
                 Consumer {
                     target: c.name.clone(),
                     rule: format!("{}-{}", ecomm_local::PREFIX, c.name),
                     rule_arn: names::rule_arn(&c.name),
-                    target_arn: names::function_arn(&c.name),
-                    kind: TargetKind::Lambda {
-                        function: names::function(&c.name),
-                        qualifier: None,
-                    },
-                    input: TargetInput::Event,
-                    function: Some(names::function(&c.name)),
+                    target_arn,
+                    kind,
+                    input: c.target_input(),
+                    function_dlq: function.as_ref().map(|_| queue_arn(&dlq)),
+                    function,
                     delivery_dlq: Some(queue_arn(&dlq)),
-                    function_dlq: Some(queue_arn(&dlq)),
                     dlq: Some(QueueRef {
                         name: dlq.clone(),
                         arn: queue_arn(&dlq),
@@ -227,12 +253,31 @@ impl Backend for LocalBackend {
     async fn send_to_target(
         &self,
         target: &TargetKind,
-        _entries: &[DirectEntry],
+        entries: &[DirectEntry],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
-        Err(BackendError::Other(format!(
-            "the local stack has no {} targets",
-            target.describe()
-        )))
+        let TargetKind::Sqs { queue, .. } = target else {
+            return Err(BackendError::Other(format!(
+                "the local stack has no {} targets",
+                target.describe()
+            )));
+        };
+        let now = now_ms();
+        Ok(entries
+            .iter()
+            .map(|entry| {
+                self.stack
+                    .queues()
+                    .send(
+                        &queue.name,
+                        &self.stack.ids().uuid(),
+                        &entry.payload,
+                        &ecomm_events::MessageAttributes::new(),
+                        now,
+                        now,
+                    )
+                    .map_err(|e| EntryError::permanent(e.to_string()))
+            })
+            .collect())
     }
 
     async fn put_events(

@@ -1,9 +1,9 @@
 //! What a rule's target is, and what EventBridge sends it: the facts a redrive needs to deliver
 //! an event exactly as EventBridge would have.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
+
+pub(crate) use ecomm_consumers::input::TargetInput;
 
 use super::QueueRef;
 
@@ -121,49 +121,6 @@ pub(crate) enum TargetArn {
     Known(TargetKind),
     /// An SQS queue: its URL is still to be looked up.
     Queue,
-}
-
-/// What EventBridge sends the target instead of the event, as set on the target.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub(crate) enum TargetInput {
-    /// The matched event, unchanged.
-    #[default]
-    Event,
-    /// `Input`: this constant text instead of the event.
-    Constant {
-        /// The text.
-        input: String,
-    },
-    /// `InputPath`: the part of the event at this JSONPath.
-    Path {
-        /// The JSONPath.
-        path: String,
-    },
-    /// `InputTransformer`: the template filled with the values at the paths.
-    Transformer {
-        /// `InputPathsMap`: variable name to JSONPath.
-        paths: BTreeMap<String, String>,
-        /// `InputTemplate`.
-        template: String,
-    },
-}
-
-impl TargetInput {
-    /// Whether the target receives something other than the event itself.
-    pub(crate) fn transforms(&self) -> bool {
-        *self != Self::Event
-    }
-
-    /// The setting's name on the target, e.g. `InputTransformer`.
-    pub(crate) fn setting(&self) -> &'static str {
-        match self {
-            Self::Event => "none",
-            Self::Constant { .. } => "Input",
-            Self::Path { .. } => "InputPath",
-            Self::Transformer { .. } => "InputTransformer",
-        }
-    }
 }
 
 #[cfg(test)]

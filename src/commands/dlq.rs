@@ -53,7 +53,8 @@ pub(crate) async fn ls(backend: &dyn Backend) -> anyhow::Result<DlqList> {
             in_flight: stats.as_ref().map(|s| s.in_flight),
             oldest_sent: stats.and_then(|s| s.oldest_sent),
             delivery_failures_wired: delivery,
-            function_errors_wired: function,
+            // A target that is no function has no function errors to catch.
+            function_errors_wired: consumer.function.is_some().then_some(function),
             findings: consumer.findings.clone(),
         });
     }

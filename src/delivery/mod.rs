@@ -3,7 +3,7 @@
 //!
 //! The records do not hold the same thing:
 //! - a target-DLQ message (EventBridge could not deliver) holds the original event, not yet
-//!   transformed: a direct delivery applies the target's input transformation ([`input`]) to
+//!   transformed: a direct delivery applies the target's input transformation (`ecomm_consumers::input`) to
 //!   it, and the bus gets the event itself;
 //! - a Lambda on-failure record (or legacy DLQ message) holds what the function received,
 //!   already transformed: the function gets it as is, and the bus may get it only when the
@@ -13,7 +13,6 @@
 //!
 //! `--transform` ([`mend`]) mends the event before any of this.
 
-pub(crate) mod input;
 pub(crate) mod mend;
 
 use ecomm_events::{DlqKind, DlqRecord, EventEnvelope};
@@ -24,7 +23,8 @@ use crate::backend::Consumer;
 use crate::backend::targets::TargetKind;
 use crate::cli::Via;
 
-use self::input::RuleContext;
+use ecomm_consumers::input::{self, RuleContext};
+
 use self::mend::Mend;
 
 /// How a redrive reaches the consumer.

@@ -38,7 +38,7 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
                 opt(r.in_flight),
                 opt(r.oldest_sent.map(age)),
                 tick(r.delivery_failures_wired).to_owned(),
-                tick(r.function_errors_wired).to_owned(),
+                r.function_errors_wired.map_or("-", tick).to_owned(),
             ]
         })
         .collect();

@@ -34,8 +34,9 @@ pub(crate) struct DlqRow {
     pub(crate) oldest_sent: Option<DateTime<Utc>>,
     /// Whether EventBridge delivery failures reach the DLQ (target DeadLetterConfig).
     pub(crate) delivery_failures_wired: bool,
-    /// Whether function errors reach the DLQ (on-failure destination to the same queue).
-    pub(crate) function_errors_wired: bool,
+    /// Whether function errors reach the DLQ (on-failure destination to the same queue);
+    /// `None` for a target that is not a function (a queue, a topic, ...).
+    pub(crate) function_errors_wired: Option<bool>,
     /// Problems with the wiring.
     pub(crate) findings: Vec<String>,
 }

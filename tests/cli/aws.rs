@@ -93,7 +93,7 @@ async fn ls_finds_every_consumer_with_its_dlq_counts_and_wiring_and_reports_the_
             "{target}"
         );
         assert!(
-            row.delivery_failures_wired && row.function_errors_wired,
+            row.delivery_failures_wired && row.function_errors_wired == Some(true),
             "{row:?}"
         );
         assert!(row.findings.is_empty(), "{row:?}");
@@ -104,7 +104,7 @@ async fn ls_finds_every_consumer_with_its_dlq_counts_and_wiring_and_reports_the_
         Some(stack.dlq("loyalty").name.as_str())
     );
     assert_eq!((loyalty.visible, loyalty.in_flight), (Some(1), Some(0)));
-    assert!(loyalty.delivery_failures_wired && !loyalty.function_errors_wired);
+    assert!(loyalty.delivery_failures_wired && loyalty.function_errors_wired == Some(false));
     assert!(
         loyalty.findings.len() == 1 && loyalty.findings[0].contains("no on-failure destination"),
         "{loyalty:?}"
@@ -115,7 +115,7 @@ async fn ls_finds_every_consumer_with_its_dlq_counts_and_wiring_and_reports_the_
         Some(stack.consumer_of("fraud-check").function.as_str())
     );
     assert_eq!((unwired.dlq.as_deref(), unwired.visible), (None, None));
-    assert!(!unwired.delivery_failures_wired && !unwired.function_errors_wired);
+    assert!(!unwired.delivery_failures_wired && unwired.function_errors_wired == Some(false));
     assert!(
         unwired.findings.len() == 1 && unwired.findings[0].contains("no DLQ"),
         "{unwired:?}"

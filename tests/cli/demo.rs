@@ -239,7 +239,13 @@ fn an_out_of_stock_order_runs_the_refund_saga_with_causation_links() {
         completed_with_email > 0,
         "the run should refund someone with an email"
     );
-    assert_eq!(count(&conn, "SELECT COUNT(*) FROM messages"), 0);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM messages WHERE queue LIKE '%-dlq'"
+        ),
+        0
+    );
 }
 
 fn is_poison(record: &DlqRecord) -> bool {
@@ -608,6 +614,8 @@ async fn an_event_delivered_twice_has_its_effects_once() {
         duplicates,
         BTreeMap::from([
             ("analytics", 2),
+            // The audit queue takes every copy: deduplicating is its reader's job.
+            ("audit", 0),
             ("inventory", 3),
             ("notification", 3),
             ("refund", 1)

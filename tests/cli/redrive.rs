@@ -791,3 +791,89 @@ fn redrive_human_output() {
     assert_session_snapshot!("redrive_dry_run", dry_run);
     assert_session_snapshot!("redrive_summary", summary);
 }
+
+/// The bodies of the local audit queue, oldest first (a fact of the local stack the CLI does
+/// not read).
+fn audit_queue(state: &Path) -> Vec<Value> {
+    let conn = open_state(state);
+    let mut statement = conn
+        .prepare("SELECT body FROM messages WHERE queue = 'ecomm-local-audit.fifo' ORDER BY seq")
+        .unwrap();
+    statement
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|body| serde_json::from_str(&body.unwrap()).expect("audit records are JSON"))
+        .collect()
+}
+
+#[test]
+fn the_audit_queue_target_gets_its_refused_events_again_through_its_input_transformer() {
+    let (_dir, state) = demo_state();
+    let refused = show(&state, "audit", &[]);
+    assert!(
+        !refused.is_empty(),
+        "the default faults refuse one order's events"
+    );
+    for message in &refused {
+        assert_eq!(message.kind, "eventbridge-target");
+        assert_eq!(message.error_code.as_deref(), Some("NO_PERMISSIONS"));
+        assert_eq!(message.attempts, Some(1), "one try, not retried");
+        assert!(
+            message
+                .failed_arn
+                .as_deref()
+                .is_some_and(|a| a.ends_with(":ecomm-local-audit.fifo"))
+        );
+    }
+    let before = audit_queue(&state);
+    assert!(
+        !before.is_empty(),
+        "every other event reached the audit queue"
+    );
+
+    let report = run_redrive(&state, &["redrive", "--target", "audit"], 0);
+    assert_eq!(
+        (report.redriven, report.via.as_str()),
+        (refused.len() as u64, "target")
+    );
+    assert!(dlq_ids(&state, "audit").is_empty());
+    let after = audit_queue(&state);
+    assert_eq!(after.len(), before.len() + refused.len());
+    let added = &after[before.len()..];
+    let expected: BTreeSet<String> = refused.iter().filter_map(|m| m.event_id.clone()).collect();
+    let got: BTreeSet<String> = added
+        .iter()
+        .map(|r| r["eventId"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(got, expected);
+    for record in added {
+        // What the input transformer keeps, and nothing of the customer.
+        let keys: BTreeSet<&str> = record
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from([
+                "at",
+                "correlationId",
+                "createdOrder",
+                "eventId",
+                "orderId",
+                "type"
+            ]),
+            "{record}"
+        );
+        let order = record["orderId"]
+            .as_str()
+            .or(record["createdOrder"].as_str());
+        assert!(order.is_some_and(|o| o.starts_with("ord-")), "{record}");
+    }
+    // What the local stack itself delivered has the same shape.
+    assert_eq!(
+        before[0].as_object().unwrap().keys().collect::<Vec<_>>(),
+        added[0].as_object().unwrap().keys().collect::<Vec<_>>()
+    );
+}

@@ -4,9 +4,10 @@
 HCL and assert what a review would: every consumer's failure paths end in its DLQ, every grant is
 scoped, every queue is encrypted, every log group expires, and every name and reference resolves.
 
-Every consumer is one instance of modules/consumer (for_each over consumers/*.json), so asserting
-the module's wiring asserts it for every consumer; the root tests assert that the module is
-instantiated for exactly the declaration files.
+Every consumer is one instance of modules/consumer (for_each over the consumers/*.json whose
+target is their function) or of modules/queue-consumer (those whose target is a queue), so
+asserting a module's wiring asserts it for every such consumer; the root tests assert that the
+modules are instantiated for exactly the declaration files.
 
 TERRAFORM_DIR points the tests at another copy of terraform/ (default: the repo's).
 """
@@ -28,6 +29,17 @@ TERRAFORM = Path(os.environ.get("TERRAFORM_DIR", REPO / "terraform")).resolve()
 TREE = load_tree(TERRAFORM)
 ROOT = TREE[TERRAFORM]
 CONSUMER = TREE[TERRAFORM / "modules" / "consumer"]
+QUEUE_CONSUMER = TREE[TERRAFORM / "modules" / "queue-consumer"]
+
+
+def declarations() -> dict[str, dict[str, Any]]:
+    """consumers/*.json, by name."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted((TERRAFORM / "consumers").glob("*.json"))}
+
+
+def targets_a_queue(decl: dict[str, Any]) -> bool:
+    """Whether a declaration's target is a queue (else: its own function)."""
+    return decl.get("target", {}).get("type", "function") == "queue"
 
 IDEMPOTENCY_LOCK_SECONDS = 120
 SQS_MAX_RETENTION = 1_209_600
@@ -88,9 +100,24 @@ class ConsumerDeclarations(unittest.TestCase):
                 # The seed's lesson: a pattern must match source and detail-type exactly.
                 self.assertTrue(pattern.get("source"), "eventPattern needs a source")
                 self.assertTrue(pattern.get("detail-type"), "eventPattern needs a detail-type")
-                retry, invoke = decl["retryPolicy"], decl["asyncInvoke"]
+                retry = decl["retryPolicy"]
                 self.assertTrue(0 <= retry["maximumRetryAttempts"] <= 185)
                 self.assertTrue(60 <= retry["maximumEventAgeInSeconds"] <= 86400)
+                transformer = decl.get("inputTransformer")
+                if transformer is not None:
+                    self.assertTrue(transformer["inputTemplate"])
+                    for name, path_ in transformer.get("inputPathsMap", {}).items():
+                        self.assertRegex(name, r"^[A-Za-z0-9_-]+$")
+                        self.assertFalse(name.startswith("aws."), "reserved for the predefined variables")
+                        self.assertTrue(path_.startswith("$"), f"{name}: not a JSONPath")
+                if targets_a_queue(decl):
+                    target = decl["target"]
+                    self.assertIsInstance(target["fifo"], bool)
+                    self.assertEqual("messageGroupId" in target, target["fifo"], "a FIFO target needs a message group, and only it")
+                    self.assertNotIn("asyncInvoke", decl, "a queue target is no function")
+                    self.assertNotIn("tables", decl, "a queue target is no function")
+                    continue
+                invoke = decl["asyncInvoke"]
                 self.assertTrue(0 <= invoke["maximumRetryAttempts"] <= 2)
                 self.assertTrue(60 <= invoke["maximumEventAgeInSeconds"] <= 21600)
                 self.assertLessEqual(set(decl.get("tables", [])), known_tables, "unknown table")
@@ -106,10 +133,17 @@ class RootWiring(unittest.TestCase):
         self.assertIn("local.consumer_files", ROOT.locals["consumers"])
 
     def test_consumer_module_is_instantiated_for_each_declaration(self):
-        self.assertEqual(list(ROOT.modules), ["consumer"], "one module block, for_each'd")
+        self.assertEqual(sorted(ROOT.modules), ["consumer", "queue_consumer"], "one module block per target kind, for_each'd")
+        self.assertIn('try(c.target.type, "function") == "function"', ROOT.locals["function_consumers"])
+        self.assertIn('try(c.target.type, "function") == "queue"', ROOT.locals["queue_consumers"])
+        queue_consumer = ROOT.modules["queue_consumer"]
+        self.assertEqual(queue_consumer["source"], "./modules/queue-consumer")
+        self.assertEqual(queue_consumer["for_each"], "${local.queue_consumers}")
+        self.assertEqual(queue_consumer["fifo"], "${each.value.target.fifo}")
+        self.assertIn("each.value.inputTransformer.inputPathsMap", str(queue_consumer["input_transformer"]))
         consumer = ROOT.modules["consumer"]
         self.assertEqual(consumer["source"], "./modules/consumer")
-        self.assertEqual(consumer["for_each"], "${local.consumers}")
+        self.assertEqual(consumer["for_each"], "${local.function_consumers}")
         self.assertEqual(consumer["name"], "${each.key}")
         self.assertEqual(consumer["event_pattern"], "${jsonencode(each.value.eventPattern)}")
         for argument, field_ in (("retry_policy", "retryPolicy"), ("async_invoke", "asyncInvoke")):
@@ -123,10 +157,12 @@ class RootWiring(unittest.TestCase):
         self.assertIn("each.value.tables", consumer["tables"])
 
     def test_every_required_module_variable_is_passed(self):
-        consumer = ROOT.modules["consumer"]
-        required = {name for name, var in CONSUMER.variables.items() if "default" not in var}
-        self.assertEqual(required - set(consumer), set())
-        self.assertEqual(set(consumer) - set(CONSUMER.variables) - {"source", "for_each"}, set())
+        for call, module in (("consumer", CONSUMER), ("queue_consumer", QUEUE_CONSUMER)):
+            with self.subTest(module=call):
+                passed = ROOT.modules[call]
+                required = {name for name, var in module.variables.items() if "default" not in var}
+                self.assertEqual(required - set(passed), set())
+                self.assertEqual(set(passed) - set(module.variables) - {"source", "for_each"}, set())
 
     def test_naming_scheme(self):
         self.assertEqual(ROOT.locals["prefix"], "ecomm-${var.environment}")
@@ -204,8 +240,8 @@ class RootWiring(unittest.TestCase):
         script = (REPO / "scripts" / "package-lambdas").read_text()
         match = re.search(r"^FUNCTIONS=\(([^)]*)\)", script, re.M)
         self.assertTrue(match, "scripts/package-lambdas has no FUNCTIONS=(...) list")
-        consumers = {p.stem for p in (TERRAFORM / "consumers").glob("*.json")}
-        self.assertEqual(set(match.group(1).split()), consumers | {"order-producer"})
+        functions = {name for name, decl in declarations().items() if not targets_a_queue(decl)}
+        self.assertEqual(set(match.group(1).split()), functions | {"order-producer"})
         self.assertEqual(ROOT.locals["artifacts_dir"], '${coalesce(var.artifacts_dir, "${path.module}/../target/lambda")}')
         self.assertEqual(ROOT.modules["consumer"]["package_zip"], "${local.artifacts_dir}/${each.key}/bootstrap.zip")
         self.assertEqual(ROOT.locals["producer_zip"], "${local.artifacts_dir}/order-producer/bootstrap.zip")
@@ -368,6 +404,49 @@ class ConsumerModule(unittest.TestCase):
     def test_timeout_validation_keeps_below_the_lock(self):
         conditions = [v["condition"] for v in blocks(CONSUMER.variables["timeout"].get("validation"))]
         self.assertTrue(any("var.timeout < 120" in c for c in conditions))
+
+
+class QueueConsumerModule(unittest.TestCase):
+    """modules/queue-consumer: a rule whose target is a queue, with the target's DLQ."""
+
+    def target(self) -> dict[str, Any]:
+        return QUEUE_CONSUMER.resources[("aws_cloudwatch_event_target", "this")]
+
+    def test_the_target_is_the_queue_with_retries_and_a_dlq(self):
+        target = self.target()
+        self.assertEqual(target["arn"], "${aws_sqs_queue.target.arn}")
+        self.assertEqual(target["target_id"], "${var.name}")
+        self.assertEqual(block(target["dead_letter_config"])["arn"], "${aws_sqs_queue.dlq.arn}")
+        retry = block(target["retry_policy"])
+        self.assertEqual(retry["maximum_retry_attempts"], "${var.retry_policy.maximum_retry_attempts}")
+        self.assertEqual(set(target["depends_on"]), {"${aws_sqs_queue_policy.target}", "${aws_sqs_queue_policy.dlq}"})
+
+    def test_fifo_naming_group_and_input_transformer_come_from_the_declaration(self):
+        self.assertEqual(QUEUE_CONSUMER.locals["queue_name"], '${var.prefix}-${var.name}${var.fifo ? ".fifo" : ""}')
+        queue = QUEUE_CONSUMER.resources[("aws_sqs_queue", "target")]
+        self.assertEqual(queue["fifo_queue"], "${var.fifo ? true : null}")
+        dynamic = {name: body for d in blocks(self.target()["dynamic"]) for name, body in d.items()}
+        self.assertEqual(dynamic["sqs_target"]["for_each"], "${var.fifo ? [var.message_group_id] : []}")
+        self.assertEqual(block(dynamic["sqs_target"]["content"])["message_group_id"], "${sqs_target.value}")
+        self.assertIn("var.input_transformer", dynamic["input_transformer"]["for_each"])
+
+    def test_both_queue_policies_admit_only_this_rule(self):
+        for name in ("target", "dlq"):
+            with self.subTest(queue=name):
+                policy = QUEUE_CONSUMER.resources[("aws_sqs_queue_policy", name)]
+                self.assertEqual(policy["queue_url"], f"${{aws_sqs_queue.{name}.id}}")
+                (statement,) = statements(document_of(QUEUE_CONSUMER, policy["policy"]))
+                self.assertEqual(statement["actions"], ["sqs:SendMessage"])
+                self.assertEqual(statement["resources"], [f"${{aws_sqs_queue.{name}.arn}}"])
+                self.assertEqual(block(statement["principals"])["identifiers"], ["events.amazonaws.com"])
+                condition = block(statement["condition"])
+                self.assertEqual((condition["test"], condition["variable"]), ("ArnEquals", "aws:SourceArn"))
+                self.assertEqual(condition["values"], ["${aws_cloudwatch_event_rule.this.arn}"])
+
+    def test_alarms_on_dlq_depth_age_and_lost_events(self):
+        alarms = QUEUE_CONSUMER.of_type("aws_cloudwatch_metric_alarm")
+        self.assertEqual(set(alarms), {"dlq_visible", "dlq_oldest_message", "dlq_write_failed"})
+        self.assertEqual(alarms["dlq_write_failed"]["metric_name"], "InvocationsFailedToBeSentToDLQ")
 
 
 class EveryModule(unittest.TestCase):

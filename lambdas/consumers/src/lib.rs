@@ -7,11 +7,17 @@
 //! pattern with quamina when loaded, so a pattern it cannot load is an error naming the file.
 //! The local stack routes with it; the CLI asks it which consumers an event should reach.
 
+pub mod input;
+
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use self::input::TargetInput;
+
 /// The declaration files, embedded: `(file name, contents)`.
-pub const DECLARATIONS: [(&str, &str); 4] = [
+pub const DECLARATIONS: [(&str, &str); 5] = [
     (
         "terraform/consumers/inventory.json",
         include_str!("../../../terraform/consumers/inventory.json"),
@@ -27,6 +33,10 @@ pub const DECLARATIONS: [(&str, &str); 4] = [
     (
         "terraform/consumers/refund.json",
         include_str!("../../../terraform/consumers/refund.json"),
+    ),
+    (
+        "terraform/consumers/audit.json",
+        include_str!("../../../terraform/consumers/audit.json"),
     ),
 ];
 
@@ -62,11 +72,64 @@ pub struct ConsumerDecl {
     pub event_pattern: Value,
     /// The target's retry policy.
     pub retry_policy: RetryPolicy,
-    /// The function's async-invoke settings.
-    pub async_invoke: AsyncInvoke,
+    /// What the rule's target is: the consumer's function (the default), or a queue.
+    #[serde(default)]
+    pub target: TargetDecl,
+    /// The target's input transformer; without one the target gets the event as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_transformer: Option<InputTransformerDecl>,
+    /// The function's async-invoke settings (function targets only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub async_invoke: Option<AsyncInvoke>,
     /// The tables the function may use.
     #[serde(default)]
     pub tables: Vec<String>,
+}
+
+/// The kind of a consumer's rule target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum TargetDecl {
+    /// The consumer's function, invoked asynchronously (`<prefix>-<name>`).
+    #[default]
+    Function,
+    /// An SQS queue (`<prefix>-<name>`, `.fifo` when FIFO), read by whoever consumes it.
+    #[serde(rename_all = "camelCase")]
+    Queue {
+        /// A FIFO queue.
+        fifo: bool,
+        /// The target's `SqsParameters.MessageGroupId` (FIFO queues).
+        #[serde(default)]
+        message_group_id: Option<String>,
+    },
+}
+
+/// A target's `InputTransformer`, as declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputTransformerDecl {
+    /// Variable name to JSONPath.
+    #[serde(default)]
+    pub input_paths_map: BTreeMap<String, String>,
+    /// The template.
+    pub input_template: String,
+}
+
+impl ConsumerDecl {
+    /// What its target receives instead of the event.
+    pub fn target_input(&self) -> TargetInput {
+        self.input_transformer
+            .as_ref()
+            .map_or(TargetInput::Event, |t| TargetInput::Transformer {
+                paths: t.input_paths_map.clone(),
+                template: t.input_template.clone(),
+            })
+    }
+
+    /// Whether its target is its own function.
+    pub fn is_function(&self) -> bool {
+        self.target == TargetDecl::Function
+    }
 }
 
 /// A declaration that cannot be used.
@@ -186,7 +249,24 @@ fn check_ranges(file: &str, decl: &ConsumerDecl) -> Result<(), ConfigError> {
             r.maximum_event_age_in_seconds
         ));
     }
-    let a = decl.async_invoke;
+    if let TargetDecl::Queue {
+        fifo,
+        message_group_id,
+    } = &decl.target
+        && *fifo != message_group_id.is_some()
+    {
+        return out("a FIFO queue target needs a messageGroupId, and only it".to_owned());
+    }
+    let Some(a) = decl.async_invoke else {
+        return if decl.is_function() {
+            out("a function target needs asyncInvoke".to_owned())
+        } else {
+            Ok(())
+        };
+    };
+    if !decl.is_function() {
+        return out("asyncInvoke is for function targets only".to_owned());
+    }
     if a.maximum_retry_attempts > 2 {
         return out(format!(
             "asyncInvoke.maximumRetryAttempts {} is above 2",
@@ -226,18 +306,24 @@ mod tests {
         let routing = Routing::embedded().unwrap();
         assert_eq!(
             routed(&routing, "ecomm.orders", "OrderCreated"),
-            ["inventory", "notification", "analytics"]
+            ["inventory", "notification", "analytics", "audit"]
         );
         assert_eq!(
             routed(&routing, "ecomm.inventory", "InventoryOutOfStock"),
-            ["refund"]
+            ["refund", "audit"]
         );
         assert_eq!(
             routed(&routing, "ecomm.payments", "RefundCompleted"),
-            ["notification"]
+            ["notification", "audit"]
         );
-        assert!(routed(&routing, "ecomm.inventory", "InventoryReserved").is_empty());
-        assert!(routed(&routing, "ecomm.payments", "RefundFailed").is_empty());
+        assert_eq!(
+            routed(&routing, "ecomm.inventory", "InventoryReserved"),
+            ["audit"]
+        );
+        assert_eq!(
+            routed(&routing, "ecomm.payments", "RefundFailed"),
+            ["audit"]
+        );
         assert!(routed(&routing, "someone.else", "OrderCreated").is_empty());
     }
 
@@ -276,6 +362,43 @@ mod tests {
                 .starts_with("terraform/consumers/x.json: the event pattern"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_queue_target_declares_its_fifo_group_and_no_function_settings() {
+        let routing = Routing::embedded().unwrap();
+        let audit = &routing.consumers[routing.index_of("audit").unwrap()];
+        assert_eq!(
+            audit.target,
+            TargetDecl::Queue {
+                fifo: true,
+                message_group_id: Some("order-events".to_owned())
+            }
+        );
+        assert!(audit.target_input().transforms());
+        assert!(
+            routing
+                .consumers
+                .iter()
+                .filter(|c| c.name != "audit")
+                .all(ConsumerDecl::is_function)
+        );
+        let queue = |target: &str, extra: &str| {
+            format!(
+                r#"{{"name": "x", "description": "", "eventPattern": {{"source": ["a"]}},
+                "retryPolicy": {{"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60}},
+                "target": {target}{extra}}}"#
+            )
+        };
+        let no_group = queue(r#"{"type": "queue", "fifo": true}"#, "");
+        let err = Routing::from_files(&[("x.json", &no_group)]).unwrap_err();
+        assert!(err.to_string().contains("messageGroupId"), "{err}");
+        let with_invoke = queue(
+            r#"{"type": "queue", "fifo": false}"#,
+            r#", "asyncInvoke": {"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60}"#,
+        );
+        let err = Routing::from_files(&[("x.json", &with_invoke)]).unwrap_err();
+        assert!(err.to_string().contains("function targets only"), "{err}");
     }
 
     #[test]

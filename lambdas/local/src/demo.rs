@@ -426,7 +426,12 @@ pub async fn run(
         let depth = stack.queues().stats(&names::dlq(&consumer.name), now)?;
         consumers.push(ConsumerSummary {
             consumer: consumer.name.clone(),
-            succeeded: c.succeeded,
+            // A queue target succeeds when the event is in its queue.
+            succeeded: if consumer.is_function() {
+                c.succeeded
+            } else {
+                c.delivered
+            },
             skipped: c.duplicates + c.skipped,
             failed_attempts: c.failed_attempts,
             delivery_failures: c.delivery_failures,

@@ -37,16 +37,23 @@ impl DeliveryError {
         self == Self::Throttling
     }
 
-    /// The `ERROR_MESSAGE` attribute, for a delivery to `function`.
-    pub fn message(self, function: &str) -> String {
-        match self {
-            Self::Throttling => {
-                format!("Rate exceeded: Lambda throttled the invocation of {function}")
+    /// The `ERROR_MESSAGE` attribute, for a delivery to `target` (a function, or a queue).
+    pub fn message(self, target: &str, function: bool) -> String {
+        match (self, function) {
+            (Self::Throttling, true) => {
+                format!("Rate exceeded: Lambda throttled the invocation of {target}")
             }
-            Self::NoPermissions => format!(
-                "EventBridge is not allowed to invoke {function}: the function's resource policy has no statement for the rule"
+            (Self::Throttling, false) => {
+                format!("Rate exceeded: SQS throttled the send to {target}")
+            }
+            (Self::NoPermissions, true) => format!(
+                "EventBridge is not allowed to invoke {target}: the function's resource policy has no statement for the rule"
             ),
-            Self::NoResource => format!("Function not found: {function}"),
+            (Self::NoPermissions, false) => format!(
+                "EventBridge is not allowed to send to {target}: the queue policy has no statement for the rule"
+            ),
+            (Self::NoResource, true) => format!("Function not found: {target}"),
+            (Self::NoResource, false) => format!("Queue not found: {target}"),
         }
     }
 }
@@ -73,11 +80,15 @@ pub struct FaultSpec {
 
 impl FaultSpec {
     /// The default profile: a notification outage window, a throttled delivery to analytics, a
-    /// refund gateway timeout and one poison event.
+    /// delivery to the audit queue without permission, a refund gateway timeout and one poison
+    /// event.
     pub fn default_profile() -> Self {
         Self {
             mail_outage: Some((0.40, 0.47)),
-            delivery: vec![("analytics".to_owned(), DeliveryError::Throttling, 2)],
+            delivery: vec![
+                ("analytics".to_owned(), DeliveryError::Throttling, 2),
+                ("audit".to_owned(), DeliveryError::NoPermissions, 1),
+            ],
             gateway_timeouts: 1,
             poison: 1,
         }

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use analytics::Analytics;
 use chrono::{DateTime, SecondsFormat, Utc};
+use ecomm_consumers::TargetDecl;
 use ecomm_events::dlq::{InvocationRecord, TargetFailure};
 use ecomm_events::{DlqMessage, EventEnvelope, EventSummary, Outcome};
 use ecomm_ports::consumer::{ConsumerDeps, ConsumerRuntime};
@@ -81,6 +82,12 @@ pub mod names {
     /// The consumer's rule ARN.
     pub fn rule_arn(name: &str) -> String {
         format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{BUS}/{PREFIX}-{name}")
+    }
+
+    /// The queue a queue-target consumer's rule delivers to (`.fifo` when FIFO).
+    pub fn target_queue(name: &str, fifo: bool) -> String {
+        let suffix = if fifo { ".fifo" } else { "" };
+        format!("{PREFIX}-{name}{suffix}")
     }
 }
 
@@ -155,7 +162,8 @@ pub struct LocalStack {
     faults: Arc<Faults>,
     publisher: Arc<LocalPublisher>,
     producer: OrderProducer,
-    handlers: Vec<Handler>,
+    /// One per consumer: `None` for a consumer whose target is a queue.
+    handlers: Vec<Option<Handler>>,
     queues: Queues,
     logs: LogStore,
     stock: SqliteStock,
@@ -205,7 +213,11 @@ impl LocalStack {
         };
         let mut handlers = Vec::new();
         for consumer in &routing.consumers {
-            handlers.push(match consumer.name.as_str() {
+            if !consumer.is_function() {
+                handlers.push(None);
+                continue;
+            }
+            handlers.push(Some(match consumer.name.as_str() {
                 Inventory::NAME => Handler::Inventory(ConsumerRuntime::new(
                     Inventory::new(Arc::new(SqliteStock::new(db.clone()))),
                     deps.clone(),
@@ -231,11 +243,17 @@ impl LocalStack {
                     deps.clone(),
                 )),
                 other => return Err(LocalError::MissingHandler(other.to_owned())),
-            });
+            }));
         }
         let queues = Queues::new(db.clone());
         for consumer in &routing.consumers {
             queues.create(&names::dlq(&consumer.name), ms(options.start))?;
+            if let TargetDecl::Queue { fifo, .. } = consumer.target {
+                queues.create(
+                    &names::target_queue(&consumer.name, fifo),
+                    ms(options.start),
+                )?;
+            }
         }
         let logs = LogStore::new(db.clone(), PREFIX);
         let layer = LogRecordLayer::new("local", logs.clone()).with_clock(clock.clone());
@@ -494,6 +512,9 @@ impl LocalStack {
                 .entry(consumer.name.clone())
                 .or_default()
                 .delivered += 1;
+            if let TargetDecl::Queue { fifo, .. } = consumer.target {
+                return self.enqueue(consumer, fifo, &envelope, at_ms);
+            }
             let request_id = self.ids.uuid();
             // EventBridge's delivery and Lambda's queueing take tens of milliseconds; a seeded
             // latency keeps a trace's steps apart in time, as they are on AWS.
@@ -536,11 +557,21 @@ impl LocalStack {
             );
             return Ok(());
         }
+        let (target_arn, target_name) = match consumer.target {
+            TargetDecl::Function => (
+                names::function_arn(&consumer.name),
+                names::function(&consumer.name),
+            ),
+            TargetDecl::Queue { fifo, .. } => {
+                let queue = names::target_queue(&consumer.name, fifo);
+                (crate::sqs::queue_arn(&queue), queue)
+            }
+        };
         let failure = TargetFailure {
             rule_arn: Some(names::rule_arn(&consumer.name)),
-            target_arn: Some(names::function_arn(&consumer.name)),
+            target_arn: Some(target_arn),
             error_code: Some(code.code().to_owned()),
-            error_message: Some(code.message(&names::function(&consumer.name))),
+            error_message: Some(code.message(&target_name, consumer.is_function())),
             exhausted_retry_condition: Some(
                 if too_old {
                     "MaximumEventAgeInSeconds"
@@ -575,9 +606,11 @@ impl LocalStack {
             request_id: request_id.clone(),
             attempt: Some(attempt),
         };
-        let result = self.handlers[target]
-            .process((*envelope).clone(), &invocation)
-            .await;
+        let Some(handler) = &self.handlers[target] else {
+            // A queue target is never invoked.
+            return Ok(());
+        };
+        let result = handler.process((*envelope).clone(), &invocation).await;
         self.put_published()?;
         let error = match result {
             Ok(processed) => {
@@ -602,7 +635,9 @@ impl LocalStack {
             entry.invocations += 1;
             entry.failed_attempts += 1;
         }
-        let settings = self.routing.consumers[target].async_invoke;
+        let settings = self.routing.consumers[target]
+            .async_invoke
+            .expect("function consumers declare asyncInvoke (checked when loaded)");
         let next = at_ms + invoke_backoff(attempt).num_milliseconds();
         let too_old = next - first_ms > i64::from(settings.maximum_event_age_in_seconds) * 1000;
         if attempt <= settings.maximum_retry_attempts && !too_old {
@@ -640,6 +675,40 @@ impl LocalStack {
             .entry(name)
             .or_default()
             .dead_lettered_function += 1;
+        Ok(())
+    }
+
+    /// What EventBridge does for a queue target: the event, through the target's input
+    /// transformation, sent to the queue. An event the transformation cannot be applied to is
+    /// dropped with a warning, as EventBridge would fail it.
+    fn enqueue(
+        &self,
+        consumer: &ecomm_consumers::ConsumerDecl,
+        fifo: bool,
+        envelope: &Value,
+        at_ms: i64,
+    ) -> Result<(), LocalError> {
+        let rule_arn = names::rule_arn(&consumer.name);
+        let rule = ecomm_consumers::input::RuleContext {
+            name: &format!("{PREFIX}-{}", consumer.name),
+            arn: &rule_arn,
+        };
+        match ecomm_consumers::input::apply(&consumer.target_input(), envelope, &rule) {
+            Ok(body) => {
+                let message_id = self.ids.uuid();
+                self.queues.send(
+                    &names::target_queue(&consumer.name, fifo),
+                    &message_id,
+                    &body,
+                    &ecomm_events::MessageAttributes::new(),
+                    at_ms,
+                    at_ms.min(chrono::Utc::now().timestamp_millis()),
+                )?;
+            }
+            Err(e) => {
+                tracing::warn!(consumer = %consumer.name, error = %e, "input transformation failed");
+            }
+        }
         Ok(())
     }
 

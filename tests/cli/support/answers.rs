@@ -25,7 +25,8 @@ pub(crate) struct LsRow {
     pub(crate) in_flight: Option<u64>,
     pub(crate) oldest_sent: Option<DateTime<Utc>>,
     pub(crate) delivery_failures_wired: bool,
-    pub(crate) function_errors_wired: bool,
+    /// `null` for a target that is not a function.
+    pub(crate) function_errors_wired: Option<bool>,
     pub(crate) findings: Vec<String>,
 }
 

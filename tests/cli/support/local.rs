@@ -17,7 +17,8 @@ use super::{Archived, Ecomm, LsRow, Shown, ShownMessage};
 pub(crate) const START: &str = "2026-11-25T10:00:00Z";
 
 /// The four consumers of the local bus.
-pub(crate) const TARGETS: [&str; 4] = ["inventory", "notification", "analytics", "refund"];
+/// Every consumer, in declaration order: the four functions, then the audit queue.
+pub(crate) const TARGETS: [&str; 5] = ["inventory", "notification", "analytics", "refund", "audit"];
 
 /// A state file in a fresh temporary directory (kept alive by the returned guard).
 pub(crate) fn temp_state() -> (tempfile::TempDir, PathBuf) {

@@ -1,5 +1,6 @@
-//! EventBridge's input transformation, applied as EventBridge applies it, so that a direct
-//! redelivery sends the target what EventBridge would have sent: the event, the constant
+//! EventBridge's input transformation, applied as EventBridge applies it: the local stack
+//! delivers with it, and a direct redelivery by the CLI sends the target what EventBridge would
+//! have sent: the event, the constant
 //! `Input`, the part at `InputPath`, or the `InputTemplate` filled from `InputPathsMap`.
 //!
 //! The rules followed (EventBridge user guide, "Amazon EventBridge input transformation", and
@@ -26,20 +27,63 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use crate::backend::targets::TargetInput;
+use serde::Serialize;
+
+/// What EventBridge sends a target instead of the event, as set on the target.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum TargetInput {
+    /// The matched event, unchanged.
+    #[default]
+    Event,
+    /// `Input`: this constant text instead of the event.
+    Constant {
+        /// The text.
+        input: String,
+    },
+    /// `InputPath`: the part of the event at this JSONPath.
+    Path {
+        /// The JSONPath.
+        path: String,
+    },
+    /// `InputTransformer`: the template filled with the values at the paths.
+    Transformer {
+        /// `InputPathsMap`: variable name to JSONPath.
+        paths: BTreeMap<String, String>,
+        /// `InputTemplate`.
+        template: String,
+    },
+}
+
+impl TargetInput {
+    /// Whether the target receives something other than the event itself.
+    pub fn transforms(&self) -> bool {
+        *self != Self::Event
+    }
+
+    /// The setting's name on the target, e.g. `InputTransformer`.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            Self::Event => "none",
+            Self::Constant { .. } => "Input",
+            Self::Path { .. } => "InputPath",
+            Self::Transformer { .. } => "InputTransformer",
+        }
+    }
+}
 
 /// The rule the event matched, for the predefined variables.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RuleContext<'a> {
+pub struct RuleContext<'a> {
     /// `aws.events.rule-name`.
-    pub(crate) name: &'a str,
+    pub name: &'a str,
     /// `aws.events.rule-arn`.
-    pub(crate) arn: &'a str,
+    pub arn: &'a str,
 }
 
 /// Why the target's input cannot be made for this event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum InputError {
+pub enum InputError {
     /// A path of the target is not JSONPath.
     #[error("the target's path {path:?} is not a JSONPath EventBridge accepts: {reason}")]
     BadPath {
@@ -64,7 +108,7 @@ pub(crate) enum InputError {
 }
 
 /// What the target receives for `event`, as text.
-pub(crate) fn apply(
+pub fn apply(
     input: &TargetInput,
     event: &Value,
     rule: &RuleContext<'_>,
