@@ -877,3 +877,60 @@ fn the_audit_queue_target_gets_its_refused_events_again_through_its_input_transf
         added[0].as_object().unwrap().keys().collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn transform_mends_the_demos_poison_event_and_inventory_takes_it_once() {
+    let (_dir, state) = demo_state();
+    let select = |expression: &str| {
+        vec![
+            "redrive".to_owned(),
+            "--target".to_owned(),
+            "inventory".to_owned(),
+            "--error-code".to_owned(),
+            "UnsupportedEventVersion".to_owned(),
+            "--transform".to_owned(),
+            expression.to_owned(),
+        ]
+    };
+    let redrive = |expression: &str, code: i32| -> RedriveReport {
+        Ecomm::local(&state)
+            .each(select(expression))
+            .code(code)
+            .json()
+    };
+    let poison = show(
+        &state,
+        "inventory",
+        &["--error-code", "UnsupportedEventVersion"],
+    );
+    let [message] = poison.as_slice() else {
+        panic!("one poison event: {poison:?}")
+    };
+    assert_eq!(message.event_version.as_deref(), Some("3.0"));
+    let order = message
+        .order_id
+        .clone()
+        .expect("the poison names its order");
+    let since = Utc::now();
+
+    // Mended into a version the contract does not know: skipped, nothing delivered.
+    let report = redrive(r#".detail.eventVersion = "9.0""#, 3);
+    assert_eq!((report.redriven, report.skipped), (0, 1), "{report:?}");
+    assert!(
+        report.not_redriven[0].reason.contains("contract"),
+        "{report:?}"
+    );
+    assert!(outcomes(&state, &order, since).is_empty());
+
+    let report = redrive(r#".detail.eventVersion = "2.0""#, 0);
+    assert_eq!(report.redriven, 1, "{report:?}");
+    assert_eq!(logged(&state, &order, since, "inventory", "succeeded"), 1);
+    assert!(
+        show(
+            &state,
+            "inventory",
+            &["--error-code", "UnsupportedEventVersion"]
+        )
+        .is_empty()
+    );
+}
