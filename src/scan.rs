@@ -6,10 +6,11 @@
 //! least once), and at the end makes everything it did not delete visible again — also on
 //! Ctrl-C or error. A queue larger than one pass can hold in flight is reported as such.
 //!
-//! `--concurrency` receivers read at once. Each short-polls while the queue hands out full
-//! batches; then one of them at a time long-polls (see [`Polls`]), and the first empty long
-//! poll stops them all, so the proof that the queue drained costs one long poll, not one per
-//! receiver. A queue whose counters read 0 visible and 0 in flight is not polled at all.
+//! `--concurrency` receivers read at once. Each short-polls while the queue hands it messages
+//! (a short poll asks only some of SQS's servers, so a batch of fewer than 10 says nothing
+//! about what is left); after an empty one, one receiver at a time long-polls (see [`Polls`]),
+//! and the first empty long poll stops them all, so the proof that the queue drained costs one
+//! long poll, not one per receiver. A queue whose counters read 0 visible and 0 in flight is not polled at all.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -300,8 +301,8 @@ async fn read_watched(
     result.map(drop)
 }
 
-/// Which receiver may long-poll. Receivers short-poll while the queue hands out full batches;
-/// once a receiver gets less, it needs the long poll that proves the queue drained, and only one
+/// Which receiver may long-poll. Receivers short-poll while the queue hands them messages; once
+/// a receiver gets none, it needs the long poll that proves the queue drained, and only one
 /// receiver at a time sends it while the others wait for its answer. So the proof costs one
 /// `--wait`, and at Ctrl-C at most one long poll is left pending: SQS may hand the messages this
 /// command releases to a pending long poll whose caller is gone, hiding them again.
@@ -312,11 +313,12 @@ pub(crate) struct Polls {
 }
 
 impl Polls {
-    /// The wait of a receiver's next receive: 0 after a full batch; else `wait` for one
-    /// receiver at a time, while the others wait for its answer and then short-poll again.
-    /// `None` once `stop` is set (the queue was proven drained, or the command stops).
-    pub(crate) async fn next(&self, full: bool, wait: u8, stop: &Cell<bool>) -> Option<u8> {
-        if full {
+    /// The wait of a receiver's next receive: 0 after a batch with messages (`fed`); else
+    /// `wait` for one receiver at a time, while the others wait for its answer and then
+    /// short-poll again. `None` once `stop` is set (the queue was proven drained, or the command
+    /// stops).
+    pub(crate) async fn next(&self, fed: bool, wait: u8, stop: &Cell<bool>) -> Option<u8> {
+        if fed {
             return (!stop.get()).then_some(0);
         }
         loop {
@@ -395,13 +397,13 @@ impl Readers<'_> {
     }
 
     async fn receiver(&self) -> Result<(), BackendError> {
-        let mut full = true;
+        let mut fed = true;
         loop {
             if self.should_stop() {
                 self.done.set(true);
                 return Ok(());
             }
-            let Some(wait) = self.polls.next(full, self.args.wait, self.done).await else {
+            let Some(wait) = self.polls.next(fed, self.args.wait, self.done).await else {
                 return Ok(());
             };
             let batch = match self
@@ -420,7 +422,7 @@ impl Readers<'_> {
             if wait > 0 {
                 self.polls.answered(batch.is_empty(), self.done);
             }
-            full = batch.len() == 10;
+            fed = !batch.is_empty();
             let mut scan = self.scan.borrow_mut();
             for message in batch {
                 if !self.held.hold(&message) {

@@ -279,20 +279,20 @@ impl Run<'_> {
     /// One pipeline: receive, select, deliver; the delete of each batch overlaps the receive
     /// of the next.
     async fn worker(&self) -> anyhow::Result<()> {
-        // Short polls while the queue hands out full batches; then one worker at a time sends
-        // the long poll whose empty answer proves the queue drained (`scan::Polls`).
-        let mut full = true;
+        // Short polls while the queue hands out messages; then one worker at a time sends the
+        // long poll whose empty answer proves the queue drained (`scan::Polls`).
+        let mut fed = true;
         let mut deleting: Option<Vec<Delivered>> = None;
         loop {
             if self.should_stop() {
                 self.done.set(true);
                 break;
             }
-            if !full && let Some(batch) = deleting.take() {
+            if !fed && let Some(batch) = deleting.take() {
                 // This worker may now wait for another's long poll: delete first.
                 self.delete(batch).await;
             }
-            let Some(wait) = self.polls.next(full, self.args.scan.wait, &self.done).await else {
+            let Some(wait) = self.polls.next(fed, self.args.scan.wait, &self.done).await else {
                 break;
             };
             let receive =
@@ -321,7 +321,7 @@ impl Run<'_> {
             if wait > 0 {
                 self.polls.answered(batch.is_empty(), &self.done);
             }
-            full = batch.len() == 10;
+            fed = !batch.is_empty();
             if batch.is_empty() {
                 continue;
             }
