@@ -121,6 +121,7 @@ Examples:
 
 Faults (--faults): 'default', 'none', or a comma-separated list of
   mail-outage=START%..END%   the mailer is down during that part of the window
+  audit-outage=START%..END%  the audit table throttles writes during that part
   throttle=TARGET:N          EventBridge cannot deliver N orders to TARGET (THROTTLING)
   no-permissions=TARGET:N    the same with NO_PERMISSIONS (not retried by EventBridge)
   gateway-timeout=N          the payment gateway times out for N refunds, every attempt

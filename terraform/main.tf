@@ -130,6 +130,26 @@ module "queue_consumer" {
     input_paths    = each.value.inputTransformer.inputPathsMap
     input_template = each.value.inputTransformer.inputTemplate
   }, null)
+  # The consumer's function behind the queue, when the declaration has one (target.reader).
+  reader = try(each.value.target.reader, null) == null ? null : {
+    batch_size                 = each.value.target.reader.batchSize
+    max_receive_count          = each.value.target.reader.maxReceiveCount
+    visibility_timeout_seconds = each.value.target.reader.visibilityTimeoutSeconds
+    package_zip                = "${local.artifacts_dir}/${each.key}/bootstrap.zip"
+    architecture               = var.lambda_architecture
+    memory_size                = var.function_memory_mb
+    timeout                    = var.function_timeout_seconds
+    log_level                  = var.log_level
+    log_retention_days         = var.log_retention_days
+    tables = {
+      for table in try(each.value.tables, []) : table => {
+        name    = aws_dynamodb_table.this[table].name
+        arn     = aws_dynamodb_table.this[table].arn
+        actions = local.tables[table].actions
+        env_var = local.tables[table].env_var
+      }
+    }
+  }
 
   dlq_oldest_message_alarm_seconds = var.dlq_oldest_message_alarm_seconds
   alarm_actions                    = var.alarm_actions

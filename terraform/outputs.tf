@@ -53,6 +53,9 @@ output "queue_consumers" {
       dlq_url    = queue_consumer.dlq_url
       dlq_arn    = queue_consumer.dlq_arn
       alarms     = queue_consumer.alarm_names
+      # The function behind the queue and the queue's redrive DLQ, or null.
+      function_name  = queue_consumer.function_name
+      reader_dlq_url = queue_consumer.reader_dlq_url
     }
   }
 }

@@ -35,6 +35,13 @@ locals {
       ttl       = null
       actions   = ["dynamodb:UpdateItem"]
     }
+    audit = {
+      env_var   = "AUDIT_TABLE"
+      hash_key  = "eventId"
+      range_key = null
+      ttl       = null
+      actions   = ["dynamodb:PutItem"]
+    }
   }
 }
 

@@ -12,7 +12,7 @@ use ecomm_ports::IdGenerator as _;
 use super::targets::TargetKind;
 use super::{
     Backend, BackendError, Consumer, DirectEntry, EntryError, EntryOutcome, LogLine, LogRequest,
-    LogSearch, Message, QueueRef, QueueStats,
+    LogSearch, Message, QueueReader, QueueRef, QueueStats,
 };
 
 /// The local stack as a backend.
@@ -106,6 +106,7 @@ impl Backend for LocalBackend {
                     TargetDecl::Queue {
                         fifo,
                         message_group_id,
+                        ..
                     } => {
                         let queue = names::target_queue(&c.name, *fifo);
                         (
@@ -137,6 +138,24 @@ impl Backend for LocalBackend {
                         arn: queue_arn(&dlq),
                         url: dlq,
                     }),
+                    reader: match c.target {
+                        TargetDecl::Queue {
+                            fifo,
+                            reader: Some(_),
+                            ..
+                        } => {
+                            let dlq = names::reader_dlq(&c.name, fifo);
+                            Some(QueueReader {
+                                function: Some(names::function(&c.name)),
+                                dlq: Some(QueueRef {
+                                    name: dlq.clone(),
+                                    arn: queue_arn(&dlq),
+                                    url: dlq,
+                                }),
+                            })
+                        }
+                        _ => None,
+                    },
                     findings: Vec::new(),
                 }
             })
@@ -261,20 +280,11 @@ impl Backend for LocalBackend {
                 target.describe()
             )));
         };
-        let now = now_ms();
         Ok(entries
             .iter()
             .map(|entry| {
                 self.stack
-                    .queues()
-                    .send(
-                        &queue.name,
-                        &self.stack.ids().uuid(),
-                        &entry.payload,
-                        &ecomm_events::MessageAttributes::new(),
-                        now,
-                        now,
-                    )
+                    .send_to_queue(Utc::now(), &queue.name, &entry.payload)
                     .map_err(|e| EntryError::permanent(e.to_string()))
             })
             .collect())

@@ -135,8 +135,22 @@ pub(crate) struct Consumer {
     pub(crate) function_dlq: Option<String>,
     /// The queue `ecomm` reads: the target DLQ, or else the on-failure destination.
     pub(crate) dlq: Option<QueueRef>,
+    /// The function behind a queue target, and that queue's own DLQ.
+    pub(crate) reader: Option<QueueReader>,
     /// Problems worth knowing about (no DLQ at all, two different queues, ...).
     pub(crate) findings: Vec<String>,
+}
+
+/// What reads a queue target: the function its event source mapping invokes, and the queue's
+/// redrive-policy DLQ, where the records that function keeps failing go. That DLQ's messages
+/// are the queue's own: SQS's native DLQ redrive moves them back, not `ecomm redrive`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct QueueReader {
+    /// The function, when an event source mapping reads the queue.
+    pub(crate) function: Option<String>,
+    /// The queue's redrive-policy DLQ, when it has one.
+    pub(crate) dlq: Option<QueueRef>,
 }
 
 impl Consumer {
@@ -322,7 +336,10 @@ pub(crate) trait Backend {
     fn log_groups(&self, consumers: &[Consumer]) -> Vec<String> {
         let mut groups: Vec<String> = consumers
             .iter()
-            .filter_map(|c| c.function.as_ref())
+            .flat_map(|c| {
+                let reader = c.reader.as_ref().and_then(|r| r.function.as_ref());
+                c.function.iter().chain(reader)
+            })
             .map(|f| format!("/aws/lambda/{f}"))
             .collect();
         // The producer is no rule's target: its name follows the consumers' (`<prefix>-<target>`).

@@ -14,7 +14,8 @@ use crate::backend::{self, Backend, BackendError, Consumer, QueueRef};
 use crate::cli::{ExportArgs, Filters, PurgeArgs, ScanArgs, ShowArgs};
 use crate::interaction::{Confirmation, Interaction};
 use crate::report::dlq::{
-    Coverage, DlqList, DlqRow, ExportReport, ExportedMessage, MessageView, PurgeReport, ShowReport,
+    Coverage, DlqList, DlqRow, ExportReport, ExportedMessage, MessageView, PurgeReport, ReaderRow,
+    ShowReport,
 };
 use crate::scan::{self, Held, Reading, Scan, Scanned};
 
@@ -41,9 +42,30 @@ pub(crate) async fn ls(backend: &dyn Backend) -> anyhow::Result<DlqList> {
         })
     }))
     .await;
+    let readers = futures::future::join_all(consumers.iter().map(|c| async move {
+        let reader = c.reader.as_ref()?;
+        let stats = match &reader.dlq {
+            Some(queue) => Some(backend.queue_stats(queue).await),
+            None => None,
+        };
+        Some((reader, stats))
+    }))
+    .await;
     let mut rows = Vec::new();
-    for (consumer, stats) in consumers.iter().zip(stats) {
+    for ((consumer, stats), reader) in consumers.iter().zip(stats).zip(readers) {
         let stats = stats.transpose()?;
+        let reader = match reader {
+            Some((reader, stats)) => {
+                let stats = stats.transpose()?;
+                Some(ReaderRow {
+                    function: reader.function.clone(),
+                    dlq: reader.dlq.as_ref().map(|q| q.name.clone()),
+                    visible: stats.as_ref().map(|s| s.visible),
+                    in_flight: stats.as_ref().map(|s| s.in_flight),
+                })
+            }
+            None => None,
+        };
         let (delivery, function) = wired(consumer);
         rows.push(DlqRow {
             target: consumer.target.clone(),
@@ -55,6 +77,7 @@ pub(crate) async fn ls(backend: &dyn Backend) -> anyhow::Result<DlqList> {
             delivery_failures_wired: delivery,
             // A target that is no function has no function errors to catch.
             function_errors_wired: consumer.function.is_some().then_some(function),
+            reader,
             findings: consumer.findings.clone(),
         });
     }

@@ -262,6 +262,7 @@ mod tests {
             delivery_dlq: None,
             function_dlq: None,
             dlq: None,
+            reader: None,
             findings: Vec::new(),
         }
     }

@@ -46,6 +46,14 @@ pub(super) fn print(printer: &Printer, banner: &str, summary: &DemoSummary) {
         ],
         rows,
     );
+    for c in &report.consumers {
+        if let Some(dlq) = c.reader_dlq.as_ref().filter(|d| d.depth > 0) {
+            printer.message(&format!(
+                "{}: {} record(s) the function behind its queue kept failing are in {}",
+                c.consumer, dlq.depth, dlq.queue
+            ));
+        }
+    }
     if !summary.rejected_fields.is_empty() {
         let errors: Vec<String> = summary
             .rejected_fields

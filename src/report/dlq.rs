@@ -37,8 +37,25 @@ pub(crate) struct DlqRow {
     /// Whether function errors reach the DLQ (on-failure destination to the same queue);
     /// `None` for a target that is not a function (a queue, a topic, ...).
     pub(crate) function_errors_wired: Option<bool>,
+    /// The function behind a queue target and its queue's own DLQ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reader: Option<ReaderRow>,
     /// Problems with the wiring.
     pub(crate) findings: Vec<String>,
+}
+
+/// The function behind a queue target, and the counters of that queue's redrive DLQ.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReaderRow {
+    /// The function the queue's event source mapping invokes.
+    pub(crate) function: Option<String>,
+    /// The queue's redrive-policy DLQ.
+    pub(crate) dlq: Option<String>,
+    /// Messages ready to read in it.
+    pub(crate) visible: Option<u64>,
+    /// Messages being read in it.
+    pub(crate) in_flight: Option<u64>,
 }
 
 /// One message as `dlq show` presents it.

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::support::{
     Archived, BusEvent, DemoAnswer, Ecomm, START, TARGETS as CONSUMERS, bus_events, count,
-    declared, export, log_records, open_state, rows, temp_state,
+    declared, export, log_records, ls, open_state, rows, temp_state,
 };
 
 fn demo_json(state: &Path, args: &[&str]) -> DemoAnswer {
@@ -614,8 +614,8 @@ async fn an_event_delivered_twice_has_its_effects_once() {
         duplicates,
         BTreeMap::from([
             ("analytics", 2),
-            // The audit queue takes every copy: deduplicating is its reader's job.
-            ("audit", 0),
+            // The audit queue takes every copy; the function behind it appends each event once.
+            ("audit", 4),
             ("inventory", 3),
             ("notification", 3),
             ("refund", 1)
@@ -767,5 +767,72 @@ fn two_demos_extending_one_state_at_once_leave_it_consistent() {
             "SELECT COUNT(*) FROM logs WHERE line LIKE '%\"outcome\":\"duplicate\"%'"
         ),
         0
+    );
+}
+
+#[test]
+fn an_audit_table_outage_holds_the_fifo_order_and_moves_what_keeps_failing_to_the_queues_own_dlq() {
+    let (_dir, state) = temp_state();
+    let report = demo_json(
+        &state,
+        &["--orders", "120", "--faults", "audit-outage=20%..60%"],
+    );
+
+    let audit = report.consumer("audit");
+    let reader_dlq = audit
+        .reader_dlq
+        .clone()
+        .expect("the audit queue has a function behind it");
+    assert_eq!(reader_dlq.queue, "ecomm-local-audit-reader-dlq.fifo");
+    assert!(reader_dlq.depth > 0, "{audit:?}");
+    assert!(audit.failed_attempts > 0, "{audit:?}");
+    assert_eq!(
+        audit.dlq_depth, 0,
+        "EventBridge delivered every event to the queue"
+    );
+    // `dlq ls` counts the same records, beside the consumer's own DLQ.
+    let row = ls(&state)
+        .into_iter()
+        .find(|r| r.target == "audit")
+        .unwrap();
+    let reader = row
+        .reader
+        .expect("dlq ls shows the function behind the queue");
+    assert_eq!(reader.dlq.as_deref(), Some(reader_dlq.queue.as_str()));
+    assert_eq!(reader.visible, Some(reader_dlq.depth));
+
+    // Every event the audit rule matches is in the trail or in the redrive DLQ, once.
+    let conn = open_state(&state);
+    let audited: u64 = count(
+        &conn,
+        "SELECT COUNT(*) FROM events WHERE detail_type IN ('OrderCreated', 'InventoryReserved', 'InventoryOutOfStock', 'RefundCompleted', 'RefundFailed')",
+    );
+    let trail: u64 = count(&conn, "SELECT COUNT(*) FROM audit_trail");
+    assert_eq!(trail, audit.succeeded);
+    assert_eq!(trail + reader_dlq.depth, audited);
+    // The trail was written in the queue's order: the function stops a batch at its first
+    // failure, so nothing overtakes a record that is waiting for its retry.
+    let mut statement = conn
+        .prepare("SELECT at FROM audit_trail ORDER BY recorded_ms, rowid")
+        .unwrap();
+    let times: Vec<DateTime<Utc>> = statement
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|t| t.unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "the trail is out of order"
+    );
+    // The demo says where they went.
+    let (_text_dir, text_state) = temp_state();
+    let text = Ecomm::local(&text_state)
+        .args("demo --orders 10 --faults audit-outage=0%..100% --start")
+        .arg(START)
+        .run()
+        .stdout;
+    assert!(
+        text.contains("record(s) the function behind its queue kept failing are in ecomm-local-audit-reader-dlq.fifo"),
+        "{text}"
     );
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::support::{
     Archived, Ecomm, JournalLine, RedriveReport, ShownMessage, Trace, assert_session_snapshot,
-    demo_state, depth, dlq_ids, export, ids, open_state, recent_demo_state, send_to_dlq, show,
+    demo_state, depth, dlq_ids, export, ids, ls, open_state, recent_demo_state, send_to_dlq, show,
 };
 
 /// `ecomm ARGS --output json` (a redrive), expecting exit `code`.
@@ -792,18 +792,29 @@ fn redrive_human_output() {
     assert_session_snapshot!("redrive_summary", summary);
 }
 
-/// The bodies of the local audit queue, oldest first (a fact of the local stack the CLI does
-/// not read).
-fn audit_queue(state: &Path) -> Vec<Value> {
+/// The audit trail the function behind the audit queue writes, by event id: `(detail-type,
+/// order id)` (a fact of the local stack the CLI does not read).
+fn audit_trail(state: &Path) -> BTreeMap<String, (String, Option<String>)> {
     let conn = open_state(state);
     let mut statement = conn
-        .prepare("SELECT body FROM messages WHERE queue = 'ecomm-local-audit.fifo' ORDER BY seq")
+        .prepare("SELECT event_id, detail_type, order_id FROM audit_trail")
         .unwrap();
     statement
-        .query_map([], |r| r.get::<_, String>(0))
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
         .unwrap()
-        .map(|body| serde_json::from_str(&body.unwrap()).expect("audit records are JSON"))
+        .map(Result::unwrap)
         .collect()
+}
+
+/// Messages in a local queue.
+fn queued(state: &Path, queue: &str) -> u64 {
+    open_state(state)
+        .query_row(
+            "SELECT COUNT(*) FROM messages WHERE queue = ?1",
+            [queue],
+            |r| r.get(0),
+        )
+        .unwrap()
 }
 
 #[test]
@@ -825,10 +836,10 @@ fn the_audit_queue_target_gets_its_refused_events_again_through_its_input_transf
                 .is_some_and(|a| a.ends_with(":ecomm-local-audit.fifo"))
         );
     }
-    let before = audit_queue(&state);
+    let before = audit_trail(&state);
     assert!(
         !before.is_empty(),
-        "every other event reached the audit queue"
+        "every other event reached the audit queue and its function"
     );
 
     let report = run_redrive(&state, &["redrive", "--target", "audit"], 0);
@@ -837,45 +848,47 @@ fn the_audit_queue_target_gets_its_refused_events_again_through_its_input_transf
         (refused.len() as u64, "target")
     );
     assert!(dlq_ids(&state, "audit").is_empty());
-    let after = audit_queue(&state);
+    let after = audit_trail(&state);
     assert_eq!(after.len(), before.len() + refused.len());
-    let added = &after[before.len()..];
-    let expected: BTreeSet<String> = refused.iter().filter_map(|m| m.event_id.clone()).collect();
-    let got: BTreeSet<String> = added
+    let added: BTreeMap<&String, &(String, Option<String>)> = after
         .iter()
-        .map(|r| r["eventId"].as_str().unwrap_or_default().to_owned())
+        .filter(|(id, _)| !before.contains_key(*id))
         .collect();
-    assert_eq!(got, expected);
-    for record in added {
-        // What the input transformer keeps, and nothing of the customer.
-        let keys: BTreeSet<&str> = record
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(
-            keys,
-            BTreeSet::from([
-                "at",
-                "correlationId",
-                "createdOrder",
-                "eventId",
-                "orderId",
-                "type"
-            ]),
-            "{record}"
-        );
-        let order = record["orderId"]
-            .as_str()
-            .or(record["createdOrder"].as_str());
-        assert!(order.is_some_and(|o| o.starts_with("ord-")), "{record}");
-    }
-    // What the local stack itself delivered has the same shape.
+    let expected: BTreeSet<String> = refused.iter().filter_map(|m| m.event_id.clone()).collect();
     assert_eq!(
-        before[0].as_object().unwrap().keys().collect::<Vec<_>>(),
-        added[0].as_object().unwrap().keys().collect::<Vec<_>>()
+        added
+            .keys()
+            .map(|id| (*id).clone())
+            .collect::<BTreeSet<_>>(),
+        expected
     );
+    for (id, (detail_type, order)) in added {
+        let message = refused
+            .iter()
+            .find(|m| m.event_id.as_ref() == Some(id))
+            .unwrap();
+        assert_eq!(Some(detail_type), message.detail_type.as_ref());
+        assert!(
+            order.as_deref().is_some_and(|o| o.starts_with("ord-")),
+            "{id}: {order:?}"
+        );
+    }
+    // The function takes only what the input transformer keeps (a record with anything of the
+    // customer in it would be malformed): nothing waits in the queue or its redrive DLQ.
+    assert_eq!(queued(&state, "ecomm-local-audit.fifo"), 0);
+    let reader = ls(&state)
+        .into_iter()
+        .find(|r| r.target == "audit")
+        .and_then(|r| r.reader)
+        .expect("dlq ls shows the function behind the audit queue");
+    assert_eq!(
+        (reader.function.as_deref(), reader.dlq.as_deref()),
+        (
+            Some("ecomm-local-audit"),
+            Some("ecomm-local-audit-reader-dlq.fifo")
+        )
+    );
+    assert_eq!((reader.visible, reader.in_flight), (Some(0), Some(0)));
 }
 
 #[test]

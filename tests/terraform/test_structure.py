@@ -114,8 +114,16 @@ class ConsumerDeclarations(unittest.TestCase):
                     target = decl["target"]
                     self.assertIsInstance(target["fifo"], bool)
                     self.assertEqual("messageGroupId" in target, target["fifo"], "a FIFO target needs a message group, and only it")
-                    self.assertNotIn("asyncInvoke", decl, "a queue target is no function")
-                    self.assertNotIn("tables", decl, "a queue target is no function")
+                    self.assertNotIn("asyncInvoke", decl, "a queue target is no async-invoked function")
+                    reader = target.get("reader")
+                    if reader is None:
+                        self.assertNotIn("tables", decl, "a queue target without a reader has no function")
+                        continue
+                    self.assertTrue(1 <= reader["batchSize"] <= 10, "a FIFO source takes at most 10")
+                    self.assertTrue(1 <= reader["maxReceiveCount"] <= 1000)
+                    # AWS's advice for an SQS event source: at least six times the function's timeout.
+                    self.assertGreaterEqual(reader["visibilityTimeoutSeconds"], 6 * default_of(ROOT, "function_timeout_seconds"))
+                    self.assertLessEqual(set(decl.get("tables", [])), known_tables, "unknown table")
                     continue
                 invoke = decl["asyncInvoke"]
                 self.assertTrue(0 <= invoke["maximumRetryAttempts"] <= 2)
@@ -162,7 +170,7 @@ class RootWiring(unittest.TestCase):
                 passed = ROOT.modules[call]
                 required = {name for name, var in module.variables.items() if "default" not in var}
                 self.assertEqual(required - set(passed), set())
-                self.assertEqual(set(passed) - set(module.variables) - {"source", "for_each"}, set())
+                self.assertEqual(set(passed) - set(module.variables) - {"source", "for_each", COMMENTS}, set())
 
     def test_naming_scheme(self):
         self.assertEqual(ROOT.locals["prefix"], "ecomm-${var.environment}")
@@ -185,7 +193,8 @@ class RootWiring(unittest.TestCase):
         self.assertEqual(block(table["point_in_time_recovery"])["enabled"], True)
         self.assertEqual(block(table["server_side_encryption"])["enabled"], True)
         tables = ROOT.locals["tables"]
-        self.assertEqual(set(tables), {"stock", "idempotency", "refunds", "analytics"})
+        self.assertEqual(set(tables), {"stock", "idempotency", "refunds", "analytics", "audit"})
+        self.assertEqual(tables["audit"]["hash_key"], "eventId")
         self.assertEqual(tables["idempotency"]["ttl"], "expiresAt")
         self.assertEqual((tables["stock"]["hash_key"], tables["stock"]["range_key"]), ("pk", None))
         self.assertEqual(tables["idempotency"]["hash_key"], "id")
@@ -199,6 +208,7 @@ class RootWiring(unittest.TestCase):
                 "idempotency": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
                 "refunds": ["dynamodb:GetItem", "dynamodb:PutItem"],
                 "analytics": ["dynamodb:UpdateItem"],
+                "audit": ["dynamodb:PutItem"],
             },
         )
 
@@ -240,7 +250,9 @@ class RootWiring(unittest.TestCase):
         script = (REPO / "scripts" / "package-lambdas").read_text()
         match = re.search(r"^FUNCTIONS=\(([^)]*)\)", script, re.M)
         self.assertTrue(match, "scripts/package-lambdas has no FUNCTIONS=(...) list")
-        functions = {name for name, decl in declarations().items() if not targets_a_queue(decl)}
+        functions = {
+            name for name, decl in declarations().items() if not targets_a_queue(decl) or "reader" in decl["target"]
+        }
         self.assertEqual(set(match.group(1).split()), functions | {"order-producer"})
         self.assertEqual(ROOT.locals["artifacts_dir"], '${coalesce(var.artifacts_dir, "${path.module}/../target/lambda")}')
         self.assertEqual(ROOT.modules["consumer"]["package_zip"], "${local.artifacts_dir}/${each.key}/bootstrap.zip")
@@ -443,9 +455,43 @@ class QueueConsumerModule(unittest.TestCase):
                 self.assertEqual((condition["test"], condition["variable"]), ("ArnEquals", "aws:SourceArn"))
                 self.assertEqual(condition["values"], ["${aws_cloudwatch_event_rule.this.arn}"])
 
+    def test_the_function_behind_the_queue_reports_batch_failures_and_its_failures_land_in_the_queues_own_dlq(self):
+        self.assertEqual(QUEUE_CONSUMER.locals["readers"], "${var.reader == null ? {} : {(var.name) = var.reader}}")
+        mapping = QUEUE_CONSUMER.resources[("aws_lambda_event_source_mapping", "reader")]
+        self.assertEqual(mapping["event_source_arn"], "${aws_sqs_queue.target.arn}")
+        self.assertEqual(mapping["function_response_types"], ["ReportBatchItemFailures"])
+        self.assertEqual(mapping["batch_size"], "${each.value.batch_size}")
+        queue = QUEUE_CONSUMER.resources[("aws_sqs_queue", "target")]
+        self.assertIn("deadLetterTargetArn = aws_sqs_queue.reader_dlq[var.name].arn", queue["redrive_policy"])
+        self.assertIn("maxReceiveCount = var.reader.max_receive_count", queue["redrive_policy"])
+        self.assertIn("var.reader.visibility_timeout_seconds", queue["visibility_timeout_seconds"])
+        dlq = QUEUE_CONSUMER.resources[("aws_sqs_queue", "reader_dlq")]
+        self.assertEqual(dlq["fifo_queue"], "${var.fifo ? true : null}", "a FIFO queue's DLQ is FIFO")
+        self.assertEqual(
+            QUEUE_CONSUMER.locals["reader_dlq_name"], '${var.prefix}-${var.name}-reader-dlq${var.fifo ? ".fifo" : ""}'
+        )
+        allow = QUEUE_CONSUMER.resources[("aws_sqs_queue_redrive_allow_policy", "reader_dlq")]
+        self.assertIn("sourceQueueArns = [aws_sqs_queue.target.arn]", allow["redrive_allow_policy"])
+        grants = {
+            s["sid"]: (s["actions"], s["resources"])
+            for s in statements(policy_documents(QUEUE_CONSUMER)["reader"])
+            if "sid" in s
+        }
+        self.assertEqual(
+            grants["ReadOwnQueue"],
+            (
+                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+                ["${aws_sqs_queue.target.arn}"],
+            ),
+        )
+        function = QUEUE_CONSUMER.resources[("aws_lambda_function", "reader")]
+        conditions = [p["condition"] for p in blocks(block(function["lifecycle"])["precondition"])]
+        self.assertIn("${each.value.visibility_timeout_seconds >= each.value.timeout}", conditions)
+
     def test_alarms_on_dlq_depth_age_and_lost_events(self):
         alarms = QUEUE_CONSUMER.of_type("aws_cloudwatch_metric_alarm")
-        self.assertEqual(set(alarms), {"dlq_visible", "dlq_oldest_message", "dlq_write_failed"})
+        self.assertEqual(set(alarms), {"dlq_visible", "dlq_oldest_message", "dlq_write_failed", "reader_dlq_visible"})
+        self.assertEqual(alarms["reader_dlq_visible"]["for_each"], "${local.readers}")
         self.assertEqual(alarms["dlq_write_failed"]["metric_name"], "InvocationsFailedToBeSentToDLQ")
 
 
@@ -506,12 +552,12 @@ class EveryModule(unittest.TestCase):
             role_names = set(module.of_type("aws_iam_role"))
             for name, function in module.of_type("aws_lambda_function").items():
                 with self.subTest(function=f"{path.name}:{name}"):
-                    match = re.fullmatch(r"\$\{aws_iam_role\.(\w+)\.arn\}", function["role"])
+                    match = re.fullmatch(r"\$\{aws_iam_role\.(\w+)(?:\[each\.key\])?\.arn\}", function["role"])
                     self.assertTrue(match, "the role must be declared next to the function")
                     self.assertIn(match.group(1), role_names)
                     roles.append((path, match.group(1)))
                     log_group = block(function["logging_config"])["log_group"]
-                    self.assertRegex(log_group, r"^\$\{aws_cloudwatch_log_group\.\w+\.name\}$")
+                    self.assertRegex(log_group, r"^\$\{aws_cloudwatch_log_group\.\w+(\[each\.key\])?\.name\}$")
                     self.assertTrue(function.get("source_code_hash", "").find("fileexists(") >= 0)
                     conditions = [p["condition"] for p in blocks(block(function["lifecycle"])["precondition"])]
                     self.assertTrue(any(c.startswith("${fileexists(") for c in conditions))
@@ -542,7 +588,7 @@ class EveryModule(unittest.TestCase):
             for where, key, value in walk(module.files):
                 if key in ("policy", "assume_role_policy", "inline_policy", "managed_policy_arns"):
                     with self.subTest(at=f"{path.name}: {'/'.join(where)}"):
-                        self.assertRegex(value, r"^\$\{data\.aws_iam_policy_document\.\w+\.json\}$")
+                        self.assertRegex(value, r"^\$\{data\.aws_iam_policy_document\.\w+(\[each\.key\])?\.json\}$")
             for kind in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_policy"):
                 self.assertEqual(module.of_type(kind), {}, f"{path.name}: use inline least-privilege policies")
 

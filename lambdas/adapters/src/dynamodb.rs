@@ -1,4 +1,4 @@
-//! The DynamoDB adapters: stock, idempotency, refunds, analytics.
+//! The DynamoDB adapters: stock, idempotency, refunds, analytics, the audit trail.
 
 use std::collections::HashMap;
 
@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::port_error;
 use ecomm_ports::{
-    AnalyticsSink, Claim, IdempotencyStore, OrderFact, PortError, RefundRecord, RefundStore,
-    Reservation, StockStore,
+    AnalyticsSink, AuditEntry, AuditTrail, Claim, IdempotencyStore, OrderFact, PortError,
+    RefundRecord, RefundStore, Reservation, StockStore,
 };
 
 const SERVICE: &str = "DynamoDB";
@@ -412,5 +412,55 @@ impl AnalyticsSink for DynamoAnalyticsSink {
             .await
             .map_err(|e| port_error(SERVICE, &e))?;
         Ok(())
+    }
+}
+
+/// The audit trail: one item per event (`eventId`), written once.
+#[derive(Debug, Clone)]
+pub struct DynamoAuditTrail {
+    client: Client,
+    table: String,
+}
+
+impl DynamoAuditTrail {
+    /// Use `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl AuditTrail for DynamoAuditTrail {
+    /// A conditional put: a redriven or twice-delivered record leaves the first one as it was.
+    async fn append(&self, entry: &AuditEntry) -> Result<bool, PortError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("eventId", s(&entry.event_id))
+            .item("detailType", s(&entry.detail_type))
+            .item("at", s(entry.at.to_rfc3339()))
+            .condition_expression("attribute_not_exists(eventId)");
+        if let Some(correlation_id) = &entry.correlation_id {
+            put = put.item("correlationId", s(correlation_id));
+        }
+        if let Some(order_id) = &entry.order_id {
+            put = put.item("orderId", s(order_id));
+        }
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(port_error(SERVICE, &err)),
+        }
     }
 }

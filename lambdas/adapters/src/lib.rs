@@ -14,7 +14,8 @@ use std::fmt;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 pub use dynamodb::{
-    DynamoAnalyticsSink, DynamoIdempotencyStore, DynamoRefundStore, DynamoStockStore,
+    DynamoAnalyticsSink, DynamoAuditTrail, DynamoIdempotencyStore, DynamoRefundStore,
+    DynamoStockStore,
 };
 pub use eventbridge::EventBridgePublisher;
 pub use payment::HttpPaymentGateway;
@@ -63,6 +64,16 @@ impl DynamoStockStore {
         Ok(Self::new(
             aws_sdk_dynamodb::Client::new(config),
             env("STOCK_TABLE")?,
+        ))
+    }
+}
+
+impl DynamoAuditTrail {
+    /// Use `AUDIT_TABLE`.
+    pub fn from_env(config: &SdkConfig) -> Result<Self, MissingEnv> {
+        Ok(Self::new(
+            aws_sdk_dynamodb::Client::new(config),
+            env("AUDIT_TABLE")?,
         ))
     }
 }

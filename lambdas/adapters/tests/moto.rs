@@ -11,14 +11,14 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, SubsecRound as _, Utc};
 use ecomm_adapters::{
-    DynamoAnalyticsSink, DynamoIdempotencyStore, DynamoRefundStore, DynamoStockStore,
-    EventBridgePublisher, SesMailer,
+    DynamoAnalyticsSink, DynamoAuditTrail, DynamoIdempotencyStore, DynamoRefundStore,
+    DynamoStockStore, EventBridgePublisher, SesMailer,
 };
 use ecomm_events::{DomainEvent, EventEnvelope, ReservedItem, Shortfall};
 use ecomm_ports::{
-    AnalyticsSink as _, Claim, Email, EventPublisher as _, IdempotencyStore as _, Mailer as _,
-    OrderFact, PortError, PublishError, RefundRecord, RefundStore as _, Reservation,
-    StockStore as _,
+    AnalyticsSink as _, AuditEntry, AuditTrail as _, Claim, Email, EventPublisher as _,
+    IdempotencyStore as _, Mailer as _, OrderFact, PortError, PublishError, RefundRecord,
+    RefundStore as _, Reservation, StockStore as _,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -433,6 +433,54 @@ mod refunds {
             Some("re_1")
         );
         assert_eq!(store.find("ord-999").await.unwrap(), None);
+    }
+}
+
+mod audit_trail {
+    use super::*;
+
+    fn entry(event_id: &str, order_id: Option<&str>) -> AuditEntry {
+        AuditEntry {
+            event_id: event_id.to_owned(),
+            correlation_id: Some("corr-1".to_owned()),
+            detail_type: "OrderCreated".to_owned(),
+            order_id: order_id.map(str::to_owned),
+            at: now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_event_is_appended_once_and_a_second_append_leaves_the_first() {
+        let client = dynamodb().await;
+        let table = unique("audit");
+        create_table(&client, &table, "eventId", None).await;
+        let trail = DynamoAuditTrail::new(client.clone(), &table);
+
+        let first = trail.append(&entry("evt-1", Some("ord-1"))).await.unwrap();
+        let again = trail
+            .append(&entry("evt-1", Some("ord-other")))
+            .await
+            .unwrap();
+        let no_order = trail.append(&entry("evt-2", None)).await.unwrap();
+
+        assert!(first);
+        assert!(!again);
+        assert!(no_order);
+        let key = HashMap::from([("eventId".to_owned(), s("evt-1"))]);
+        let item = get_item(&client, &table, key).await.expect("the entry");
+        assert_eq!(item["orderId"], s("ord-1"));
+        assert_eq!(item["detailType"], s("OrderCreated"));
+        assert_eq!(item["correlationId"], s("corr-1"));
+        let key = HashMap::from([("eventId".to_owned(), s("evt-2"))]);
+        let item = get_item(&client, &table, key).await.expect("the entry");
+        assert!(!item.contains_key("orderId"), "{item:?}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_table_is_a_refusal_not_a_retry() {
+        let trail = DynamoAuditTrail::new(dynamodb().await, unique("no-such-table"));
+        let err = trail.append(&entry("evt-1", None)).await.unwrap_err();
+        assert!(matches!(err, PortError::Refused { .. }), "{err:?}");
     }
 }
 

@@ -101,7 +101,27 @@ pub enum TargetDecl {
         /// The target's `SqsParameters.MessageGroupId` (FIFO queues).
         #[serde(default)]
         message_group_id: Option<String>,
+        /// The consumer's function behind the queue, through an SQS event source mapping;
+        /// without one, whoever consumes the queue is outside this system.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reader: Option<QueueReaderDecl>,
     },
+}
+
+/// The function that reads a queue target (`<prefix>-<name>`), and the queue's redrive policy
+/// to its own DLQ (`<prefix>-<name>-reader-dlq`, `.fifo` when FIFO): where a record the
+/// function keeps failing goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueReaderDecl {
+    /// Records per invocation: 1–10 (a FIFO source takes at most 10).
+    pub batch_size: u32,
+    /// Receives before SQS moves a record to the reader DLQ: 1–1000. With a FIFO queue and
+    /// partial batch responses, the records after a failure are received too, so leave room.
+    pub max_receive_count: u32,
+    /// The queue's visibility timeout: how long a failed batch waits before it comes back;
+    /// at least the function's timeout.
+    pub visibility_timeout_seconds: u32,
 }
 
 /// A target's `InputTransformer`, as declared.
@@ -129,6 +149,14 @@ impl ConsumerDecl {
     /// Whether its target is its own function.
     pub fn is_function(&self) -> bool {
         self.target == TargetDecl::Function
+    }
+
+    /// The function behind its queue target, if it has one.
+    pub fn queue_reader(&self) -> Option<&QueueReaderDecl> {
+        match &self.target {
+            TargetDecl::Queue { reader, .. } => reader.as_ref(),
+            TargetDecl::Function => None,
+        }
     }
 }
 
@@ -252,10 +280,32 @@ fn check_ranges(file: &str, decl: &ConsumerDecl) -> Result<(), ConfigError> {
     if let TargetDecl::Queue {
         fifo,
         message_group_id,
+        reader,
     } = &decl.target
-        && *fifo != message_group_id.is_some()
     {
-        return out("a FIFO queue target needs a messageGroupId, and only it".to_owned());
+        if *fifo != message_group_id.is_some() {
+            return out("a FIFO queue target needs a messageGroupId, and only it".to_owned());
+        }
+        if let Some(r) = reader {
+            if !(1..=10).contains(&r.batch_size) {
+                return out(format!(
+                    "target.reader.batchSize {} is outside 1–10",
+                    r.batch_size
+                ));
+            }
+            if !(1..=1000).contains(&r.max_receive_count) {
+                return out(format!(
+                    "target.reader.maxReceiveCount {} is outside 1–1000",
+                    r.max_receive_count
+                ));
+            }
+            if r.visibility_timeout_seconds > 43_200 {
+                return out(format!(
+                    "target.reader.visibilityTimeoutSeconds {} is above 43200",
+                    r.visibility_timeout_seconds
+                ));
+            }
+        }
     }
     let Some(a) = decl.async_invoke else {
         return if decl.is_function() {
@@ -372,7 +422,12 @@ mod tests {
             audit.target,
             TargetDecl::Queue {
                 fifo: true,
-                message_group_id: Some("order-events".to_owned())
+                message_group_id: Some("order-events".to_owned()),
+                reader: Some(QueueReaderDecl {
+                    batch_size: 10,
+                    max_receive_count: 5,
+                    visibility_timeout_seconds: 180
+                })
             }
         );
         assert!(audit.target_input().transforms());
@@ -399,6 +454,12 @@ mod tests {
         );
         let err = Routing::from_files(&[("x.json", &with_invoke)]).unwrap_err();
         assert!(err.to_string().contains("function targets only"), "{err}");
+        let big_batch = queue(
+            r#"{"type": "queue", "fifo": false, "reader": {"batchSize": 11, "maxReceiveCount": 5, "visibilityTimeoutSeconds": 60}}"#,
+            "",
+        );
+        let err = Routing::from_files(&[("x.json", &big_batch)]).unwrap_err();
+        assert!(err.to_string().contains("batchSize 11"), "{err}");
     }
 
     #[test]

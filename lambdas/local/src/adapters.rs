@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ecomm_events::{DomainEvent, ReservedItem, Shortfall};
 use ecomm_ports::{
-    AnalyticsSink, Claim, Clock, Email, EventPublisher, IdGenerator, IdempotencyStore, Mailer,
-    OrderFact, PaymentGateway, PortError, PublishError, RefundRecord, RefundRequest, RefundResult,
-    RefundStore, Reservation, StockStore,
+    AnalyticsSink, AuditEntry, AuditTrail, Claim, Clock, Email, EventPublisher, IdGenerator,
+    IdempotencyStore, Mailer, OrderFact, PaymentGateway, PortError, PublishError, RefundRecord,
+    RefundRequest, RefundResult, RefundStore, Reservation, StockStore,
 };
 use rusqlite::{OptionalExtension as _, params};
 use rust_decimal::Decimal;
@@ -237,6 +237,43 @@ impl RefundStore for SqliteRefunds {
                 c,
                     "INSERT OR IGNORE INTO refunds(order_id, refund_id, amount, currency, event_id, refunded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![refund.order_id, refund.refund_id, refund.amount.to_string(), refund.currency, refund.event_id, refund.refunded_at.to_rfc3339()],
+                )
+                .map(|n| n == 1)
+            })
+            .map_err(port)
+    }
+}
+
+/// The audit trail, down during the demo's injected audit outage.
+pub struct SqliteAuditTrail {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    faults: Arc<Faults>,
+}
+
+impl SqliteAuditTrail {
+    /// The trail in `db`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, faults: Arc<Faults>) -> Self {
+        Self { db, clock, faults }
+    }
+}
+
+#[async_trait]
+impl AuditTrail for SqliteAuditTrail {
+    async fn append(&self, entry: &AuditEntry) -> Result<bool, PortError> {
+        let now = self.clock.now();
+        if self.faults.audit_down(now) {
+            return Err(PortError::Unavailable {
+                service: "DynamoDB",
+                message: "ProvisionedThroughputExceededException: the audit table is throttled (injected outage)".to_owned(),
+            });
+        }
+        self.db
+            .with(|c| {
+                exec(
+                    c,
+                    "INSERT OR IGNORE INTO audit_trail(event_id, correlation_id, detail_type, order_id, at, recorded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![entry.event_id, entry.correlation_id, entry.detail_type, entry.order_id, entry.at.to_rfc3339(), now.timestamp_millis()],
                 )
                 .map(|n| n == 1)
             })

@@ -67,6 +67,20 @@ pub struct ConsumerSummary {
     pub delivery_failures: u64,
     /// Messages now in the consumer's DLQ.
     pub dlq_depth: u64,
+    /// For a queue target with a function behind it: that queue's redrive DLQ, and the
+    /// records now in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reader_dlq: Option<ReaderDlq>,
+}
+
+/// A queue target's redrive DLQ, where the function behind the queue fails records to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReaderDlq {
+    /// The queue.
+    pub queue: String,
+    /// Records now in it.
+    pub depth: u64,
 }
 
 /// What the demo did.
@@ -347,18 +361,17 @@ pub async fn run(
     let plan = plan(options, first_order);
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
     let mut faults = Faults::default();
-    if let Some((a, b)) = options.faults.mail_outage {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_precision_loss,
-            reason = "a fraction of a window of hours, in ms"
-        )]
-        let at = |f: f64| {
-            options.start
-                + Duration::milliseconds((options.window.num_milliseconds() as f64 * f) as i64)
-        };
-        faults.mail_outage = Some((at(a), at(b)));
-    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        reason = "a fraction of a window of hours, in ms"
+    )]
+    let at = |f: f64| {
+        options.start
+            + Duration::milliseconds((options.window.num_milliseconds() as f64 * f) as i64)
+    };
+    faults.mail_outage = options.faults.mail_outage.map(|(a, b)| (at(a), at(b)));
+    faults.audit_outage = options.faults.audit_outage.map(|(a, b)| (at(a), at(b)));
     for (target, code, count) in &options.faults.delivery {
         // N distinct orders, so `throttle=analytics:2` leaves two messages, not sometimes one.
         let taken = |order: &String| {
@@ -424,10 +437,25 @@ pub async fn run(
             .cloned()
             .unwrap_or_default();
         let depth = stack.queues().stats(&names::dlq(&consumer.name), now)?;
+        let reader_dlq = match consumer.target {
+            ecomm_consumers::TargetDecl::Queue {
+                fifo,
+                reader: Some(_),
+                ..
+            } => {
+                let name = names::reader_dlq(&consumer.name, fifo);
+                let depth = stack.queues().stats(&name, now)?;
+                Some(ReaderDlq {
+                    queue: name,
+                    depth: depth.visible + depth.in_flight,
+                })
+            }
+            _ => None,
+        };
         consumers.push(ConsumerSummary {
             consumer: consumer.name.clone(),
-            // A queue target succeeds when the event is in its queue.
-            succeeded: if consumer.is_function() {
+            // A queue target nobody here reads succeeds when the event is in its queue.
+            succeeded: if consumer.is_function() || reader_dlq.is_some() {
                 c.succeeded
             } else {
                 c.delivered
@@ -436,6 +464,7 @@ pub async fn run(
             failed_attempts: c.failed_attempts,
             delivery_failures: c.delivery_failures,
             dlq_depth: depth.visible + depth.in_flight,
+            reader_dlq,
         });
     }
     let out_of_stock_order = stack.db().with(|c| {

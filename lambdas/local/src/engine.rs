@@ -1,12 +1,16 @@
 //! The bus and the Lambda service, emulated: routing, delivery retries and the target DLQ,
-//! async invocation retries and the on-failure destination — all in simulated time.
+//! async invocation retries and the on-failure destination, and the SQS event source of a
+//! function behind a queue target — all in simulated time.
 //!
 //! Work is processed in time order. A delivery that fails (an injected `THROTTLING`, say) is
 //! retried per the target's retry policy with exponential backoff, then written to the
 //! consumer's DLQ in EventBridge's format. A delivered event becomes an async invocation; a
 //! handler error is retried after 1 and 2 minutes (Lambda's defaults, capped by the function's
 //! async-invoke settings), then the invocation record goes to the same DLQ. Events a handler
-//! publishes go back on the bus, so the saga chain runs.
+//! publishes go back on the bus, so the saga chain runs. A queue target with a reader is polled
+//! as Lambda's event source mapping does: a batch in order, the first failure and everything
+//! after it back to the queue for the visibility timeout, and a record received more than the
+//! redrive policy's `maxReceiveCount` times moved to the queue's own DLQ.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -54,6 +58,11 @@ pub enum Work {
         first_ms: i64,
         /// Lambda's request id, the same on every retry.
         request_id: String,
+    },
+    /// Lambda's SQS event source polling a queue target for the function behind it.
+    Poll {
+        /// The consumer's index.
+        target: usize,
     },
 }
 

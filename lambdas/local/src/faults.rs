@@ -62,6 +62,7 @@ impl DeliveryError {
 ///
 /// `default`, `none`, or a comma-separated list of:
 /// `mail-outage=40%..47%` (the mailer fails during that part of the demo's time window),
+/// `audit-outage=20%..30%` (the audit table throttles every write during that part),
 /// `throttle=analytics:2` (EventBridge cannot deliver 2 orders to analytics: `THROTTLING`),
 /// `no-permissions=inventory:1` (the same with `NO_PERMISSIONS`),
 /// `gateway-timeout=1` (the payment gateway times out for 1 order's refund, every attempt),
@@ -70,6 +71,8 @@ impl DeliveryError {
 pub struct FaultSpec {
     /// Fraction of the window, start and end.
     pub mail_outage: Option<(f64, f64)>,
+    /// Fraction of the window, start and end.
+    pub audit_outage: Option<(f64, f64)>,
     /// `(target, error, how many orders)`.
     pub delivery: Vec<(String, DeliveryError, usize)>,
     /// How many refunds time out.
@@ -85,6 +88,7 @@ impl FaultSpec {
     pub fn default_profile() -> Self {
         Self {
             mail_outage: Some((0.40, 0.47)),
+            audit_outage: None,
             delivery: vec![
                 ("analytics".to_owned(), DeliveryError::Throttling, 2),
                 ("audit".to_owned(), DeliveryError::NoPermissions, 1),
@@ -107,16 +111,8 @@ impl FaultSpec {
                 .split_once('=')
                 .ok_or_else(|| format!("{part:?}: expected KEY=VALUE"))?;
             match key {
-                "mail-outage" => {
-                    let (a, b) = value
-                        .split_once("..")
-                        .ok_or_else(|| format!("{part:?}: expected START%..END%"))?;
-                    let (a, b) = (percent(a)?, percent(b)?);
-                    if a >= b {
-                        return Err(format!("{part:?}: the outage must end after it starts"));
-                    }
-                    spec.mail_outage = Some((a, b));
-                }
+                "mail-outage" => spec.mail_outage = Some(window(part, value)?),
+                "audit-outage" => spec.audit_outage = Some(window(part, value)?),
                 "throttle" | "no-permissions" => {
                     let (target, count) = value
                         .split_once(':')
@@ -133,13 +129,24 @@ impl FaultSpec {
                 "poison" => spec.poison = count_of(part, value)?,
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: mail-outage, throttle, no-permissions, gateway-timeout, poison)"
+                        "unknown fault {other:?} (known: mail-outage, audit-outage, throttle, no-permissions, gateway-timeout, poison)"
                     ));
                 }
             }
         }
         Ok(spec)
     }
+}
+
+fn window(part: &str, value: &str) -> Result<(f64, f64), String> {
+    let (a, b) = value
+        .split_once("..")
+        .ok_or_else(|| format!("{part:?}: expected START%..END%"))?;
+    let (a, b) = (percent(a)?, percent(b)?);
+    if a >= b {
+        return Err(format!("{part:?}: the outage must end after it starts"));
+    }
+    Ok((a, b))
 }
 
 fn percent(text: &str) -> Result<f64, String> {
@@ -163,6 +170,8 @@ fn count_of(part: &str, text: &str) -> Result<usize, String> {
 pub struct Faults {
     /// The mailer fails for sends in `[start, end)`.
     pub mail_outage: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The audit trail fails for writes in `[start, end)`.
+    pub audit_outage: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// `(target, order id)` → the delivery error, on every attempt.
     pub delivery: Vec<(String, String, DeliveryError)>,
     /// Refunds left to time out; each picks the next order refunded.
@@ -184,6 +193,12 @@ impl Faults {
     /// Whether the mailer is down at `at`.
     pub fn mail_down(&self, at: DateTime<Utc>) -> bool {
         self.mail_outage
+            .is_some_and(|(start, end)| start <= at && at < end)
+    }
+
+    /// Whether the audit trail is down at `at`.
+    pub fn audit_down(&self, at: DateTime<Utc>) -> bool {
+        self.audit_outage
             .is_some_and(|(start, end)| start <= at && at < end)
     }
 

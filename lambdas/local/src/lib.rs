@@ -21,6 +21,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use analytics::Analytics;
+use audit::{Audit, QueueMessage, RecordResult};
 use chrono::{DateTime, SecondsFormat, Utc};
 use ecomm_consumers::TargetDecl;
 use ecomm_events::dlq::{InvocationRecord, TargetFailure};
@@ -37,8 +38,8 @@ use tracing::instrument::WithSubscriber as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 use crate::adapters::{
-    FakeGateway, LocalPublisher, OutboxMailer, SqliteAnalytics, SqliteIdempotency, SqliteRefunds,
-    SqliteStock,
+    FakeGateway, LocalPublisher, OutboxMailer, SqliteAnalytics, SqliteAuditTrail,
+    SqliteIdempotency, SqliteRefunds, SqliteStock,
 };
 use crate::clock::{SeededIds, SimClock, ms};
 use crate::engine::{RunStats, Schedule, Work, delivery_backoff, invoke_backoff};
@@ -88,6 +89,13 @@ pub mod names {
     pub fn target_queue(name: &str, fifo: bool) -> String {
         let suffix = if fifo { ".fifo" } else { "" };
         format!("{PREFIX}-{name}{suffix}")
+    }
+
+    /// The redrive-policy DLQ of that queue, where the function behind it fails records to
+    /// (`.fifo` when FIFO: a FIFO queue's DLQ is FIFO).
+    pub fn reader_dlq(name: &str, fifo: bool) -> String {
+        let suffix = if fifo { ".fifo" } else { "" };
+        format!("{PREFIX}-{name}-reader-dlq{suffix}")
     }
 }
 
@@ -164,6 +172,8 @@ pub struct LocalStack {
     producer: OrderProducer,
     /// One per consumer: `None` for a consumer whose target is a queue.
     handlers: Vec<Option<Handler>>,
+    /// One per consumer: the function behind a queue target, if it has one.
+    readers: Vec<Option<Audit>>,
     queues: Queues,
     logs: LogStore,
     stock: SqliteStock,
@@ -212,7 +222,17 @@ impl LocalStack {
             clock: clock.clone(),
         };
         let mut handlers = Vec::new();
+        let mut readers = Vec::new();
         for consumer in &routing.consumers {
+            readers.push(match (consumer.queue_reader(), consumer.name.as_str()) {
+                (None, _) => None,
+                (Some(_), audit::NAME) => Some(Audit::new(Arc::new(SqliteAuditTrail::new(
+                    db.clone(),
+                    clock.clone(),
+                    faults.clone(),
+                )))),
+                (Some(_), other) => return Err(LocalError::MissingHandler(other.to_owned())),
+            });
             if !consumer.is_function() {
                 handlers.push(None);
                 continue;
@@ -248,11 +268,14 @@ impl LocalStack {
         let queues = Queues::new(db.clone());
         for consumer in &routing.consumers {
             queues.create(&names::dlq(&consumer.name), ms(options.start))?;
-            if let TargetDecl::Queue { fifo, .. } = consumer.target {
+            if let TargetDecl::Queue { fifo, reader, .. } = consumer.target {
                 queues.create(
                     &names::target_queue(&consumer.name, fifo),
                     ms(options.start),
                 )?;
+                if reader.is_some() {
+                    queues.create(&names::reader_dlq(&consumer.name, fifo), ms(options.start))?;
+                }
             }
         }
         let logs = LogStore::new(db.clone(), PREFIX);
@@ -269,6 +292,7 @@ impl LocalStack {
             publisher,
             producer,
             handlers,
+            readers,
             queues,
             logs,
             schedule: Mutex::new(Schedule::default()),
@@ -375,6 +399,35 @@ impl LocalStack {
         Ok(())
     }
 
+    /// Send `body` to `queue` at `at`, as `SendMessage` would; a queue target with a function
+    /// behind it is then polled by that function's event source.
+    pub fn send_to_queue(
+        &self,
+        at: DateTime<Utc>,
+        queue: &str,
+        body: &str,
+    ) -> Result<(), SqsError> {
+        let at_ms = ms(at);
+        self.queues.send(
+            queue,
+            &self.ids.uuid(),
+            body,
+            &ecomm_events::MessageAttributes::new(),
+            at_ms,
+            at_ms,
+        )?;
+        let read = self.routing.consumers.iter().find(|c| match c.target {
+            TargetDecl::Queue { fifo, reader, .. } => {
+                reader.is_some() && names::target_queue(&c.name, fifo) == queue
+            }
+            TargetDecl::Function => false,
+        });
+        if let Some(consumer) = read {
+            self.schedule_poll(consumer, at_ms);
+        }
+        Ok(())
+    }
+
     /// Process everything scheduled, and everything it causes, in time order. `progress` is
     /// called after each transaction with the stats so far and the work still scheduled.
     pub async fn run(
@@ -447,6 +500,7 @@ impl LocalStack {
                 self.invoke(at_ms, target, envelope, attempt, first_ms, request_id)
                     .await
             }
+            Work::Poll { target } => self.poll(at_ms, target).await,
         }
     }
 
@@ -704,11 +758,127 @@ impl LocalStack {
                     at_ms,
                     at_ms.min(chrono::Utc::now().timestamp_millis()),
                 )?;
+                if consumer.queue_reader().is_some() {
+                    self.schedule_poll(consumer, at_ms);
+                }
             }
             Err(e) => {
                 tracing::warn!(consumer = %consumer.name, error = %e, "input transformation failed");
             }
         }
+        Ok(())
+    }
+
+    /// Schedule the event source's next look at `consumer`'s queue, a poll's latency after
+    /// `at_ms`.
+    fn schedule_poll(&self, consumer: &ecomm_consumers::ConsumerDecl, at_ms: i64) {
+        let Some(target) = self.routing.index_of(&consumer.name) else {
+            return;
+        };
+        let latency = self
+            .ids
+            .with_rng(|rng| rand::RngExt::random_range(rng, 20..200));
+        lock(&self.schedule).push(at_ms + latency, Work::Poll { target });
+    }
+
+    /// What Lambda's SQS event source does for the function behind a queue target: receive a
+    /// batch, run the function, delete what it did not report as failed. For a FIFO queue
+    /// (one message group here) nothing is received while an earlier batch is in flight, so
+    /// the order holds. A failed record received `maxReceiveCount` times is moved to the
+    /// queue's own DLQ, as SQS's redrive policy does.
+    async fn poll(&self, at_ms: i64, target: usize) -> Result<(), LocalError> {
+        let consumer = &self.routing.consumers[target];
+        let (TargetDecl::Queue { fifo, .. }, Some(reader), Some(decl)) = (
+            &consumer.target,
+            &self.readers[target],
+            consumer.queue_reader(),
+        ) else {
+            return Ok(());
+        };
+        let queue = names::target_queue(&consumer.name, *fifo);
+        let stats = self.queues.stats(&queue, at_ms)?;
+        if stats.visible == 0 || (*fifo && stats.in_flight > 0) {
+            return Ok(());
+        }
+        let batch_size = usize::try_from(decl.batch_size).unwrap_or(10);
+        let received = self.queues.receive(
+            &queue,
+            batch_size,
+            decl.visibility_timeout_seconds,
+            at_ms,
+            &mut || self.ids.uuid(),
+        )?;
+        let messages: Vec<QueueMessage> = received
+            .iter()
+            .map(|m| QueueMessage {
+                message_id: m.message_id.clone(),
+                body: m.body.clone(),
+            })
+            .collect();
+        let outcome = reader.handle_batch(&messages).await;
+        let mut done = Vec::new();
+        let mut failed = false;
+        {
+            let mut stats = lock(&self.stats);
+            let entry = stats.consumers.entry(consumer.name.clone()).or_default();
+            entry.invocations += 1;
+            for ((_, result), message) in outcome.results.iter().zip(&received) {
+                match result {
+                    RecordResult::Appended(_) => entry.succeeded += 1,
+                    RecordResult::AlreadyThere(_) => entry.duplicates += 1,
+                    RecordResult::Rejected(_) => entry.skipped += 1,
+                    RecordResult::Failed(_) | RecordResult::NotTried => {
+                        failed = true;
+                        continue;
+                    }
+                }
+                if message.receive_count > 1 {
+                    entry.recovered += 1;
+                }
+                done.push((message.message_id.clone(), message.receipt_handle.clone()));
+            }
+            if failed {
+                entry.failed_attempts += 1;
+            }
+        }
+        // Moved by the redrive policy: what has been received maxReceiveCount times and failed.
+        let dead_letter = |m: &&sqs::ReceivedMessage| {
+            !done.iter().any(|(id, _)| *id == m.message_id)
+                && m.receive_count >= decl.max_receive_count
+        };
+        let moved: Vec<&sqs::ReceivedMessage> = received.iter().filter(dead_letter).collect();
+        for message in &moved {
+            self.queues.send(
+                &names::reader_dlq(&consumer.name, *fifo),
+                &self.ids.uuid(),
+                &message.body,
+                &message.attributes,
+                at_ms,
+                at_ms.min(chrono::Utc::now().timestamp_millis()),
+            )?;
+        }
+        lock(&self.stats)
+            .consumers
+            .entry(consumer.name.clone())
+            .or_default()
+            .dead_lettered_function += moved.len() as u64;
+        let mut delete = done;
+        delete.extend(
+            moved
+                .iter()
+                .map(|m| (m.message_id.clone(), m.receipt_handle.clone())),
+        );
+        for chunk in delete.chunks(10) {
+            self.queues.delete_batch(&queue, chunk)?;
+        }
+        // What failed and stays comes back after the visibility timeout; what is left beyond
+        // this batch is polled for at once.
+        let next = if failed && moved.len() < outcome.failed_message_ids().len() {
+            at_ms + i64::from(decl.visibility_timeout_seconds) * 1000
+        } else {
+            at_ms
+        };
+        lock(&self.schedule).push(next + 1, Work::Poll { target });
         Ok(())
     }
 

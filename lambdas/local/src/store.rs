@@ -108,6 +108,14 @@ CREATE TABLE IF NOT EXISTS outbox(
     body TEXT NOT NULL,
     sent_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit_trail(
+    event_id TEXT PRIMARY KEY,
+    correlation_id TEXT,
+    detail_type TEXT NOT NULL,
+    order_id TEXT,
+    at TEXT NOT NULL,
+    recorded_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS gateway_refunds(
     idempotency_key TEXT PRIMARY KEY,
     refund_id TEXT NOT NULL,

@@ -18,7 +18,7 @@ pub use consumer::{
     Consumer, ConsumerDeps, ConsumerError, EventContext, Handled, Invocation, Processed,
 };
 pub use ports::{
-    AnalyticsSink, Claim, Clock, Email, EventPublisher, IdGenerator, IdempotencyStore, Mailer,
-    OrderFact, PaymentGateway, PortError, PublishError, RandomIds, RefundRecord, RefundRequest,
-    RefundResult, RefundStore, Reservation, StockStore, SystemClock,
+    AnalyticsSink, AuditEntry, AuditTrail, Claim, Clock, Email, EventPublisher, IdGenerator,
+    IdempotencyStore, Mailer, OrderFact, PaymentGateway, PortError, PublishError, RandomIds,
+    RefundRecord, RefundRequest, RefundResult, RefundStore, Reservation, StockStore, SystemClock,
 };

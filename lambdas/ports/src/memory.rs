@@ -14,9 +14,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::ports::{
-    AnalyticsSink, Claim, Clock, Email, EventPublisher, IdempotencyStore, Mailer, OrderFact,
-    PaymentGateway, PortError, PublishError, RefundRecord, RefundRequest, RefundResult,
-    RefundStore, Reservation, StockStore,
+    AnalyticsSink, AuditEntry, AuditTrail, Claim, Clock, Email, EventPublisher, IdempotencyStore,
+    Mailer, OrderFact, PaymentGateway, PortError, PublishError, RefundRecord, RefundRequest,
+    RefundResult, RefundStore, Reservation, StockStore,
 };
 
 fn unavailable(service: &'static str) -> PortError {
@@ -258,6 +258,30 @@ impl RefundStore for MemoryRefunds {
             return Ok(false);
         }
         by_order.insert(refund.order_id.clone(), refund.clone());
+        Ok(true)
+    }
+}
+
+/// The audit trail in a map, with an optional outage.
+#[derive(Debug, Default)]
+pub struct MemoryAuditTrail {
+    /// Entries by event id.
+    pub entries: Mutex<BTreeMap<String, AuditEntry>>,
+    /// While set, every append fails as unavailable.
+    pub down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl AuditTrail for MemoryAuditTrail {
+    async fn append(&self, entry: &AuditEntry) -> Result<bool, PortError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(unavailable("DynamoDB"));
+        }
+        let mut entries = self.entries.lock().unwrap();
+        if entries.contains_key(&entry.event_id) {
+            return Ok(false);
+        }
+        entries.insert(entry.event_id.clone(), entry.clone());
         Ok(true)
     }
 }

@@ -214,6 +214,28 @@ pub trait AnalyticsSink: Send + Sync {
     async fn record_order(&self, fact: &OrderFact) -> Result<(), PortError>;
 }
 
+/// One order event as the audit trail keeps it: ids, type and time, no customer data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// The event's `metadata.eventId`: the trail's key.
+    pub event_id: String,
+    /// The correlation id, when the event has one.
+    pub correlation_id: Option<String>,
+    /// The detail-type.
+    pub detail_type: String,
+    /// The order, when the event names one.
+    pub order_id: Option<String>,
+    /// When EventBridge received the event.
+    pub at: DateTime<Utc>,
+}
+
+/// The audit trail: append-only, one entry per event id.
+#[async_trait]
+pub trait AuditTrail: Send + Sync {
+    /// Append `entry` unless its event id is already there; `true` if this call appended it.
+    async fn append(&self, entry: &AuditEntry) -> Result<bool, PortError>;
+}
+
 /// The time, injectable so that the local stack can replay history and tests can pin it.
 pub trait Clock: Send + Sync {
     /// Now.

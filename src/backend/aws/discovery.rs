@@ -7,7 +7,12 @@ use aws_sdk_lambda::operation::get_function_event_invoke_config::GetFunctionEven
 use super::AwsBackend;
 use super::errors::classify;
 use crate::backend::targets::{TargetArn, TargetInput, TargetKind};
-use crate::backend::{BackendError, Consumer};
+use crate::backend::{BackendError, Consumer, QueueReader, QueueRef};
+
+/// `my-function` of `arn:aws:lambda:<region>:<account>:function:my-function[:qualifier]`.
+fn function_name(arn: &str) -> String {
+    arn.split(':').nth(6).unwrap_or(arn).to_owned()
+}
 
 impl AwsBackend {
     /// Fail with `BusNotFound` unless the bus exists.
@@ -88,6 +93,12 @@ impl AwsBackend {
                 if function_dlq.as_deref().is_some_and(|d| !is_sqs(d)) {
                     findings.push("the on-failure destination is not an SQS queue".to_owned());
                 }
+                let reader = match &kind {
+                    TargetKind::Sqs { queue, .. } => {
+                        self.queue_reader(queue, &mut findings).await?
+                    }
+                    _ => None,
+                };
                 let dlq = match &chosen {
                     Some(arn) => match self.queue_ref(arn).await {
                         Ok(queue) => Some(queue),
@@ -110,12 +121,59 @@ impl AwsBackend {
                     delivery_dlq,
                     function_dlq,
                     dlq,
+                    reader,
                     findings,
                 });
             }
         }
         consumers.sort_by(|a, b| a.target.cmp(&b.target));
         Ok(consumers)
+    }
+
+    /// What reads a queue target: the function of its event source mapping (ListEventSourceMappings
+    /// by the queue's ARN) and its redrive policy's DLQ (the queue's `RedrivePolicy`
+    /// attribute). `None` when neither exists: the queue is read by something outside.
+    async fn queue_reader(
+        &self,
+        queue: &QueueRef,
+        findings: &mut Vec<String>,
+    ) -> Result<Option<QueueReader>, BackendError> {
+        let mappings = self
+            .lambda
+            .list_event_source_mappings()
+            .event_source_arn(&queue.arn)
+            .send()
+            .await
+            .map_err(|e| classify("while listing the queue's event source mappings", &e))?;
+        let function = mappings
+            .event_source_mappings()
+            .iter()
+            .find_map(|m| m.function_arn())
+            .map(function_name);
+        let dlq_arn = self.redrive_dlq(queue).await?;
+        if function.is_none() && dlq_arn.is_none() {
+            return Ok(None);
+        }
+        let dlq = match &dlq_arn {
+            Some(arn) => match self.queue_ref(arn).await {
+                Ok(dlq) => Some(dlq),
+                Err(BackendError::QueueNotFound(_)) => {
+                    findings.push(format!(
+                        "the target queue's redrive DLQ {arn} does not exist"
+                    ));
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+            None => {
+                findings.push(format!(
+                    "the target queue {} has no redrive policy: records its function keeps failing stay until the queue's retention drops them",
+                    queue.name
+                ));
+                None
+            }
+        };
+        Ok(Some(QueueReader { function, dlq }))
     }
 
     /// The on-failure destination of the function (of the alias or version the target names:

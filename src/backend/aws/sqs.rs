@@ -68,6 +68,34 @@ impl AwsBackend {
         })
     }
 
+    /// The `deadLetterTargetArn` of the queue's `RedrivePolicy`, if it has one.
+    pub(super) async fn redrive_dlq(
+        &self,
+        queue: &QueueRef,
+    ) -> Result<Option<String>, BackendError> {
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&queue.url)
+            .attribute_names(QueueAttributeName::RedrivePolicy)
+            .send()
+            .await
+            .map_err(|e| {
+                queue_error(
+                    &format!("while reading {}'s redrive policy", queue.name),
+                    &queue.name,
+                    &e,
+                    GetQueueAttributesError::is_queue_does_not_exist,
+                )
+            })?;
+        let policy = attrs
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy));
+        Ok(policy
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .and_then(|p| p.get("deadLetterTargetArn")?.as_str().map(str::to_owned)))
+    }
+
     pub(super) async fn stats(&self, queue: &QueueRef) -> Result<QueueStats, BackendError> {
         let attrs = self
             .sqs

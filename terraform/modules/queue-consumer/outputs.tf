@@ -45,9 +45,27 @@ output "dlq_arn" {
 
 output "alarm_names" {
   description = "The consumer's alarms."
-  value = [
-    aws_cloudwatch_metric_alarm.dlq_visible.alarm_name,
-    aws_cloudwatch_metric_alarm.dlq_oldest_message.alarm_name,
-    aws_cloudwatch_metric_alarm.dlq_write_failed.alarm_name,
-  ]
+  value = concat(
+    [
+      aws_cloudwatch_metric_alarm.dlq_visible.alarm_name,
+      aws_cloudwatch_metric_alarm.dlq_oldest_message.alarm_name,
+      aws_cloudwatch_metric_alarm.dlq_write_failed.alarm_name,
+    ],
+    [for a in aws_cloudwatch_metric_alarm.reader_dlq_visible : a.alarm_name],
+  )
+}
+
+output "function_name" {
+  description = "The function behind the queue, or null."
+  value       = one([for f in aws_lambda_function.reader : f.function_name])
+}
+
+output "reader_dlq_name" {
+  description = "The queue's redrive DLQ (where the function behind it fails records to), or null."
+  value       = one([for q in aws_sqs_queue.reader_dlq : q.name])
+}
+
+output "reader_dlq_url" {
+  description = "The URL of the queue's redrive DLQ, or null."
+  value       = one([for q in aws_sqs_queue.reader_dlq : q.url])
 }

@@ -108,3 +108,35 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
 }
+
+variable "reader" {
+  description = "The consumer's function behind the queue (an SQS event source mapping with partial batch responses) and the queue's redrive policy to its own DLQ; null when something outside reads the queue."
+  type = object({
+    batch_size                 = number
+    max_receive_count          = number
+    visibility_timeout_seconds = number
+    package_zip                = string
+    architecture               = string
+    memory_size                = number
+    timeout                    = number
+    log_level                  = string
+    log_retention_days         = number
+    tables = map(object({
+      name    = string
+      arn     = string
+      env_var = string
+      actions = list(string)
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.reader == null || try(var.reader.batch_size >= 1 && var.reader.batch_size <= 10, false)
+    error_message = "reader.batch_size must be 1-10 (a FIFO source takes at most 10)."
+  }
+
+  validation {
+    condition     = var.reader == null || try(var.reader.max_receive_count >= 1 && var.reader.max_receive_count <= 1000, false)
+    error_message = "reader.max_receive_count must be 1-1000."
+  }
+}

@@ -27,7 +27,19 @@ pub(crate) struct LsRow {
     pub(crate) delivery_failures_wired: bool,
     /// `null` for a target that is not a function.
     pub(crate) function_errors_wired: Option<bool>,
+    /// The function behind a queue target and its queue's redrive DLQ.
+    pub(crate) reader: Option<LsReader>,
     pub(crate) findings: Vec<String>,
+}
+
+/// `dlq ls`'s reader of a queue target.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct LsReader {
+    pub(crate) function: Option<String>,
+    pub(crate) dlq: Option<String>,
+    pub(crate) visible: Option<u64>,
+    pub(crate) in_flight: Option<u64>,
 }
 
 /// `dlq show --output json`.
@@ -293,6 +305,16 @@ pub(crate) struct DemoConsumer {
     pub(crate) failed_attempts: u64,
     pub(crate) delivery_failures: u64,
     pub(crate) dlq_depth: u64,
+    /// A queue target's redrive DLQ, when a function reads the queue.
+    pub(crate) reader_dlq: Option<ReaderDlq>,
+}
+
+/// The demo's count of a queue target's redrive DLQ.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ReaderDlq {
+    pub(crate) queue: String,
+    pub(crate) depth: u64,
 }
 
 /// `local reset --output json`.
