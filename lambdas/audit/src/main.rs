@@ -31,7 +31,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .into_iter()
             .map(|id| {
                 let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id.to_owned();
+                id.clone_into(&mut failure.item_identifier);
                 failure
             })
             .collect();

@@ -154,24 +154,25 @@ impl AwsBackend {
         if function.is_none() && dlq_arn.is_none() {
             return Ok(None);
         }
-        let dlq = match &dlq_arn {
-            Some(arn) => match self.queue_ref(arn).await {
-                Ok(dlq) => Some(dlq),
-                Err(BackendError::QueueNotFound(_)) => {
-                    findings.push(format!(
-                        "the target queue's redrive DLQ {arn} does not exist"
-                    ));
-                    None
-                }
-                Err(e) => return Err(e),
-            },
-            None => {
+        let Some(arn) = &dlq_arn else {
+            findings.push(format!(
+                "the target queue {} has no redrive policy: records its function keeps failing stay until the queue's retention drops them",
+                queue.name
+            ));
+            return Ok(Some(QueueReader {
+                function,
+                dlq: None,
+            }));
+        };
+        let dlq = match self.queue_ref(arn).await {
+            Ok(dlq) => Some(dlq),
+            Err(BackendError::QueueNotFound(_)) => {
                 findings.push(format!(
-                    "the target queue {} has no redrive policy: records its function keeps failing stay until the queue's retention drops them",
-                    queue.name
+                    "the target queue's redrive DLQ {arn} does not exist"
                 ));
                 None
             }
+            Err(e) => return Err(e),
         };
         Ok(Some(QueueReader { function, dlq }))
     }
