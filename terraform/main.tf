@@ -86,14 +86,7 @@ module "consumer" {
     maximum_event_age_in_seconds = each.value.asyncInvoke.maximumEventAgeInSeconds
   }
 
-  tables = {
-    for table in try(each.value.tables, []) : table => {
-      name    = aws_dynamodb_table.this[table].name
-      arn     = aws_dynamodb_table.this[table].arn
-      actions = local.tables[table].actions
-      env_var = local.tables[table].env_var
-    }
-  }
+  tables            = { for table in try(each.value.tables, []) : table => local.table_grants[table] }
   environment       = try(local.consumer_environment[each.key], {})
   policy_statements = try(local.consumer_policy_statements[each.key], [])
 
@@ -141,14 +134,7 @@ module "queue_consumer" {
     timeout                    = var.function_timeout_seconds
     log_level                  = var.log_level
     log_retention_days         = var.log_retention_days
-    tables = {
-      for table in try(each.value.tables, []) : table => {
-        name    = aws_dynamodb_table.this[table].name
-        arn     = aws_dynamodb_table.this[table].arn
-        actions = local.tables[table].actions
-        env_var = local.tables[table].env_var
-      }
-    }
+    tables                     = { for table in try(each.value.tables, []) : table => local.table_grants[table] }
   }
 
   dlq_oldest_message_alarm_seconds = var.dlq_oldest_message_alarm_seconds

@@ -45,6 +45,19 @@ locals {
   }
 }
 
+# What a function that declares a table is given: its name and ARN, the exact actions, and the
+# variable that carries the name.
+locals {
+  table_grants = {
+    for name, t in local.tables : name => {
+      name    = aws_dynamodb_table.this[name].name
+      arn     = aws_dynamodb_table.this[name].arn
+      actions = t.actions
+      env_var = t.env_var
+    }
+  }
+}
+
 resource "aws_dynamodb_table" "this" {
   # checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed key aws/dynamodb (server_side_encryption below), whose use CloudTrail logs; a customer managed key would add a key policy and a KMS call per request without an access boundary that the per-table IAM grants do not already draw.
   for_each = local.tables

@@ -55,6 +55,31 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// The outcome of a put conditioned on the item's absence: `true` if it wrote, `false` if the
+/// item was already there.
+fn put_if_absent<T>(
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<
+            PutItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
+) -> Result<bool, PortError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(err)
+            if matches!(
+                err.as_service_error(),
+                Some(PutItemError::ConditionalCheckFailedException(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(port_error(SERVICE, &err)),
+    }
+}
+
 /// Stock levels: one item per SKU (`pk = "sku#<sku>"`, `available`), plus one marker item per
 /// reserved order (`pk = "reservation#<orderId>"`), written in the same transaction, which makes
 /// a second reservation of the same order a no-op.
@@ -363,18 +388,7 @@ impl RefundStore for DynamoRefundStore {
             .condition_expression("attribute_not_exists(orderId)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(port_error(SERVICE, &err)),
-        }
+        put_if_absent(result)
     }
 }
 
@@ -450,17 +464,6 @@ impl AuditTrail for DynamoAuditTrail {
         if let Some(order_id) = &entry.order_id {
             put = put.item("orderId", s(order_id));
         }
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(port_error(SERVICE, &err)),
-        }
+        put_if_absent(put.send().await)
     }
 }

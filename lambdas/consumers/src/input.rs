@@ -124,12 +124,11 @@ pub fn apply(
             for (name, path) in paths {
                 values.insert(name.as_str(), select(path, event)?);
             }
-            let predefined = predefined(event, rule);
             let lookup = |name: &str| -> Option<Option<Value>> {
                 values
                     .get(name)
                     .cloned()
-                    .or_else(|| predefined.get(name).map(|v| Some(v.clone())))
+                    .or_else(|| predefined(name, event, rule).map(Some))
             };
             let text = fill(template, &lookup);
             if is_json_template(template) {
@@ -150,21 +149,23 @@ fn is_json_template(template: &str) -> bool {
     matches!(template.trim_start().chars().next(), Some('{' | '['))
 }
 
-fn predefined(event: &Value, rule: &RuleContext<'_>) -> BTreeMap<&'static str, Value> {
-    let mut without_detail = event.clone();
-    if let Some(map) = without_detail.as_object_mut() {
-        map.remove("detail");
-    }
-    BTreeMap::from([
-        ("aws.events.rule-arn", Value::from(rule.arn)),
-        ("aws.events.rule-name", Value::from(rule.name)),
-        ("aws.events.event", without_detail),
-        ("aws.events.event.json", event.clone()),
-        (
-            "aws.events.event.ingestion-time",
-            event.get("time").cloned().unwrap_or(Value::Null),
-        ),
-    ])
+/// The value of a predefined variable, made only when the template names it (the event's
+/// copies are not free).
+fn predefined(name: &str, event: &Value, rule: &RuleContext<'_>) -> Option<Value> {
+    Some(match name {
+        "aws.events.rule-arn" => Value::from(rule.arn),
+        "aws.events.rule-name" => Value::from(rule.name),
+        "aws.events.event" => {
+            let mut without_detail = event.clone();
+            if let Some(map) = without_detail.as_object_mut() {
+                map.remove("detail");
+            }
+            without_detail
+        }
+        "aws.events.event.json" => event.clone(),
+        "aws.events.event.ingestion-time" => event.get("time").cloned().unwrap_or(Value::Null),
+        _ => return None,
+    })
 }
 
 /// The value at an EventBridge path: one node as itself, several as an array, none as `None`.

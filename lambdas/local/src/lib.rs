@@ -416,14 +416,14 @@ impl LocalStack {
             at_ms,
             at_ms,
         )?;
-        let read = self.routing.consumers.iter().find(|c| match c.target {
+        let read = self.routing.consumers.iter().position(|c| match c.target {
             TargetDecl::Queue { fifo, reader, .. } => {
                 reader.is_some() && names::target_queue(&c.name, fifo) == queue
             }
             TargetDecl::Function => false,
         });
-        if let Some(consumer) = read {
-            self.schedule_poll(consumer, at_ms);
+        if let Some(target) = read {
+            self.schedule_poll(target, at_ms);
         }
         Ok(())
     }
@@ -567,7 +567,7 @@ impl LocalStack {
                 .or_default()
                 .delivered += 1;
             if let TargetDecl::Queue { fifo, .. } = consumer.target {
-                return self.enqueue(consumer, fifo, &envelope, at_ms);
+                return self.enqueue(target, fifo, &envelope, at_ms);
             }
             let request_id = self.ids.uuid();
             // EventBridge's delivery and Lambda's queueing take tens of milliseconds; a seeded
@@ -737,11 +737,12 @@ impl LocalStack {
     /// dropped with a warning, as EventBridge would fail it.
     fn enqueue(
         &self,
-        consumer: &ecomm_consumers::ConsumerDecl,
+        target: usize,
         fifo: bool,
         envelope: &Value,
         at_ms: i64,
     ) -> Result<(), LocalError> {
+        let consumer = &self.routing.consumers[target];
         let rule_arn = names::rule_arn(&consumer.name);
         let rule = ecomm_consumers::input::RuleContext {
             name: &format!("{PREFIX}-{}", consumer.name),
@@ -759,7 +760,7 @@ impl LocalStack {
                     at_ms.min(chrono::Utc::now().timestamp_millis()),
                 )?;
                 if consumer.queue_reader().is_some() {
-                    self.schedule_poll(consumer, at_ms);
+                    self.schedule_poll(target, at_ms);
                 }
             }
             Err(e) => {
@@ -769,12 +770,9 @@ impl LocalStack {
         Ok(())
     }
 
-    /// Schedule the event source's next look at `consumer`'s queue, a poll's latency after
-    /// `at_ms`.
-    fn schedule_poll(&self, consumer: &ecomm_consumers::ConsumerDecl, at_ms: i64) {
-        let Some(target) = self.routing.index_of(&consumer.name) else {
-            return;
-        };
+    /// Schedule the event source's next look at the queue of consumer `target`, a poll's
+    /// latency after `at_ms`.
+    fn schedule_poll(&self, target: usize, at_ms: i64) {
         let latency = self
             .ids
             .with_rng(|rng| rand::RngExt::random_range(rng, 20..200));
@@ -816,64 +814,49 @@ impl LocalStack {
             })
             .collect();
         let outcome = reader.handle_batch(&messages).await;
-        let mut done = Vec::new();
-        let mut failed = false;
-        {
-            let mut stats = lock(&self.stats);
-            let entry = stats.consumers.entry(consumer.name.clone()).or_default();
-            entry.invocations += 1;
-            for ((_, result), message) in outcome.results.iter().zip(&received) {
-                match result {
-                    RecordResult::Appended(_) => entry.succeeded += 1,
-                    RecordResult::AlreadyThere(_) => entry.duplicates += 1,
-                    RecordResult::Rejected(_) => entry.skipped += 1,
-                    RecordResult::Failed(_) | RecordResult::NotTried => {
-                        failed = true;
+        // What to delete: the records done with, and the failed ones the redrive policy moves
+        // (received maxReceiveCount times). The other failed ones come back after the
+        // visibility timeout.
+        let mut delete = Vec::new();
+        let mut moved = 0_u64;
+        let mut waiting = false;
+        let mut stats = lock(&self.stats);
+        let entry = stats.consumers.entry(consumer.name.clone()).or_default();
+        entry.invocations += 1;
+        for ((_, result), message) in outcome.results.iter().zip(&received) {
+            match result {
+                RecordResult::Appended(_) => entry.succeeded += 1,
+                RecordResult::AlreadyThere(_) => entry.duplicates += 1,
+                RecordResult::Rejected(_) => entry.skipped += 1,
+                RecordResult::Failed(_) | RecordResult::NotTried => {
+                    if message.receive_count < decl.max_receive_count {
+                        waiting = true;
                         continue;
                     }
+                    self.queues.send(
+                        &names::reader_dlq(&consumer.name, *fifo),
+                        &self.ids.uuid(),
+                        &message.body,
+                        &message.attributes,
+                        at_ms,
+                        at_ms.min(chrono::Utc::now().timestamp_millis()),
+                    )?;
+                    moved += 1;
                 }
-                if message.receive_count > 1 {
-                    entry.recovered += 1;
-                }
-                done.push((message.message_id.clone(), message.receipt_handle.clone()));
             }
-            if failed {
-                entry.failed_attempts += 1;
-            }
+            delete.push((message.message_id.clone(), message.receipt_handle.clone()));
         }
-        // Moved by the redrive policy: what has been received maxReceiveCount times and failed.
-        let dead_letter = |m: &&sqs::ReceivedMessage| {
-            !done.iter().any(|(id, _)| *id == m.message_id)
-                && m.receive_count >= decl.max_receive_count
-        };
-        let moved: Vec<&sqs::ReceivedMessage> = received.iter().filter(dead_letter).collect();
-        for message in &moved {
-            self.queues.send(
-                &names::reader_dlq(&consumer.name, *fifo),
-                &self.ids.uuid(),
-                &message.body,
-                &message.attributes,
-                at_ms,
-                at_ms.min(chrono::Utc::now().timestamp_millis()),
-            )?;
+        if !outcome.failed_message_ids().is_empty() {
+            entry.failed_attempts += 1;
         }
-        lock(&self.stats)
-            .consumers
-            .entry(consumer.name.clone())
-            .or_default()
-            .dead_lettered_function += moved.len() as u64;
-        let mut delete = done;
-        delete.extend(
-            moved
-                .iter()
-                .map(|m| (m.message_id.clone(), m.receipt_handle.clone())),
-        );
+        entry.dead_lettered_function += moved;
+        drop(stats);
         for chunk in delete.chunks(10) {
             self.queues.delete_batch(&queue, chunk)?;
         }
         // What failed and stays comes back after the visibility timeout; what is left beyond
         // this batch is polled for at once.
-        let next = if failed && moved.len() < outcome.failed_message_ids().len() {
+        let next = if waiting {
             at_ms + i64::from(decl.visibility_timeout_seconds) * 1000
         } else {
             at_ms

@@ -144,12 +144,24 @@ impl AwsBackend {
             .event_source_arn(&queue.arn)
             .send()
             .await
-            .map_err(|e| classify("while listing the queue's event source mappings", &e))?;
-        let function = mappings
-            .event_source_mappings()
-            .iter()
-            .find_map(|m| m.function_arn())
-            .map(function_name);
+            .map_err(|e| classify("while listing the queue's event source mappings", &e));
+        // What reads the queue only adds to the picture: a role that may not look is told so,
+        // and the command goes on with the target's own DLQ.
+        let function = match mappings {
+            Ok(mappings) => mappings
+                .event_source_mappings()
+                .iter()
+                .find_map(|m| m.function_arn())
+                .map(function_name),
+            Err(BackendError::AccessDenied(e)) => {
+                findings.push(format!(
+                    "cannot see which function reads {} (lambda:ListEventSourceMappings): {e}",
+                    queue.name
+                ));
+                None
+            }
+            Err(e) => return Err(e),
+        };
         let dlq_arn = self.redrive_dlq(queue).await?;
         if function.is_none() && dlq_arn.is_none() {
             return Ok(None);
