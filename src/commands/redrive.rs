@@ -29,6 +29,7 @@ use crate::interaction::{Interaction, Progress};
 use crate::journal::{Journal, JournalRecord, MessageOutcome};
 use crate::report::redrive::{NotRedriven, NotRedrivenReason, RedriveReport, TransformPreview};
 use crate::scan::{self, Held, IN_FLIGHT_LIMIT, Polls, Scanned};
+use ecomm_consumers::input::CompiledInput;
 
 struct RateLimiter {
     interval: Option<Duration>,
@@ -83,6 +84,8 @@ struct Run<'a> {
     queue: QueueRef,
     consumer: &'a Consumer,
     route: Route,
+    /// The target's input transformation, parsed once.
+    input: CompiledInput,
     mend: Option<Mend>,
     /// Runs that delivered each event before this one, from the journal (the loop guard).
     deliveries: HashMap<String, u32>,
@@ -124,6 +127,19 @@ pub(crate) async fn run(
     let consumer = backend::find(&consumers, &args.target)?;
     let queue = consumer.require_dlq()?.clone();
     let route = Route::of(consumer, args.via).map_err(UsageError)?;
+    // The bus route never applies the target's input transformation: a path this parser
+    // cannot read stops only the routes that do.
+    let input = match (consumer.input.compile(), &route) {
+        (Ok(input), _) => input,
+        (Err(_), Route::Bus) => CompiledInput::default(),
+        (Err(e), _) => {
+            return Err(UsageError(format!(
+                "target {}: {e}; --via bus puts the events on the bus instead",
+                consumer.target
+            ))
+            .into());
+        }
+    };
     let depth = backend.queue_stats(&queue).await?;
     let deliveries = crate::journal::deliveries(&journal)?;
     let run_id = uuid::Uuid::new_v4().to_string();
@@ -147,6 +163,7 @@ pub(crate) async fn run(
         queue,
         consumer,
         route,
+        input,
         mend,
         deliveries,
         started: Utc::now(),
@@ -451,6 +468,7 @@ impl Run<'_> {
         let shaping = Shaping {
             consumer: self.consumer,
             route: &self.route,
+            input: &self.input,
             mend: self.mend.as_ref(),
             force: self.args.force,
         };

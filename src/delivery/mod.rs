@@ -23,7 +23,7 @@ use crate::backend::Consumer;
 use crate::backend::targets::TargetKind;
 use crate::cli::Via;
 
-use ecomm_consumers::input::{self, RuleContext};
+use ecomm_consumers::input::{CompiledInput, RuleContext};
 
 use self::mend::Mend;
 
@@ -106,6 +106,8 @@ pub(crate) struct Shaping<'a> {
     pub(crate) consumer: &'a Consumer,
     /// Its route.
     pub(crate) route: &'a Route,
+    /// The target's input transformation, parsed once for the run.
+    pub(crate) input: &'a CompiledInput,
     /// `--transform`.
     pub(crate) mend: Option<&'a Mend>,
     /// `--force`: deliver a mended event even when the contract does not accept it.
@@ -159,7 +161,8 @@ impl Shaping<'_> {
                     arn: rule_arn.as_deref().unwrap_or(&self.consumer.rule_arn),
                 };
                 Payload::Text(
-                    input::apply(&self.consumer.input, &event, &rule)
+                    self.input
+                        .apply(&event, &rule)
                         .map_err(|e| Refusal::Refused(e.to_string()))?,
                 )
             }
@@ -329,9 +332,11 @@ mod tests {
 
     fn prepare(consumer: &Consumer, via: Via, message: &DlqMessage) -> Result<Prepared, Refusal> {
         let route = Route::of(consumer, via).expect("a route");
+        let input = consumer.input.compile().expect("the test's paths parse");
         let shaping = Shaping {
             consumer,
             route: &route,
+            input: &input,
             mend: None,
             force: false,
         };

@@ -107,39 +107,77 @@ pub enum InputError {
     },
 }
 
-/// What the target receives for `event`, as text.
+/// What the target receives for `event`, as text: [`TargetInput::compile`] and
+/// [`CompiledInput::apply`] in one step, for a single event.
 pub fn apply(
     input: &TargetInput,
     event: &Value,
     rule: &RuleContext<'_>,
 ) -> Result<String, InputError> {
-    match input {
-        TargetInput::Event => Ok(event.to_string()),
-        TargetInput::Constant { input } => Ok(input.clone()),
-        TargetInput::Path { path } => select(path, event)?
-            .map(|v| v.to_string())
-            .ok_or_else(|| InputError::NothingAtPath(path.clone())),
-        TargetInput::Transformer { paths, template } => {
-            let mut values = BTreeMap::new();
-            for (name, path) in paths {
-                values.insert(name.as_str(), select(path, event)?);
-            }
-            let lookup = |name: &str| -> Option<Option<Value>> {
-                values
-                    .get(name)
-                    .cloned()
-                    .or_else(|| predefined(name, event, rule).map(Some))
-            };
-            let text = fill(template, &lookup);
-            if is_json_template(template) {
-                serde_json::from_str::<Value>(&text)
-                    .map(|v| v.to_string())
-                    .map_err(|e| InputError::NotJson {
-                        reason: e.to_string(),
-                        text,
-                    })
-            } else {
-                Ok(text)
+    input.compile()?.apply(event, rule)
+}
+
+impl TargetInput {
+    /// The input with its paths parsed once, to apply to many events.
+    pub fn compile(&self) -> Result<CompiledInput, InputError> {
+        let paths = match self {
+            Self::Event | Self::Constant { .. } => Vec::new(),
+            Self::Path { path } => vec![(String::new(), parse(path)?)],
+            Self::Transformer { paths, .. } => paths
+                .iter()
+                .map(|(name, path)| Ok((name.clone(), parse(path)?)))
+                .collect::<Result<_, InputError>>()?,
+        };
+        Ok(CompiledInput {
+            input: self.clone(),
+            paths,
+        })
+    }
+}
+
+/// A target's input with its JSONPaths parsed (the default: the event as it is).
+#[derive(Debug, Clone, Default)]
+pub struct CompiledInput {
+    input: TargetInput,
+    /// The variables' paths (the one path of an `InputPath`, unnamed).
+    paths: Vec<(String, JsonPath)>,
+}
+
+impl CompiledInput {
+    /// What the target receives for `event`, as text.
+    pub fn apply(&self, event: &Value, rule: &RuleContext<'_>) -> Result<String, InputError> {
+        match &self.input {
+            TargetInput::Event => Ok(event.to_string()),
+            TargetInput::Constant { input } => Ok(input.clone()),
+            TargetInput::Path { path } => self
+                .paths
+                .first()
+                .and_then(|(_, parsed)| select(parsed, event))
+                .map(|v| v.to_string())
+                .ok_or_else(|| InputError::NothingAtPath(path.clone())),
+            TargetInput::Transformer { template, .. } => {
+                let values: BTreeMap<&str, Option<Value>> = self
+                    .paths
+                    .iter()
+                    .map(|(name, parsed)| (name.as_str(), select(parsed, event)))
+                    .collect();
+                let lookup = |name: &str| -> Option<Option<Value>> {
+                    values
+                        .get(name)
+                        .cloned()
+                        .or_else(|| predefined(name, event, rule).map(Some))
+                };
+                let text = fill(template, &lookup);
+                if is_json_template(template) {
+                    serde_json::from_str::<Value>(&text)
+                        .map(|v| v.to_string())
+                        .map_err(|e| InputError::NotJson {
+                            reason: e.to_string(),
+                            text,
+                        })
+                } else {
+                    Ok(text)
+                }
             }
         }
     }
@@ -168,19 +206,23 @@ fn predefined(name: &str, event: &Value, rule: &RuleContext<'_>) -> Option<Value
     })
 }
 
-/// The value at an EventBridge path: one node as itself, several as an array, none as `None`.
-fn select(path: &str, event: &Value) -> Result<Option<Value>, InputError> {
+/// An EventBridge path, parsed.
+fn parse(path: &str) -> Result<JsonPath, InputError> {
     let bad = |reason: String| InputError::BadPath {
         path: path.to_owned(),
         reason,
     };
-    let parsed = JsonPath::parse(&bracketed(path).map_err(bad)?).map_err(|e| bad(e.to_string()))?;
-    let nodes = parsed.query(event).all();
-    Ok(match nodes.as_slice() {
+    JsonPath::parse(&bracketed(path).map_err(bad)?).map_err(|e| bad(e.to_string()))
+}
+
+/// The value at a path: one node as itself, several as an array, none as `None`.
+fn select(path: &JsonPath, event: &Value) -> Option<Value> {
+    let nodes = path.query(event).all();
+    match nodes.as_slice() {
         [] => None,
         [one] => Some((*one).clone()),
         many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
-    })
+    }
 }
 
 /// `$.detail.instance-id` as `$['detail']['instance-id']`: EventBridge's dot notation allows

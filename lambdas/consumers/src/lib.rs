@@ -189,10 +189,12 @@ pub enum ConfigError {
     },
 }
 
-/// The consumers, in declaration order, with a router over their patterns.
+/// The consumers, in declaration order, with a router over their patterns and their targets'
+/// input transformations, parsed.
 pub struct Routing {
     /// The consumers.
     pub consumers: Vec<ConsumerDecl>,
+    inputs: Vec<input::CompiledInput>,
     matcher: quamina::Quamina<usize>,
 }
 
@@ -213,6 +215,7 @@ impl Routing {
     /// Declarations from `(file name, contents)` pairs.
     pub fn from_files(files: &[(&str, &str)]) -> Result<Self, ConfigError> {
         let mut consumers = Vec::new();
+        let mut inputs = Vec::new();
         let mut matcher = quamina::Quamina::new();
         for (index, (file, text)) in files.iter().enumerate() {
             let decl: ConsumerDecl =
@@ -221,6 +224,14 @@ impl Routing {
                     reason: e.to_string(),
                 })?;
             check_ranges(file, &decl)?;
+            inputs.push(
+                decl.target_input()
+                    .compile()
+                    .map_err(|e| ConfigError::Unreadable {
+                        file: (*file).to_owned(),
+                        reason: e.to_string(),
+                    })?,
+            );
             matcher
                 .add_pattern(index, &decl.event_pattern.to_string())
                 .map_err(|e| ConfigError::BadPattern {
@@ -229,7 +240,16 @@ impl Routing {
                 })?;
             consumers.push(decl);
         }
-        Ok(Self { consumers, matcher })
+        Ok(Self {
+            consumers,
+            inputs,
+            matcher,
+        })
+    }
+
+    /// What consumer `index`'s target receives instead of the event, parsed.
+    pub fn input(&self, index: usize) -> &input::CompiledInput {
+        &self.inputs[index]
     }
 
     /// The indexes of the consumers whose pattern matches `event` (the envelope JSON).
@@ -460,6 +480,20 @@ mod tests {
         );
         let err = Routing::from_files(&[("x.json", &big_batch)]).unwrap_err();
         assert!(err.to_string().contains("batchSize 11"), "{err}");
+    }
+
+    #[test]
+    fn a_transformer_path_that_cannot_be_parsed_is_an_error_naming_the_file() {
+        let text = r#"{"name": "x", "description": "", "eventPattern": {"source": ["a"]},
+            "retryPolicy": {"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60},
+            "target": {"type": "queue", "fifo": false},
+            "inputTransformer": {"inputPathsMap": {"id": "detail.id"}, "inputTemplate": "<id>"}}"#;
+        let err = Routing::from_files(&[("terraform/consumers/x.json", text)]).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("terraform/consumers/x.json: ") && message.contains("detail.id"),
+            "{message}"
+        );
     }
 
     #[test]

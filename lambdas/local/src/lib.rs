@@ -748,7 +748,7 @@ impl LocalStack {
             name: &format!("{PREFIX}-{}", consumer.name),
             arn: &rule_arn,
         };
-        match ecomm_consumers::input::apply(&consumer.target_input(), envelope, &rule) {
+        match self.routing.input(target).apply(envelope, &rule) {
             Ok(body) => {
                 let message_id = self.ids.uuid();
                 self.queues.send(
