@@ -49,7 +49,7 @@ pub(super) fn print(printer: &Printer, banner: &str, summary: &DemoSummary) {
     for c in &report.consumers {
         if let Some(dlq) = c.reader_dlq.as_ref().filter(|d| d.depth > 0) {
             printer.message(&format!(
-                "{}: {} record(s) the function behind its queue kept failing are in {}",
+                "{}: {} record(s) its function kept failing are in {}",
                 c.consumer, dlq.depth, dlq.queue
             ));
         }

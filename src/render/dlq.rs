@@ -56,24 +56,23 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
         table,
     );
     for row in &list.rows {
+        // Short lines: a laptop terminal is 80 columns.
         if let Some(reader) = &row.reader {
             let held = match (reader.visible, reader.in_flight) {
                 (Some(0), Some(0)) => "empty".to_owned(),
                 (Some(v), Some(f)) => format!("{v} visible, {f} in flight"),
                 _ => "not read".to_owned(),
             };
-            let line = format!(
-                "{}: behind the queue, {} fails records to {} ({held})",
+            printer.message(&format!(
+                "{}: records its function {} kept failing:",
                 row.target,
-                opt(reader.function.as_ref()),
-                opt(reader.dlq.as_ref()),
-            );
+                opt(reader.function.as_ref())
+            ));
+            printer.message(&format!("  {}: {held}", opt(reader.dlq.as_ref())));
             if reader.visible.is_some_and(|v| v > 0) {
-                printer.message(&format!(
-                    "{line}: SQS's own DLQ redrive (StartMessageMoveTask) moves them back to the queue"
-                ));
-            } else {
-                printer.message(&line);
+                printer.message(
+                    "  move them back to the queue with SQS's DLQ redrive (StartMessageMoveTask)",
+                );
             }
         }
         for finding in &row.findings {

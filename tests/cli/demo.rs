@@ -832,7 +832,9 @@ fn an_audit_table_outage_holds_the_fifo_order_and_moves_what_keeps_failing_to_th
         .run()
         .stdout;
     assert!(
-        text.contains("record(s) the function behind its queue kept failing are in ecomm-local-audit-reader-dlq.fifo"),
+        text.contains(
+            "record(s) its function kept failing are in ecomm-local-audit-reader-dlq.fifo"
+        ),
         "{text}"
     );
 }
