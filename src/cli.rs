@@ -99,8 +99,10 @@ pub(crate) enum Environment {
 /// How answers are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
-    /// Tables and text for people.
+    /// Tables and text for people, fitted to the terminal's width (or `COLUMNS`).
     Table,
+    /// The same tables with every column at full length, whatever the width.
+    Wide,
     /// One JSON document.
     Json,
     /// One JSON object per line.

@@ -1,4 +1,4 @@
-//! Short forms shared by the tables and trees: ages, absent values, truncated text.
+//! Short forms shared by the tables and trees: ages and absent values.
 
 use chrono::{DateTime, Utc};
 
@@ -16,13 +16,4 @@ pub(super) fn age(since: DateTime<Utc>) -> String {
 /// The value, or `-`.
 pub(super) fn opt<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
-}
-
-/// At most `max` characters, the last one `…` when cut; `-` when absent.
-pub(super) fn short(text: Option<&str>, max: usize) -> String {
-    match text {
-        None => "-".to_owned(),
-        Some(t) if t.chars().count() <= max => t.to_owned(),
-        Some(t) => format!("{}…", t.chars().take(max - 1).collect::<String>()),
-    }
 }

@@ -1,6 +1,7 @@
 //! The demo's summary.
 
 use super::Printer;
+use super::fit::{Cell, Column, Priority, Tone};
 use crate::report::demo::DemoSummary;
 
 /// Print the demo's summary.
@@ -25,24 +26,25 @@ pub(super) fn print(printer: &Printer, banner: &str, summary: &DemoSummary) {
         .consumers
         .iter()
         .map(|c| {
+            let count = |n: u64, tone: fn(u64) -> Tone| Cell::toned(n.to_string(), tone(n));
             vec![
-                c.consumer.clone(),
-                c.succeeded.to_string(),
-                c.skipped.to_string(),
-                c.failed_attempts.to_string(),
-                c.delivery_failures.to_string(),
-                c.dlq_depth.to_string(),
+                c.consumer.clone().into(),
+                count(c.succeeded, Tone::good_above_zero),
+                count(c.skipped, |_| Tone::Plain),
+                count(c.failed_attempts, Tone::warn_above_zero),
+                count(c.delivery_failures, Tone::bad_above_zero),
+                count(c.dlq_depth, Tone::bad_above_zero),
             ]
         })
         .collect();
     printer.table(
         &[
-            "consumer",
-            "succeeded",
-            "skipped",
-            "failed attempts",
-            "delivery failures",
-            "DLQ depth",
+            Column::keep("consumer", Priority::Essential),
+            Column::keep("succeeded", Priority::Essential),
+            Column::keep("skipped", Priority::Essential),
+            Column::keep("failed attempts", Priority::Essential),
+            Column::keep("delivery failures", Priority::Essential),
+            Column::keep("DLQ depth", Priority::Essential),
         ],
         rows,
     );

@@ -1,14 +1,47 @@
 //! `dlq ls | show | export | purge` output.
 
 use super::Printer;
-use super::cells::{age, opt, short};
+use super::cells::{age, opt};
+use super::fit::{Cell, Column, Priority, Tone};
 use super::pii::{mask_body, mask_text};
 use crate::cli::OutputFormat;
 use crate::report::dlq::{Coverage, DlqList, ExportReport, PurgeReport, ShowReport};
 
-fn tick(yes: bool) -> &'static str {
-    if yes { "yes" } else { "NO" }
+/// Whether a failure path is wired: an unwired one is red.
+fn tick(yes: bool) -> Cell {
+    if yes {
+        Cell::toned("yes", Tone::Good)
+    } else {
+        Cell::toned("NO", Tone::Bad)
+    }
 }
+
+/// `dlq ls`'s columns: the function's name goes first when space runs out, then the DLQ's.
+/// Names that share their prefix (`ecomm-local-…`) are shown whole or not at all.
+const LS_COLUMNS: [Column; 8] = [
+    Column::keep("target", Priority::Essential),
+    Column::keep("function", Priority::Low),
+    Column::keep("DLQ", Priority::Medium),
+    Column::keep("visible", Priority::Essential),
+    Column::keep("in flight", Priority::High),
+    Column::keep("oldest", Priority::High),
+    Column::keep("delivery failures", Priority::High),
+    Column::keep("function errors", Priority::High),
+];
+
+/// `dlq show`'s columns: what failed, why and for which order stay longest.
+const SHOW_COLUMNS: [Column; 10] = [
+    Column::cut("message", Priority::High, 8),
+    Column::keep("age", Priority::Essential),
+    Column::keep("receives", Priority::Low),
+    Column::keep("kind", Priority::Low),
+    Column::cut("error", Priority::Essential, 16),
+    Column::wrap("message", Priority::Essential, 24),
+    Column::keep("attempts", Priority::Low),
+    Column::keep("event", Priority::Medium),
+    Column::keep("order", Priority::Essential),
+    Column::cut("correlation", Priority::Low, 8),
+];
 
 /// `dlq ls`.
 pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
@@ -23,7 +56,7 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
             printer.json(list);
             return;
         }
-        OutputFormat::Table => {}
+        OutputFormat::Table | OutputFormat::Wide => {}
     }
     printer.message(banner);
     let table = list
@@ -31,30 +64,21 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
         .iter()
         .map(|r| {
             vec![
-                r.target.clone(),
-                opt(r.function.as_ref()),
-                opt(r.dlq.as_ref()),
-                opt(r.visible),
-                opt(r.in_flight),
-                opt(r.oldest_sent.map(age)),
-                tick(r.delivery_failures_wired).to_owned(),
-                r.function_errors_wired.map_or("-", tick).to_owned(),
+                r.target.clone().into(),
+                opt(r.function.as_ref()).into(),
+                opt(r.dlq.as_ref()).into(),
+                Cell::toned(opt(r.visible), Tone::bad_above_zero(r.visible.unwrap_or(0))),
+                Cell::toned(
+                    opt(r.in_flight),
+                    Tone::warn_above_zero(r.in_flight.unwrap_or(0)),
+                ),
+                opt(r.oldest_sent.map(age)).into(),
+                tick(r.delivery_failures_wired),
+                r.function_errors_wired.map_or_else(|| "-".into(), tick),
             ]
         })
         .collect();
-    printer.table(
-        &[
-            "target",
-            "function",
-            "DLQ",
-            "visible",
-            "in flight",
-            "oldest",
-            "delivery failures",
-            "function errors",
-        ],
-        table,
-    );
+    printer.table(&LS_COLUMNS, table);
     for row in &list.rows {
         // Short lines: a laptop terminal is 80 columns.
         if let Some(reader) = &row.reader {
@@ -94,7 +118,7 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
             printer.json(report);
             return;
         }
-        OutputFormat::Table => {}
+        OutputFormat::Table | OutputFormat::Wide => {}
     }
     printer.message(&format!(
         "{banner}\n{}: {} matching of {} read",
@@ -142,13 +166,13 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
             .iter()
             .map(|v| {
                 vec![
-                    short(Some(&v.message_id), 8),
-                    opt(v.sent_at.map(age)),
-                    v.receive_count.to_string(),
-                    v.kind.as_str().to_owned(),
-                    short(v.error_code.as_deref(), 24),
-                    short(v.error_message.as_deref().map(pii).as_deref(), 48),
-                    opt(v.attempts),
+                    v.message_id.clone().into(),
+                    opt(v.sent_at.map(age)).into(),
+                    v.receive_count.to_string().into(),
+                    v.kind.as_str().into(),
+                    Cell::toned(opt(v.error_code.as_deref()), Tone::Bad),
+                    opt(v.error_message.as_deref().map(pii)).into(),
+                    opt(v.attempts).into(),
                     format!(
                         "{} {}",
                         v.detail_type.as_deref().unwrap_or("-"),
@@ -156,27 +180,14 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
                             .as_deref()
                             .map(|x| format!("v{x}"))
                             .unwrap_or_default()
-                    ),
-                    opt(v.order_id.as_ref()),
-                    short(v.correlation_id.as_deref(), 16),
+                    )
+                    .into(),
+                    opt(v.order_id.as_ref()).into(),
+                    opt(v.correlation_id.as_deref()).into(),
                 ]
             })
             .collect();
-        printer.table(
-            &[
-                "message",
-                "age",
-                "receives",
-                "kind",
-                "error",
-                "message",
-                "attempts",
-                "event",
-                "order",
-                "correlation",
-            ],
-            rows,
-        );
+        printer.table(&SHOW_COLUMNS, rows);
     }
     coverage(printer, &report.coverage);
 }

@@ -10,6 +10,7 @@
 mod cells;
 mod demo;
 mod dlq;
+mod fit;
 mod pii;
 mod redrive;
 mod trace;
@@ -20,7 +21,7 @@ use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::{Color, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -28,6 +29,7 @@ use crate::cli::{Cli, Global, OutputFormat};
 use crate::interaction::{Confirmation, Interaction, Progress};
 use crate::report::Report;
 use crate::report::trace::TraceReport;
+use fit::{Cell, Column, Tone, TreeLine};
 
 /// Print a command's answer; `banner` says where it comes from.
 pub(crate) fn report(printer: &Printer, banner: &str, report: &Report) -> anyhow::Result<()> {
@@ -98,6 +100,27 @@ pub(crate) struct Printer {
     quiet: bool,
     color: bool,
     progress: bool,
+    /// What human output must fit in; `None`: no limit.
+    width: Option<usize>,
+}
+
+/// The width human output must fit: `COLUMNS` when set, else the terminal's when stdout is
+/// one; a pipe has no limit.
+fn output_width() -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+    {
+        return Some(columns);
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    crossterm::terminal::size()
+        .ok()
+        .map(|(columns, _)| usize::from(columns))
+        .filter(|&c| c > 0)
 }
 
 impl Printer {
@@ -106,14 +129,19 @@ impl Printer {
         let color = !global.no_color
             && std::env::var_os("NO_COLOR").is_none()
             && std::io::stdout().is_terminal();
-        let progress = !global.quiet
-            && global.output == OutputFormat::Table
-            && std::io::stderr().is_terminal();
+        let human = matches!(global.output, OutputFormat::Table | OutputFormat::Wide);
+        let progress = !global.quiet && human && std::io::stderr().is_terminal();
+        let width = if global.output == OutputFormat::Table {
+            output_width()
+        } else {
+            None
+        };
         Self {
             format: global.output,
             quiet: global.quiet,
             color,
             progress,
+            width,
         }
     }
 
@@ -122,9 +150,32 @@ impl Printer {
         self.format
     }
 
-    /// Whether human output is wanted.
+    /// Whether human output is wanted (`table` or `wide`: only the width differs).
     fn is_human(&self) -> bool {
-        self.format == OutputFormat::Table
+        matches!(self.format, OutputFormat::Table | OutputFormat::Wide)
+    }
+
+    /// A value in its colour, when colour is on.
+    fn paint(&self, text: &str, tone: Tone) -> String {
+        use crossterm::style::Stylize as _;
+        if !self.color {
+            return text.to_owned();
+        }
+        match tone {
+            Tone::Plain => text.to_owned(),
+            Tone::Good => text.green().to_string(),
+            Tone::Warn => text.yellow().to_string(),
+            Tone::Bad => text.red().to_string(),
+        }
+    }
+
+    /// The lines of a tree, each wrapped under its own branch to fit the width.
+    fn tree(&self, lines: &[TreeLine]) {
+        for line in lines {
+            for (lead, text) in line.fitted(self.width) {
+                out(&format!("{lead}{}", self.paint(&text, line.tone)));
+            }
+        }
     }
 
     /// A line of human output (nothing in JSON modes).
@@ -150,20 +201,38 @@ impl Printer {
         out(&text.expect("answers always serialize"));
     }
 
-    /// A table with a header row.
-    fn table(&self, header: &[&str], rows: Vec<Vec<String>>) {
+    /// A table with a header row, fitted to the width: columns that do not fit are dropped,
+    /// least important first, and a hint says which.
+    fn table(&self, columns: &[Column], rows: Vec<Vec<Cell>>) {
+        let fitted = fit::table(columns, rows, self.width);
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        if !self.color {
+            .set_content_arrangement(ContentArrangement::Disabled);
+        if self.color {
+            table.enforce_styling();
+        } else {
             table.force_no_tty();
         }
-        table.set_header(header.iter().copied());
-        for row in rows {
-            table.add_row(row);
+        table.set_header(fitted.headers);
+        for row in fitted.rows {
+            table.add_row(row.into_iter().map(|cell| {
+                let text = comfy_table::Cell::new(cell.text);
+                match cell.tone {
+                    Tone::Plain => text,
+                    Tone::Good => text.fg(Color::Green),
+                    Tone::Warn => text.fg(Color::Yellow),
+                    Tone::Bad => text.fg(Color::Red),
+                }
+            }));
         }
         out(&table.to_string());
+        if !fitted.dropped.is_empty() {
+            self.hint(&format!(
+                "(not shown, to fit: {}; --output wide shows them)",
+                fitted.dropped.join(", ")
+            ));
+        }
     }
 
     /// A progress bar on stderr with rate and ETA, hidden when it would get in the way.

@@ -1,6 +1,7 @@
 //! `redrive` output.
 
 use super::Printer;
+use super::fit::{Cell, Column, Priority, Tone};
 use crate::report::redrive::RedriveReport;
 
 /// The redrive summary; an error that stopped the run follows it on stderr.
@@ -29,15 +30,24 @@ fn human(printer: &Printer, banner: &str, report: &RedriveReport) {
             .iter()
             .map(|v| {
                 vec![
-                    v.message_id.clone(),
-                    v.kind.as_str().to_owned(),
-                    v.error_code.clone().unwrap_or_default(),
-                    v.detail_type.clone().unwrap_or_default(),
-                    v.order_id.clone().unwrap_or_default(),
+                    v.message_id.clone().into(),
+                    v.kind.as_str().into(),
+                    Cell::toned(v.error_code.clone().unwrap_or_default(), Tone::Bad),
+                    v.detail_type.clone().unwrap_or_default().into(),
+                    v.order_id.clone().unwrap_or_default().into(),
                 ]
             })
             .collect();
-        printer.table(&["message", "kind", "error", "event", "order"], rows);
+        printer.table(
+            &[
+                Column::cut("message", Priority::High, 8),
+                Column::keep("kind", Priority::Low),
+                Column::cut("error", Priority::Essential, 16),
+                Column::keep("event", Priority::Medium),
+                Column::keep("order", Priority::Essential),
+            ],
+            rows,
+        );
         for preview in &report.transform_preview {
             printer.message(&format!("--transform changes {}:", preview.message_id));
             for change in &preview.changes {
@@ -85,29 +95,36 @@ fn human(printer: &Printer, banner: &str, report: &RedriveReport) {
 /// The counts: copies replace redrives with `--keep` (nothing is deleted, so nothing can be
 /// delivered and not deleted).
 fn summary(printer: &Printer, report: &RedriveReport) {
-    let left = report
-        .left_in_queue
-        .map_or_else(|| "?".to_owned(), |n| n.to_string());
-    let mut headers = vec![
-        if report.keep { "copied" } else { "redriven" },
-        "failed",
-        "skipped",
-    ];
-    let mut row = vec![
+    let count = |header: &'static str, n: u64, tone: fn(u64) -> Tone| {
+        (
+            Column::keep(header, Priority::Essential),
+            Cell::toned(n.to_string(), tone(n)),
+        )
+    };
+    let mut cells = vec![
         if report.keep {
-            report.copied
+            count("copied", report.copied, Tone::good_above_zero)
         } else {
-            report.redriven
-        }
-        .to_string(),
-        report.failed.to_string(),
-        report.skipped.to_string(),
+            count("redriven", report.redriven, Tone::good_above_zero)
+        },
+        count("failed", report.failed, Tone::bad_above_zero),
+        count("skipped", report.skipped, Tone::warn_above_zero),
     ];
     if !report.keep {
-        headers.push("delivered, not deleted");
-        row.push(report.delivered_not_deleted.to_string());
+        cells.push(count(
+            "delivered, not deleted",
+            report.delivered_not_deleted,
+            Tone::warn_above_zero,
+        ));
     }
-    headers.extend(["not selected", "left in DLQ"]);
-    row.extend([report.not_selected.to_string(), left]);
-    printer.table(&headers, vec![row]);
+    cells.push(count("not selected", report.not_selected, |_| Tone::Plain));
+    cells.push(match report.left_in_queue {
+        Some(left) => count("left in DLQ", left, Tone::bad_above_zero),
+        None => (
+            Column::keep("left in DLQ", Priority::Essential),
+            Cell::toned("?", Tone::Warn),
+        ),
+    });
+    let (columns, row): (Vec<Column>, Vec<Cell>) = cells.into_iter().unzip();
+    printer.table(&columns, vec![row]);
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::Printer;
 use super::cells::age;
+use super::fit::{Tone, TreeLine};
 use crate::cli::OutputFormat;
 use crate::report::trace::{AttemptOutcome, EventNode, Invocation, InvocationOutcome, TraceReport};
 
@@ -49,9 +50,31 @@ fn invocation_line(inv: &Invocation) -> String {
     line
 }
 
+/// A line of the tree: `lead` before the text, `cont` before its wrapped continuation.
+fn line(lead: &str, cont: &str, text: String, tone: Tone) -> TreeLine {
+    TreeLine {
+        lead: lead.to_owned(),
+        cont: cont.to_owned(),
+        text,
+        tone,
+        command: false,
+    }
+}
+
+/// The colour of an invocation's line.
+fn tone_of(inv: &Invocation) -> Tone {
+    if inv.outcome.is_failure() || inv.stuck.is_some() {
+        Tone::Bad
+    } else if inv.outcome.is_success() {
+        Tone::Good
+    } else {
+        Tone::Warn
+    }
+}
+
 /// The lines under `event`; `ages` says "stuck for 2h 5m" rather than "stuck since <time>"
 /// (which does not change between two polls of `--follow`).
-fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<String>) {
+fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<TreeLine>) {
     let children = event.invocations.len() + usize::from(!event.missing.is_empty());
     for (i, inv) in event.invocations.iter().enumerate() {
         let last = i + 1 == children;
@@ -60,8 +83,14 @@ fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<String>) 
         } else {
             ("├─ ", "│  ")
         };
-        out.push(format!("{prefix}{branch}{}", invocation_line(inv)));
         let inner = format!("{prefix}{cont}");
+        let detail = format!("{inner}   ");
+        out.push(line(
+            &format!("{prefix}{branch}"),
+            &format!("{inner}  "),
+            invocation_line(inv),
+            tone_of(inv),
+        ));
         // Lambda does not tell a function its attempt number on AWS: number them in order.
         for (position, a) in inv.attempts.iter().enumerate() {
             if !a.outcome.did_not_finish() {
@@ -72,11 +101,16 @@ fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<String>) 
             } else {
                 a.error.as_deref().unwrap_or("failed")
             };
-            out.push(format!(
-                "{inner}   attempt {} at {}: {why}",
-                a.attempt
-                    .unwrap_or_else(|| u32::try_from(position + 1).unwrap_or(u32::MAX)),
-                time(Some(a.at)),
+            out.push(line(
+                &detail,
+                &format!("{detail}  "),
+                format!(
+                    "attempt {} at {}: {why}",
+                    a.attempt
+                        .unwrap_or_else(|| u32::try_from(position + 1).unwrap_or(u32::MAX)),
+                    time(Some(a.at)),
+                ),
+                Tone::Warn,
             ));
         }
         if let Some(stuck) = &inv.stuck {
@@ -85,39 +119,64 @@ fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<String>) 
             } else {
                 format!("since {}", time(stuck.sent_at))
             };
-            out.push(format!(
-                "{inner}   STUCK in {} {how_long}: {} {}",
-                stuck.queue,
-                stuck.error_code.as_deref().unwrap_or("-"),
-                stuck.error_message.as_deref().unwrap_or("")
+            out.push(line(
+                &detail,
+                &format!("{detail}  "),
+                format!(
+                    "STUCK in {} {how_long}: {} {}",
+                    stuck.queue,
+                    stuck.error_code.as_deref().unwrap_or("-"),
+                    stuck.error_message.as_deref().unwrap_or("")
+                )
+                .trim_end()
+                .to_owned(),
+                Tone::Bad,
             ));
-            out.push(format!("{inner}   replay: {}", stuck.redrive));
+            out.push(TreeLine {
+                command: true,
+                ..line(
+                    &detail,
+                    &detail,
+                    format!("replay: {}", stuck.redrive),
+                    Tone::Plain,
+                )
+            });
         }
         for child in &inv.emitted {
-            out.push(format!(
-                "{inner}└▶ {} {}  {}",
-                child.detail_type,
-                short(&child.event_id),
-                time(child.at)
+            out.push(line(
+                &format!("{inner}└▶ "),
+                &format!("{inner}   "),
+                format!(
+                    "{} {}  {}",
+                    child.detail_type,
+                    short(&child.event_id),
+                    time(child.at)
+                ),
+                Tone::Plain,
             ));
             lines_of(child, &format!("{inner}   "), ages, out);
         }
     }
     if !event.missing.is_empty() {
-        out.push(format!(
-            "{prefix}└─ MISSING: no invocation of {} (their rule matches {})",
-            event.missing.join(", "),
-            event.detail_type
+        out.push(line(
+            &format!("{prefix}└─ "),
+            &format!("{prefix}     "),
+            format!(
+                "MISSING: no invocation of {} (their rule matches {})",
+                event.missing.join(", "),
+                event.detail_type
+            ),
+            Tone::Bad,
         ));
     }
 }
 
-/// The tree as lines.
-pub(super) fn tree(trace: &TraceReport) -> Vec<String> {
+/// The tree, line by line, with the ages of stuck messages.
+pub(super) fn tree(trace: &TraceReport) -> Vec<TreeLine> {
     tree_lines(trace, true)
 }
 
-fn tree_lines(trace: &TraceReport, ages: bool) -> Vec<String> {
+fn tree_lines(trace: &TraceReport, ages: bool) -> Vec<TreeLine> {
     let mut out = Vec::new();
     for event in &trace.events {
         let publisher = event
@@ -125,11 +184,16 @@ fn tree_lines(trace: &TraceReport, ages: bool) -> Vec<String> {
             .as_deref()
             .map(|p| format!("  published by {p}"))
             .unwrap_or_default();
-        out.push(format!(
-            "{} {}  {}{publisher}",
-            event.detail_type,
-            short(&event.event_id),
-            time(event.at)
+        out.push(line(
+            "",
+            "  ",
+            format!(
+                "{} {}  {}{publisher}",
+                event.detail_type,
+                short(&event.event_id),
+                time(event.at)
+            ),
+            Tone::Plain,
         ));
         lines_of(event, "", ages, &mut out);
     }
@@ -254,7 +318,7 @@ pub(super) fn print(printer: &Printer, banner: &str, trace: &TraceReport) {
     match printer.format() {
         OutputFormat::Json | OutputFormat::Ndjson => printer.json(trace),
         OutputFormat::Mermaid => super::out(mermaid(trace).trim_end()),
-        OutputFormat::Table => {
+        OutputFormat::Table | OutputFormat::Wide => {
             printer.message(banner);
             printer.message(&format!(
                 "trace {}: correlation {}, order {}",
@@ -274,9 +338,7 @@ pub(super) fn print(printer: &Printer, banner: &str, trace: &TraceReport) {
                 printer
                     .message("nothing found in the logs or DLQs for this window (try --since 7d)");
             }
-            for line in tree(trace) {
-                printer.message(&line);
-            }
+            printer.tree(&tree(trace));
             for problem in &trace.problems {
                 printer.message(&format!("warning: {problem}"));
             }
@@ -309,10 +371,13 @@ pub(super) fn follow(
         }
         return;
     }
-    let warnings = trace.problems.iter().map(|p| format!("warning: {p}"));
+    let warnings = trace
+        .problems
+        .iter()
+        .map(|p| line("", "  ", format!("warning: {p}"), Tone::Warn));
     for line in tree_lines(trace, false).into_iter().chain(warnings) {
-        if shown.insert(line.clone()) {
-            printer.message(&line);
+        if shown.insert(line.whole()) {
+            printer.tree(std::slice::from_ref(&line));
         }
     }
 }

@@ -10,3 +10,4 @@ mod support;
 mod targets;
 mod trace;
 mod trace_aws;
+mod widths;

@@ -38,7 +38,7 @@ pub(crate) struct Session {
 
 impl Ecomm {
     /// `ecomm` with a clean environment: no ECOMM_* or AWS_* variable of the test's leaks in,
-    /// no colours.
+    /// no colours, no width (output is a pipe: tables at full length).
     pub(crate) fn bare() -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ecomm"));
         for (key, _) in std::env::vars() {
@@ -47,6 +47,7 @@ impl Ecomm {
             }
         }
         command.env("NO_COLOR", "1");
+        command.env_remove("COLUMNS");
         Self {
             command,
             args: Vec::new(),
@@ -98,6 +99,11 @@ impl Ecomm {
     pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.command.env(key, value);
         self
+    }
+
+    /// A terminal `n` columns wide, as `COLUMNS` tells it.
+    pub(crate) fn columns(self, n: usize) -> Self {
+        self.env("COLUMNS", n.to_string())
     }
 
     /// What the run reads on stdin (a pipe, not a terminal); nothing unless said.
