@@ -152,6 +152,18 @@ The argument is an order id, a correlation id or an event id. Log lines that are
 ecomm's JSON log records are ignored; a log group that is missing or denied is reported
 and the rest is still shown.")]
     Trace(TraceArgs),
+    /// Every DLQ in an interactive terminal view: open one, read its messages, redrive, purge,
+    /// export or trace them with a key.
+    #[command(after_help = "\
+Screens: the overview of every consumer's DLQ (refreshed from queue attributes),
+one DLQ's messages, one message, and an order's trace. Press ? for the keys.
+Redrive, purge and export are the CLI's own commands, run after a confirmation
+that names the count; the status line shows the command line each one runs.
+
+Examples:
+  ecomm ui
+  ecomm --profile prod --region eu-west-1 ui --refresh 10")]
+    Ui(UiArgs),
     /// Manage the local stack's state.
     #[command(subcommand)]
     Local(LocalCommand),
@@ -422,6 +434,14 @@ pub(crate) struct DemoArgs {
     /// Start of the simulated hour of orders (RFC 3339) [default: an hour ago].
     #[arg(long, value_name = "TIME")]
     pub(crate) start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `ecomm ui`.
+#[derive(Debug, Args)]
+pub(crate) struct UiArgs {
+    /// Seconds between two refreshes of the overview's counters.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) refresh: u64,
 }
 
 /// `ecomm trace`.

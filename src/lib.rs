@@ -15,6 +15,7 @@ mod render;
 mod report;
 mod scan;
 mod target;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -60,6 +61,15 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<(String, Report)> {
     match cli.command {
         Command::Completions { shell } => return Ok((String::new(), Report::Completions(shell))),
         Command::Man => return Ok((String::new(), Report::Man)),
+        Command::Ui(_) => {
+            use std::io::IsTerminal as _;
+            if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+                return Err(UsageError(
+                    "`ecomm ui` needs a terminal: run it in one, or use `ecomm dlq ls` and `ecomm dlq show` in scripts".to_owned(),
+                )
+                .into());
+            }
+        }
         _ => {}
     }
     if cli.global.output == cli::OutputFormat::Mermaid && !matches!(cli.command, Command::Trace(_))
@@ -105,6 +115,16 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<(String, Report)> {
                     commands::trace::follow(backend, &args, &terminal).await?
                 }
                 Command::Trace(args) => Report::Trace(commands::trace::run(backend, &args).await?),
+                Command::Ui(args) => {
+                    ui::run(ui::Setup {
+                        backend,
+                        banner: banner.clone(),
+                        refresh: std::time::Duration::from_secs(args.refresh),
+                        journal: target.journal_path()?,
+                    })
+                    .await?;
+                    Report::Interactive
+                }
                 Command::Demo(_)
                 | Command::Local(_)
                 | Command::Completions { .. }

@@ -14,6 +14,7 @@ mod fit;
 mod pii;
 mod redrive;
 mod trace;
+pub(crate) mod ui;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -40,7 +41,7 @@ pub(crate) fn report(printer: &Printer, banner: &str, report: &Report) -> anyhow
         Report::Purge(purged) => dlq::purged(printer, banner, purged),
         Report::Redrive(redriven) => redrive::print(printer, banner, redriven),
         Report::Trace(traced) => trace::print(printer, banner, traced),
-        Report::Followed => {}
+        Report::Followed | Report::Interactive => {}
         Report::Demo(summary) => demo::print(printer, banner, summary),
         Report::Reset(reset) => {
             if printer.is_human() {

@@ -46,6 +46,8 @@ pub(crate) enum Report {
     Trace(trace::TraceReport),
     /// `trace --follow`, after Ctrl-C: everything was shown as it came.
     Followed,
+    /// `ui`: everything was shown on screen.
+    Interactive,
     /// `demo`.
     Demo(demo::DemoSummary),
     /// `local reset`.
@@ -67,6 +69,7 @@ impl Report {
             Self::Trace(r) => r.outcome(),
             Self::DlqList(_)
             | Self::Followed
+            | Self::Interactive
             | Self::Demo(_)
             | Self::Reset(_)
             | Self::Completions(_)

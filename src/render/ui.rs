@@ -1,0 +1,406 @@
+//! `ecomm ui`'s screens, drawn from its state (`crate::ui::app`) with the same cells, masks and
+//! trace tree as the CLI's output.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style, Stylize as _};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+use super::cells::{age, opt};
+use super::fit::Tone;
+use super::pii::{mask_body, mask_text};
+use crate::ui::app::{App, Dialog, Screen, Sort};
+
+fn color(tone: Tone) -> Style {
+    match tone {
+        Tone::Plain => Style::default(),
+        Tone::Good => Style::default().fg(Color::Green),
+        Tone::Warn => Style::default().fg(Color::Yellow),
+        Tone::Bad => Style::default().fg(Color::Red),
+    }
+}
+
+fn count_style(n: Option<u64>, tone: fn(u64) -> Tone) -> Style {
+    color(n.map_or(Tone::Plain, tone))
+}
+
+/// Draw the whole screen: a title line, the screen, the status line, and any dialog on top.
+pub(crate) fn draw(frame: &mut Frame<'_>, app: &App, progress: Option<&str>) {
+    let [title, body, status, keys] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::raw(" ecomm ui ").bold().reversed(),
+            Span::raw(format!(" {}", app.banner)),
+        ])),
+        title,
+    );
+    match app.screen {
+        Screen::Overview => overview(frame, app, body),
+        Screen::Queue => queue(frame, app, body),
+        Screen::Message => message(frame, app, body),
+        Screen::Trace => trace(frame, app, body),
+    }
+    let status_line = match (progress.or(app.busy.as_deref()), &app.last_error) {
+        (Some(busy), _) => Line::from(Span::raw(busy.to_owned()).fg(Color::Yellow)),
+        (None, Some(error)) => Line::from(Span::raw(format!("error: {error}")).fg(Color::Red)),
+        (None, None) => Line::from(Span::raw("ready").fg(Color::DarkGray)),
+    };
+    frame.render_widget(Paragraph::new(status_line), status);
+    frame.render_widget(
+        Paragraph::new(Line::from(keys_of(app)).fg(Color::DarkGray)),
+        keys,
+    );
+    if let Some(dialog) = &app.dialog {
+        draw_dialog(frame, dialog);
+    }
+}
+
+fn keys_of(app: &App) -> &'static str {
+    match app.screen {
+        Screen::Overview => "↑↓ move · Enter open DLQ · g refresh · ? help · q quit",
+        Screen::Queue if app.queue.filtering => "type to filter · Enter keep · Esc clear",
+        Screen::Queue => {
+            "Enter open · space mark · r redrive · x purge · e export · t trace · / filter · s sort · Esc back"
+        }
+        Screen::Message => "r redrive · t trace · P show PII · ↑↓ scroll · Esc back",
+        Screen::Trace => "↑↓ scroll · Esc back",
+    }
+}
+
+fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" DLQs: every consumer ");
+    let Some(list) = &app.overview else {
+        frame.render_widget(Paragraph::new("reading the DLQs…").block(block), area);
+        return;
+    };
+    let rows = list.rows.iter().map(|r| {
+        let wired = |yes: bool| {
+            if yes {
+                Span::raw("yes").fg(Color::Green)
+            } else {
+                Span::raw("NO").fg(Color::Red)
+            }
+        };
+        let findings = r.findings.first().map_or_else(String::new, |f| {
+            if r.findings.len() > 1 {
+                format!("{f} (+{})", r.findings.len() - 1)
+            } else {
+                f.clone()
+            }
+        });
+        Row::new(vec![
+            Line::from(r.target.clone()),
+            Line::from(Span::styled(
+                opt(r.visible),
+                count_style(r.visible, Tone::bad_above_zero),
+            )),
+            Line::from(Span::styled(
+                opt(r.in_flight),
+                count_style(r.in_flight, Tone::warn_above_zero),
+            )),
+            Line::from(opt(r.oldest_sent.map(age))),
+            Line::from(wired(r.delivery_failures_wired)),
+            Line::from(r.function_errors_wired.map_or_else(|| Span::raw("-"), wired)),
+            Line::from(Span::raw(findings).fg(Color::Yellow)),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(14),
+            Constraint::Length(8),
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Min(10),
+        ],
+    )
+    .header(
+        Row::new(["target", "visible", "in flight", "oldest", "delivery", "function", "findings"])
+            .bold(),
+    )
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+    .block(block);
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn queue(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let view = &app.queue;
+    let shown = view.visible();
+    let mut title = format!(" {} DLQ", view.target);
+    if let Some(report) = &view.report {
+        title.push_str(&format!(": {} of {} read", shown.len(), report.coverage.seen));
+    }
+    if !view.marked.is_empty() {
+        title.push_str(&format!(", {} marked", view.marked.len()));
+    }
+    title.push_str(match view.sort {
+        Sort::Age => " · oldest first ",
+        Sort::Error => " · by error ",
+    });
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let [filter_area, table_area] = if view.filtering || !view.filter.is_empty() {
+        Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area)
+    } else {
+        [Rect::default(), area]
+    };
+    if filter_area.height > 0 {
+        frame.render_widget(
+            Paragraph::new(format!(
+                "/{}{}",
+                view.filter,
+                if view.filtering { "▏" } else { "" }
+            ))
+            .fg(Color::Cyan),
+            filter_area,
+        );
+    }
+    if view.report.is_none() {
+        frame.render_widget(Paragraph::new("reading the DLQ…").block(block), table_area);
+        return;
+    }
+    let rows = shown.iter().map(|m| {
+        let mark = if view.marked.contains(&m.message_id) {
+            "●"
+        } else {
+            " "
+        };
+        Row::new(vec![
+            Line::from(Span::raw(mark).fg(Color::Cyan)),
+            Line::from(super::fit::cut(&m.message_id, 8)),
+            Line::from(opt(m.sent_at.map(age))),
+            Line::from(Span::raw(opt(m.error_code.as_deref())).fg(Color::Red)),
+            Line::from(opt(m.error_message.as_deref().map(mask_text))),
+            Line::from(opt(m.detail_type.as_deref())),
+            Line::from(opt(m.order_id.as_deref())),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(1),
+            Constraint::Length(8),
+            Constraint::Length(6),
+            Constraint::Length(24),
+            Constraint::Min(12),
+            Constraint::Length(18),
+            Constraint::Length(13),
+        ],
+    )
+    .header(Row::new(["", "message", "age", "error", "why", "event", "order"]).bold())
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+    .block(block);
+    let mut state = TableState::default().with_selected(Some(view.selected));
+    frame.render_stateful_widget(table, table_area, &mut state);
+}
+
+fn message(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let Some(m) = app.queue.current() else {
+        return;
+    };
+    let pii = |text: &str| {
+        if app.reveal_pii {
+            text.to_owned()
+        } else {
+            mask_text(text)
+        }
+    };
+    let field = |name: &str, value: String| {
+        Line::from(vec![Span::raw(format!("{name:<12} ")).bold(), Span::raw(value)])
+    };
+    let mut lines = vec![
+        field("message", m.message_id.clone()),
+        field("kind", m.kind.as_str().to_owned()),
+        Line::from(vec![
+            Span::raw(format!("{:<12} ", "error")).bold(),
+            Span::raw(opt(m.error_code.as_deref())).fg(Color::Red),
+        ]),
+        field("why", opt(m.error_message.as_deref().map(pii))),
+        field("attempts", opt(m.attempts)),
+        field("exhausted", opt(m.exhausted_condition.as_deref())),
+        field("failed", opt(m.failed_arn.as_deref())),
+        field(
+            "event",
+            format!(
+                "{} {}",
+                opt(m.detail_type.as_deref()),
+                m.event_version
+                    .as_deref()
+                    .map(|v| format!("v{v}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        field("order", opt(m.order_id.as_deref())),
+        field("correlation", opt(m.correlation_id.as_deref())),
+        field(
+            "sent",
+            m.sent_at.map_or_else(|| "-".to_owned(), |t| format!("{t} ({} ago)", age(t))),
+        ),
+        field("receives", m.receive_count.to_string()),
+        Line::from(""),
+        Line::from("attributes").bold(),
+    ];
+    for (name, value) in m.attributes.iter().flatten() {
+        lines.push(Line::from(format!(
+            "  {name} [{}] = {}",
+            value.data_type(),
+            value.as_text().map_or_else(|| "<binary>".to_owned(), pii)
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(
+        Line::from(if app.reveal_pii {
+            "body (personal data shown)"
+        } else {
+            "body (personal data masked: P shows it)"
+        })
+        .bold(),
+    );
+    let body = m.body.as_deref().unwrap_or_default();
+    let body = if app.reveal_pii {
+        body.to_owned()
+    } else {
+        mask_body(body)
+    };
+    let pretty = serde_json::from_str::<serde_json::Value>(&body)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or(body);
+    lines.extend(pretty.lines().map(|l| Line::from(l.to_owned())));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" {} DLQ: one message ", app.queue.target)),
+            )
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0)),
+        area,
+    );
+}
+
+fn trace(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let Some(trace) = &app.trace else {
+        frame.render_widget(
+            Paragraph::new("reading the logs and DLQs…")
+                .block(Block::default().borders(Borders::ALL).title(" trace ")),
+            area,
+        );
+        return;
+    };
+    let mut lines = vec![Line::from(format!(
+        "correlation {}, order {}",
+        if trace.correlation_ids.is_empty() {
+            "-".to_owned()
+        } else {
+            trace.correlation_ids.join(", ")
+        },
+        if trace.order_ids.is_empty() {
+            "-".to_owned()
+        } else {
+            trace.order_ids.join(", ")
+        }
+    ))];
+    if trace.events.is_empty() {
+        lines.push(Line::from("nothing found in the logs or DLQs for this window"));
+    }
+    for line in super::trace::tree(trace) {
+        lines.push(Line::from(vec![
+            Span::raw(line.lead),
+            Span::styled(line.text, color(line.tone)),
+        ]));
+    }
+    for problem in &trace.problems {
+        lines.push(Line::from(Span::raw(format!("warning: {problem}")).fg(Color::Yellow)));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" trace {} ", trace.query)),
+            )
+            .scroll((app.scroll, 0)),
+        area,
+    );
+}
+
+/// The keys, in the help dialog.
+const HELP: &[(&str, &str)] = &[
+    ("↑ ↓  j k", "move, or scroll"),
+    ("Enter", "open the DLQ, or the message"),
+    ("Esc", "back"),
+    ("space", "mark the message (queue view)"),
+    ("/", "filter by order, correlation, error code or event"),
+    ("s", "sort by age or by error"),
+    ("r", "redrive the marked messages, or this one"),
+    ("x", "purge the marked messages, or this one (archived first)"),
+    ("e", "export the marked messages, or this one"),
+    ("t", "trace the message's order"),
+    ("P", "show personal data in the message view"),
+    ("g", "read again now"),
+    ("q", "quit"),
+];
+
+fn draw_dialog(frame: &mut Frame<'_>, dialog: &Dialog) {
+    let (title, lines): (String, Vec<Line<'_>>) = match dialog {
+        Dialog::Confirm { text, .. } => {
+            let mut lines: Vec<Line<'_>> = text.iter().map(|t| Line::from(t.clone())).collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from("y: yes · n or Esc: no").bold());
+            (" confirm ".to_owned(), lines)
+        }
+        Dialog::Input { prompt, value, .. } => (
+            " a path ".to_owned(),
+            vec![
+                Line::from(prompt.clone()),
+                Line::from(Span::raw(format!("{value}▏")).fg(Color::Cyan)),
+                Line::from(""),
+                Line::from("Enter: go on · Esc: cancel").bold(),
+            ],
+        ),
+        Dialog::Result { title, lines } => {
+            let mut shown: Vec<Line<'_>> = lines.iter().map(|t| Line::from(t.clone())).collect();
+            shown.push(Line::from(""));
+            shown.push(Line::from("any key: close").bold());
+            (format!(" {title} "), shown)
+        }
+        Dialog::Help => (
+            " keys ".to_owned(),
+            HELP.iter()
+                .map(|(key, what)| Line::from(format!("{key:<10} {what}")))
+                .collect(),
+        ),
+    };
+    let area = frame.area();
+    let width = area.width.saturating_sub(4).min(76);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let wrapped: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = u16::try_from(wrapped + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(2));
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height.saturating_sub(height)) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
+}

@@ -1,0 +1,672 @@
+//! What `ecomm ui` shows and what each key does: a state machine with no I/O. A key gives
+//! back the work to start ([`Work`]); the loop (`super::run`) does it with the same command
+//! functions as the CLI and hands the answer back ([`App::finished`]).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::report::dlq::{DlqList, ExportReport, MessageView, PurgeReport, ShowReport};
+use crate::report::redrive::RedriveReport;
+use crate::report::trace::TraceReport;
+
+/// Work for the loop: each is one CLI command, run by the same function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Work {
+    /// `dlq ls`: the overview, from queue attributes.
+    Overview,
+    /// `dlq show TARGET --raw`: the messages of one DLQ.
+    Queue { target: String },
+    /// `redrive --target TARGET --message-id …`.
+    Redrive { target: String, ids: Vec<String> },
+    /// `dlq purge TARGET --message-id … --archive FILE --yes`.
+    Purge {
+        target: String,
+        ids: Vec<String>,
+        archive: String,
+    },
+    /// `dlq export TARGET --message-id … --file FILE`.
+    Export {
+        target: String,
+        ids: Vec<String>,
+        file: String,
+    },
+    /// `trace ID`.
+    Trace { id: String },
+}
+
+impl Work {
+    /// The command line a user would type for the same work.
+    pub(crate) fn command_line(&self) -> Vec<String> {
+        let ids = |ids: &[String]| {
+            ids.iter()
+                .flat_map(|id| ["--message-id".to_owned(), id.clone()])
+                .collect::<Vec<_>>()
+        };
+        let mut line: Vec<String> = Vec::new();
+        match self {
+            Self::Overview => line.extend(["dlq", "ls"].map(str::to_owned)),
+            Self::Queue { target } => {
+                line.extend(["dlq", "show", target, "--raw"].map(str::to_owned));
+            }
+            Self::Redrive { target, ids: chosen } => {
+                line.extend(["redrive", "--target", target].map(str::to_owned));
+                line.extend(ids(chosen));
+            }
+            Self::Purge {
+                target,
+                ids: chosen,
+                archive,
+            } => {
+                line.extend(["dlq", "purge", target, "--archive", archive, "--yes"].map(str::to_owned));
+                line.extend(ids(chosen));
+            }
+            Self::Export {
+                target,
+                ids: chosen,
+                file,
+            } => {
+                line.extend(["dlq", "export", target, "--file", file].map(str::to_owned));
+                line.extend(ids(chosen));
+            }
+            Self::Trace { id } => line.extend(["trace", id].map(str::to_owned)),
+        }
+        line
+    }
+}
+
+/// A command's answer, for the screen that asked.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    Overview(DlqList),
+    Queue(ShowReport),
+    Redrive(RedriveReport),
+    Purge(PurgeReport),
+    Export(ExportReport),
+    Trace(TraceReport),
+}
+
+/// The screen shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Screen {
+    Overview,
+    Queue,
+    Message,
+    Trace,
+}
+
+/// How the queue view orders its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Sort {
+    /// Oldest first.
+    #[default]
+    Age,
+    /// By error code, then oldest first.
+    Error,
+}
+
+/// What is asked of the person, over the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Dialog {
+    /// Yes or no; yes starts the work.
+    Confirm { text: Vec<String>, then: Confirmed },
+    /// A line of text (a path); Enter starts the work with it.
+    Input {
+        prompt: String,
+        value: String,
+        then: Typed,
+    },
+    /// The outcome of an action; any key closes it.
+    Result { title: String, lines: Vec<String> },
+    /// The keys.
+    Help,
+}
+
+/// What a yes does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Confirmed {
+    Work(Work),
+    RevealPii,
+}
+
+/// What a typed line is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Typed {
+    /// The archive of a purge (required).
+    PurgeArchive { target: String, ids: Vec<String> },
+    /// The file of an export.
+    ExportFile { target: String, ids: Vec<String> },
+}
+
+/// The state of one DLQ's view.
+#[derive(Debug, Default)]
+pub(crate) struct QueueView {
+    pub(crate) target: String,
+    pub(crate) report: Option<ShowReport>,
+    pub(crate) filter: String,
+    /// `/` was pressed: keys go to the filter.
+    pub(crate) filtering: bool,
+    pub(crate) sort: Sort,
+    pub(crate) marked: Vec<String>,
+    pub(crate) selected: usize,
+}
+
+impl QueueView {
+    /// The messages shown: filtered by order id, correlation id, error code or detail-type,
+    /// in the chosen order.
+    pub(crate) fn visible(&self) -> Vec<&MessageView> {
+        let needle = self.filter.to_lowercase();
+        let mut shown: Vec<&MessageView> = self
+            .report
+            .iter()
+            .flat_map(|r| &r.messages)
+            .filter(|m| {
+                needle.is_empty()
+                    || [
+                        &m.order_id,
+                        &m.correlation_id,
+                        &m.error_code,
+                        &m.detail_type,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|v| v.to_lowercase().contains(&needle))
+            })
+            .collect();
+        match self.sort {
+            Sort::Age => shown.sort_by_key(|m| m.sent_at),
+            Sort::Error => shown.sort_by(|a, b| {
+                (&a.error_code, a.sent_at).cmp(&(&b.error_code, b.sent_at))
+            }),
+        }
+        shown
+    }
+
+    /// The message under the cursor.
+    pub(crate) fn current(&self) -> Option<&MessageView> {
+        self.visible().get(self.selected).copied()
+    }
+
+    /// The marked messages, or the current one when none is marked.
+    fn chosen(&self) -> Vec<String> {
+        if self.marked.is_empty() {
+            self.current()
+                .map(|m| vec![m.message_id.clone()])
+                .unwrap_or_default()
+        } else {
+            self.marked.clone()
+        }
+    }
+}
+
+/// Everything `ecomm ui` shows.
+#[derive(Debug)]
+pub(crate) struct App {
+    /// Where the answers come from (the CLI's banner).
+    pub(crate) banner: String,
+    pub(crate) screen: Screen,
+    pub(crate) overview: Option<DlqList>,
+    pub(crate) selected: usize,
+    pub(crate) queue: QueueView,
+    pub(crate) trace: Option<TraceReport>,
+    /// Lines scrolled in the message and trace views.
+    pub(crate) scroll: u16,
+    /// PII shown unmasked in the message view (after a confirmation).
+    pub(crate) reveal_pii: bool,
+    pub(crate) dialog: Option<Dialog>,
+    /// What is running, for the status bar.
+    pub(crate) busy: Option<String>,
+    /// The last failed call, for the status bar.
+    pub(crate) last_error: Option<String>,
+    pub(crate) quit: bool,
+}
+
+impl App {
+    pub(crate) fn new(banner: String) -> Self {
+        Self {
+            banner,
+            screen: Screen::Overview,
+            overview: None,
+            selected: 0,
+            queue: QueueView::default(),
+            trace: None,
+            scroll: 0,
+            reveal_pii: false,
+            dialog: None,
+            busy: None,
+            last_error: None,
+            quit: false,
+        }
+    }
+
+    /// The consumer under the overview's cursor.
+    pub(crate) fn current_target(&self) -> Option<&str> {
+        self.overview
+            .as_ref()
+            .and_then(|o| o.rows.get(self.selected))
+            .map(|r| r.target.as_str())
+    }
+
+    /// A key was pressed: the work it starts, if any.
+    pub(crate) fn key(&mut self, key: KeyEvent) -> Option<Work> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return None;
+        }
+        if let Some(dialog) = self.dialog.take() {
+            return self.dialog_key(dialog, key.code);
+        }
+        if self.screen == Screen::Queue && self.queue.filtering {
+            self.filter_key(key.code);
+            return None;
+        }
+        match key.code {
+            KeyCode::Char('q') => {
+                self.quit = true;
+                None
+            }
+            KeyCode::Char('?') => {
+                self.dialog = Some(Dialog::Help);
+                None
+            }
+            KeyCode::Esc | KeyCode::Backspace => {
+                self.back();
+                None
+            }
+            code => match self.screen {
+                Screen::Overview => self.overview_key(code),
+                Screen::Queue => self.queue_key(code),
+                Screen::Message => self.message_key(code),
+                Screen::Trace => {
+                    self.scroll_key(code);
+                    None
+                }
+            },
+        }
+    }
+
+    fn back(&mut self) {
+        self.screen = match self.screen {
+            Screen::Overview | Screen::Queue => Screen::Overview,
+            Screen::Message => Screen::Queue,
+            Screen::Trace => {
+                if self.queue.current().is_some() {
+                    Screen::Message
+                } else {
+                    Screen::Queue
+                }
+            }
+        };
+        self.scroll = 0;
+        if self.screen == Screen::Overview {
+            self.queue = QueueView::default();
+        }
+    }
+
+    fn overview_key(&mut self, code: KeyCode) -> Option<Work> {
+        let rows = self.overview.as_ref().map_or(0, |o| o.rows.len());
+        match code {
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(rows.saturating_sub(1));
+                None
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.selected = self.selected.saturating_sub(1);
+                None
+            }
+            KeyCode::Char('g') => Some(Work::Overview),
+            KeyCode::Enter => {
+                let target = self.current_target()?.to_owned();
+                self.queue = QueueView {
+                    target: target.clone(),
+                    ..QueueView::default()
+                };
+                self.screen = Screen::Queue;
+                Some(Work::Queue { target })
+            }
+            _ => None,
+        }
+    }
+
+    fn queue_key(&mut self, code: KeyCode) -> Option<Work> {
+        let count = self.queue.visible().len();
+        match code {
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.queue.selected = (self.queue.selected + 1).min(count.saturating_sub(1));
+                None
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.queue.selected = self.queue.selected.saturating_sub(1);
+                None
+            }
+            KeyCode::Char('/') => {
+                self.queue.filtering = true;
+                None
+            }
+            KeyCode::Char('s') => {
+                self.queue.sort = match self.queue.sort {
+                    Sort::Age => Sort::Error,
+                    Sort::Error => Sort::Age,
+                };
+                None
+            }
+            KeyCode::Char(' ') => {
+                let id = self.queue.current()?.message_id.clone();
+                if let Some(at) = self.queue.marked.iter().position(|m| *m == id) {
+                    self.queue.marked.remove(at);
+                } else {
+                    self.queue.marked.push(id);
+                }
+                self.queue.selected = (self.queue.selected + 1).min(count.saturating_sub(1));
+                None
+            }
+            KeyCode::Char('g') => Some(Work::Queue {
+                target: self.queue.target.clone(),
+            }),
+            KeyCode::Enter => {
+                self.queue.current()?;
+                self.screen = Screen::Message;
+                self.scroll = 0;
+                self.reveal_pii = false;
+                None
+            }
+            KeyCode::Char('t') => self.trace_current(),
+            KeyCode::Char('r') => {
+                self.ask_redrive();
+                None
+            }
+            KeyCode::Char('x') => {
+                self.ask_path(true);
+                None
+            }
+            KeyCode::Char('e') => {
+                self.ask_path(false);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn message_key(&mut self, code: KeyCode) -> Option<Work> {
+        match code {
+            KeyCode::Char('t') => self.trace_current(),
+            KeyCode::Char('r') => {
+                self.ask_redrive();
+                None
+            }
+            KeyCode::Char('P') if !self.reveal_pii => {
+                self.dialog = Some(Dialog::Confirm {
+                    text: vec![
+                        "Show this message's personal data (emails, names, addresses)?".to_owned(),
+                        "Only where nobody else can see the screen.".to_owned(),
+                    ],
+                    then: Confirmed::RevealPii,
+                });
+                None
+            }
+            code => {
+                self.scroll_key(code);
+                None
+            }
+        }
+    }
+
+    fn scroll_key(&mut self, code: KeyCode) {
+        match code {
+            KeyCode::Down | KeyCode::Char('j') => self.scroll = self.scroll.saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.scroll = self.scroll.saturating_add(10),
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
+            _ => {}
+        }
+    }
+
+    fn filter_key(&mut self, code: KeyCode) {
+        match code {
+            KeyCode::Enter => self.queue.filtering = false,
+            KeyCode::Esc => {
+                self.queue.filtering = false;
+                self.queue.filter.clear();
+            }
+            KeyCode::Backspace => {
+                self.queue.filter.pop();
+            }
+            KeyCode::Char(c) => self.queue.filter.push(c),
+            _ => {}
+        }
+        self.queue.selected = 0;
+    }
+
+    fn trace_current(&mut self) -> Option<Work> {
+        let message = self.queue.current()?;
+        let id = message
+            .order_id
+            .clone()
+            .or_else(|| message.correlation_id.clone())
+            .or_else(|| message.event_id.clone())?;
+        self.trace = None;
+        self.scroll = 0;
+        self.screen = Screen::Trace;
+        Some(Work::Trace { id })
+    }
+
+    fn ask_redrive(&mut self) {
+        let ids = self.queue.chosen();
+        if ids.is_empty() {
+            return;
+        }
+        let target = self.queue.target.clone();
+        self.dialog = Some(Dialog::Confirm {
+            text: vec![
+                format!("Redrive {} message(s) of {target}?", ids.len()),
+                format!("Each goes to {target}'s target as EventBridge delivers it (--via target)"),
+                "and leaves the DLQ once accepted; the journal keeps every one.".to_owned(),
+            ],
+            then: Confirmed::Work(Work::Redrive { target, ids }),
+        });
+    }
+
+    fn ask_path(&mut self, purge: bool) {
+        let ids = self.queue.chosen();
+        if ids.is_empty() {
+            return;
+        }
+        let target = self.queue.target.clone();
+        self.dialog = Some(if purge {
+            Dialog::Input {
+                prompt: format!(
+                    "Purge {} message(s) of {target}: archive them first to (required)",
+                    ids.len()
+                ),
+                value: String::new(),
+                then: Typed::PurgeArchive { target, ids },
+            }
+        } else {
+            Dialog::Input {
+                prompt: format!("Export {} message(s) of {target} to", ids.len()),
+                value: format!("{target}-dlq.ndjson"),
+                then: Typed::ExportFile { target, ids },
+            }
+        });
+    }
+
+    fn dialog_key(&mut self, dialog: Dialog, code: KeyCode) -> Option<Work> {
+        match dialog {
+            Dialog::Confirm { then, text } => match code {
+                KeyCode::Char('y' | 'Y') => match then {
+                    Confirmed::Work(work) => Some(self.start(work)),
+                    Confirmed::RevealPii => {
+                        self.reveal_pii = true;
+                        None
+                    }
+                },
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => None,
+                _ => {
+                    self.dialog = Some(Dialog::Confirm { text, then });
+                    None
+                }
+            },
+            Dialog::Input {
+                prompt,
+                mut value,
+                then,
+            } => match code {
+                KeyCode::Esc => None,
+                KeyCode::Enter if !value.trim().is_empty() => {
+                    let path = value.trim().to_owned();
+                    match then {
+                        Typed::PurgeArchive { target, ids } => {
+                            self.dialog = Some(Dialog::Confirm {
+                                text: vec![
+                                    format!(
+                                        "Delete {} message(s) from {target}'s DLQ for good?",
+                                        ids.len()
+                                    ),
+                                    format!("They are archived to {path} first."),
+                                ],
+                                then: Confirmed::Work(Work::Purge {
+                                    target,
+                                    ids,
+                                    archive: path,
+                                }),
+                            });
+                            None
+                        }
+                        Typed::ExportFile { target, ids } => Some(self.start(Work::Export {
+                            target,
+                            ids,
+                            file: path,
+                        })),
+                    }
+                }
+                code => {
+                    match code {
+                        KeyCode::Backspace => {
+                            value.pop();
+                        }
+                        KeyCode::Char(c) => value.push(c),
+                        _ => {}
+                    }
+                    self.dialog = Some(Dialog::Input {
+                        prompt,
+                        value,
+                        then,
+                    });
+                    None
+                }
+            },
+            Dialog::Result { .. } | Dialog::Help => None,
+        }
+    }
+
+    /// Work an action starts: the status bar says so until it ends.
+    fn start(&mut self, work: Work) -> Work {
+        self.busy = Some(format!("running: ecomm {}", work.command_line().join(" ")));
+        work
+    }
+
+    /// Work ended: show its answer, or its error (the UI keeps running). The work to start
+    /// next, if any (a fresh view of the DLQ an action changed).
+    pub(crate) fn finished(&mut self, work: &Work, answer: Result<Answer, String>) -> Option<Work> {
+        if !matches!(work, Work::Overview) {
+            self.busy = None;
+        }
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                self.last_error = Some(error.clone());
+                if matches!(work, Work::Redrive { .. } | Work::Purge { .. } | Work::Export { .. }) {
+                    self.dialog = Some(Dialog::Result {
+                        title: "failed".to_owned(),
+                        lines: vec![error],
+                    });
+                }
+                return None;
+            }
+        };
+        if matches!(work, Work::Overview) {
+            self.last_error = None;
+        }
+        match answer {
+            Answer::Overview(list) => {
+                self.selected = self.selected.min(list.rows.len().saturating_sub(1));
+                self.overview = Some(list);
+                None
+            }
+            Answer::Queue(report) => {
+                if matches!(work, Work::Queue { target } if *target == self.queue.target) {
+                    let ids: Vec<&str> =
+                        report.messages.iter().map(|m| m.message_id.as_str()).collect();
+                    self.queue.marked.retain(|m| ids.contains(&m.as_str()));
+                    self.queue.report = Some(report);
+                    self.queue.selected = self
+                        .queue
+                        .selected
+                        .min(self.queue.visible().len().saturating_sub(1));
+                }
+                None
+            }
+            Answer::Trace(trace) => {
+                self.trace = Some(trace);
+                None
+            }
+            Answer::Redrive(report) => {
+                let mut lines = vec![
+                    format!("redriven: {}", report.redriven),
+                    format!("failed: {}", report.failed),
+                    format!("skipped: {}", report.skipped),
+                ];
+                if report.delivered_not_deleted > 0 {
+                    lines.push(format!(
+                        "delivered, not deleted: {} (they will be delivered again by the next redrive)",
+                        report.delivered_not_deleted
+                    ));
+                }
+                lines.extend(
+                    report
+                        .not_redriven
+                        .iter()
+                        .map(|n| format!("  {}: {}", n.message_id, n.reason)),
+                );
+                if let Some(reason) = &report.incomplete {
+                    lines.push(format!("incomplete: {reason}"));
+                }
+                lines.push(format!("journal: {}", report.journal));
+                self.done_action("redrive", lines)
+            }
+            Answer::Purge(report) => {
+                let mut lines = vec![format!("deleted: {} from {}", report.deleted, report.queue)];
+                if let Some(archive) = &report.archive {
+                    lines.push(format!("archived to {archive}"));
+                }
+                if report.failed > 0 {
+                    lines.push(format!("not deleted, still in the DLQ: {}", report.failed));
+                }
+                self.done_action("purge", lines)
+            }
+            Answer::Export(report) => {
+                let file = report
+                    .file
+                    .as_ref()
+                    .map_or_else(|| "stdout".to_owned(), |f| f.display().to_string());
+                self.done_action(
+                    "export",
+                    vec![format!("exported {} message(s) to {file}", report.exported)],
+                )
+            }
+        }
+    }
+
+    /// An action ended: its result in a dialog, the marks cleared, the DLQ read again.
+    fn done_action(&mut self, title: &str, lines: Vec<String>) -> Option<Work> {
+        self.dialog = Some(Dialog::Result {
+            title: title.to_owned(),
+            lines,
+        });
+        self.queue.marked.clear();
+        if self.screen == Screen::Message {
+            self.screen = Screen::Queue;
+        }
+        Some(Work::Queue {
+            target: self.queue.target.clone(),
+        })
+    }
+}
