@@ -109,7 +109,10 @@ fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
             )),
             Line::from(opt(r.oldest_sent.map(age))),
             Line::from(wired(r.delivery_failures_wired)),
-            Line::from(r.function_errors_wired.map_or_else(|| Span::raw("-"), wired)),
+            Line::from(
+                r.function_errors_wired
+                    .map_or_else(|| Span::raw("-"), wired),
+            ),
             Line::from(Span::raw(findings).fg(Color::Yellow)),
         ])
     });
@@ -126,8 +129,16 @@ fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ],
     )
     .header(
-        Row::new(["target", "visible", "in flight", "oldest", "delivery", "function", "findings"])
-            .bold(),
+        Row::new([
+            "target",
+            "visible",
+            "in flight",
+            "oldest",
+            "delivery",
+            "function",
+            "findings",
+        ])
+        .bold(),
     )
     .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
     .block(block);
@@ -140,7 +151,11 @@ fn queue(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let shown = view.visible();
     let mut title = format!(" {} DLQ", view.target);
     if let Some(report) = &view.report {
-        title.push_str(&format!(": {} of {} read", shown.len(), report.coverage.seen));
+        title.push_str(&format!(
+            ": {} of {} read",
+            shown.len(),
+            report.coverage.seen
+        ));
     }
     if !view.marked.is_empty() {
         title.push_str(&format!(", {} marked", view.marked.len()));
@@ -170,37 +185,45 @@ fn queue(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new("reading the DLQ…").block(block), table_area);
         return;
     }
+    // Under 100 columns the event type goes: the error and its reason matter more.
+    let wide = table_area.width >= 100;
     let rows = shown.iter().map(|m| {
         let mark = if view.marked.contains(&m.message_id) {
             "●"
         } else {
             " "
         };
-        Row::new(vec![
+        let mut cells = vec![
             Line::from(Span::raw(mark).fg(Color::Cyan)),
             Line::from(super::fit::cut(&m.message_id, 8)),
             Line::from(opt(m.sent_at.map(age))),
             Line::from(Span::raw(opt(m.error_code.as_deref())).fg(Color::Red)),
             Line::from(opt(m.error_message.as_deref().map(mask_text))),
-            Line::from(opt(m.detail_type.as_deref())),
-            Line::from(opt(m.order_id.as_deref())),
-        ])
+        ];
+        if wide {
+            cells.push(Line::from(opt(m.detail_type.as_deref())));
+        }
+        cells.push(Line::from(opt(m.order_id.as_deref())));
+        Row::new(cells)
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(8),
-            Constraint::Length(6),
-            Constraint::Length(24),
-            Constraint::Min(12),
-            Constraint::Length(18),
-            Constraint::Length(13),
-        ],
-    )
-    .header(Row::new(["", "message", "age", "error", "why", "event", "order"]).bold())
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-    .block(block);
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(if wide { 24 } else { 18 }),
+        Constraint::Min(12),
+    ];
+    let mut header = vec!["", "message", "age", "error", "why"];
+    if wide {
+        widths.push(Constraint::Length(18));
+        header.push("event");
+    }
+    widths.push(Constraint::Length(13));
+    header.push("order");
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).bold())
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        .block(block);
     let mut state = TableState::default().with_selected(Some(view.selected));
     frame.render_stateful_widget(table, table_area, &mut state);
 }
@@ -217,7 +240,10 @@ fn message(frame: &mut Frame<'_>, app: &App, area: Rect) {
         }
     };
     let field = |name: &str, value: String| {
-        Line::from(vec![Span::raw(format!("{name:<12} ")).bold(), Span::raw(value)])
+        Line::from(vec![
+            Span::raw(format!("{name:<12} ")).bold(),
+            Span::raw(value),
+        ])
     };
     let mut lines = vec![
         field("message", m.message_id.clone()),
@@ -245,7 +271,10 @@ fn message(frame: &mut Frame<'_>, app: &App, area: Rect) {
         field("correlation", opt(m.correlation_id.as_deref())),
         field(
             "sent",
-            m.sent_at.map_or_else(|| "-".to_owned(), |t| format!("{t} ({} ago)", age(t))),
+            m.sent_at.map_or_else(
+                || "-".to_owned(),
+                |t| format!("{} ({} ago)", t.format("%Y-%m-%d %H:%M:%S UTC"), age(t)),
+            ),
         ),
         field("receives", m.receive_count.to_string()),
         Line::from(""),
@@ -313,7 +342,9 @@ fn trace(frame: &mut Frame<'_>, app: &App, area: Rect) {
         }
     ))];
     if trace.events.is_empty() {
-        lines.push(Line::from("nothing found in the logs or DLQs for this window"));
+        lines.push(Line::from(
+            "nothing found in the logs or DLQs for this window",
+        ));
     }
     for line in super::trace::tree(trace) {
         lines.push(Line::from(vec![
@@ -322,7 +353,9 @@ fn trace(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ]));
     }
     for problem in &trace.problems {
-        lines.push(Line::from(Span::raw(format!("warning: {problem}")).fg(Color::Yellow)));
+        lines.push(Line::from(
+            Span::raw(format!("warning: {problem}")).fg(Color::Yellow),
+        ));
     }
     frame.render_widget(
         Paragraph::new(lines)
@@ -345,7 +378,10 @@ const HELP: &[(&str, &str)] = &[
     ("/", "filter by order, correlation, error code or event"),
     ("s", "sort by age or by error"),
     ("r", "redrive the marked messages, or this one"),
-    ("x", "purge the marked messages, or this one (archived first)"),
+    (
+        "x",
+        "purge the marked messages, or this one (archived first)",
+    ),
     ("e", "export the marked messages, or this one"),
     ("t", "trace the message's order"),
     ("P", "show personal data in the message view"),
@@ -403,4 +439,143 @@ fn draw_dialog(frame: &mut Frame<'_>, dialog: &Dialog) {
             .wrap(Wrap { trim: false }),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::draw;
+    use crate::ui::app::{Answer, App, Work};
+    use crate::ui::fixtures;
+
+    /// The screen as text, one line per row, trailing blanks trimmed.
+    fn screen(app: &App, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+        terminal
+            .draw(|frame| draw(frame, app, None))
+            .expect("drawn");
+        let buffer = terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buffer.area.height {
+            let line: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect();
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn keys(app: &mut App, keys: &[KeyCode]) {
+        for key in keys {
+            app.key(KeyEvent::from(*key));
+        }
+    }
+
+    fn opened() -> App {
+        let mut app = App::new("local stack: /tmp/state.db".to_owned());
+        app.finished(&Work::Overview, Ok(Answer::Overview(fixtures::overview())));
+        keys(&mut app, &[KeyCode::Down, KeyCode::Enter]);
+        app.finished(
+            &Work::Queue {
+                target: "notification".to_owned(),
+            },
+            Ok(Answer::Queue(fixtures::notification_dlq())),
+        );
+        app
+    }
+
+    /// Every screen at 80×24 and 160×48.
+    fn snapshot(name: &str, app: &App) {
+        for (width, height) in [(80, 24), (160, 48)] {
+            let mut settings = insta::Settings::clone_current();
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_snapshot_path("../../tests/snapshots/ui");
+            settings.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "[TIME]");
+            settings.bind(|| {
+                insta::assert_snapshot!(
+                    format!("{name}_{width}x{height}"),
+                    screen(app, width, height)
+                );
+            });
+        }
+    }
+
+    #[test]
+    fn overview() {
+        let mut app = App::new("local stack: /tmp/state.db".to_owned());
+        snapshot("overview_loading", &app);
+        app.finished(&Work::Overview, Ok(Answer::Overview(fixtures::overview())));
+        app.key(KeyEvent::from(KeyCode::Down));
+        snapshot("overview", &app);
+    }
+
+    #[test]
+    fn queue_with_marks_and_a_filter() {
+        let mut app = opened();
+        keys(&mut app, &[KeyCode::Char(' '), KeyCode::Char(' ')]);
+        snapshot("queue_marked", &app);
+        keys(
+            &mut app,
+            &"/invalid".chars().map(KeyCode::Char).collect::<Vec<_>>(),
+        );
+        snapshot("queue_filtering", &app);
+    }
+
+    #[test]
+    fn message_masked_then_revealed() {
+        let mut app = opened();
+        keys(&mut app, &[KeyCode::Enter]);
+        let masked = screen(&app, 160, 48);
+        assert!(!masked.contains("jane.doe@example.com"), "{masked}");
+        snapshot("message", &app);
+        keys(&mut app, &[KeyCode::Char('P')]);
+        snapshot("message_reveal_confirm", &app);
+        keys(&mut app, &[KeyCode::Char('y')]);
+        assert!(screen(&app, 160, 48).contains("jane.doe@example.com"));
+    }
+
+    #[test]
+    fn trace_help_and_dialogs() {
+        let mut app = opened();
+        keys(&mut app, &[KeyCode::Char('t')]);
+        snapshot("trace_loading", &app);
+        app.finished(
+            &Work::Trace {
+                id: "ord-00081".to_owned(),
+            },
+            Ok(Answer::Trace(fixtures::empty_trace())),
+        );
+        snapshot("trace_empty", &app);
+        keys(&mut app, &[KeyCode::Esc, KeyCode::Esc, KeyCode::Char('?')]);
+        snapshot("help", &app);
+        keys(
+            &mut app,
+            &[
+                KeyCode::Esc,
+                KeyCode::Char(' '),
+                KeyCode::Char(' '),
+                KeyCode::Char('r'),
+            ],
+        );
+        snapshot("redrive_confirm", &app);
+        keys(&mut app, &[KeyCode::Char('y')]);
+        app.finished(
+            &Work::Redrive {
+                target: "notification".to_owned(),
+                ids: Vec::new(),
+            },
+            Ok(Answer::Redrive(fixtures::redriven(2))),
+        );
+        snapshot("redrive_result", &app);
+        app.key(KeyEvent::from(KeyCode::Char('z')));
+        app.finished(
+            &Work::Overview,
+            Err("throttled by AWS: Rate exceeded".to_owned()),
+        );
+        snapshot("error_line", &app);
+    }
 }

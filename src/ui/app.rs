@@ -47,7 +47,10 @@ impl Work {
             Self::Queue { target } => {
                 line.extend(["dlq", "show", target, "--raw"].map(str::to_owned));
             }
-            Self::Redrive { target, ids: chosen } => {
+            Self::Redrive {
+                target,
+                ids: chosen,
+            } => {
                 line.extend(["redrive", "--target", target].map(str::to_owned));
                 line.extend(ids(chosen));
             }
@@ -56,7 +59,9 @@ impl Work {
                 ids: chosen,
                 archive,
             } => {
-                line.extend(["dlq", "purge", target, "--archive", archive, "--yes"].map(str::to_owned));
+                line.extend(
+                    ["dlq", "purge", target, "--archive", archive, "--yes"].map(str::to_owned),
+                );
                 line.extend(ids(chosen));
             }
             Self::Export {
@@ -173,9 +178,9 @@ impl QueueView {
             .collect();
         match self.sort {
             Sort::Age => shown.sort_by_key(|m| m.sent_at),
-            Sort::Error => shown.sort_by(|a, b| {
-                (&a.error_code, a.sent_at).cmp(&(&b.error_code, b.sent_at))
-            }),
+            Sort::Error => {
+                shown.sort_by(|a, b| (&a.error_code, a.sent_at).cmp(&(&b.error_code, b.sent_at)))
+            }
         }
         shown
     }
@@ -573,7 +578,10 @@ impl App {
             Ok(answer) => answer,
             Err(error) => {
                 self.last_error = Some(error.clone());
-                if matches!(work, Work::Redrive { .. } | Work::Purge { .. } | Work::Export { .. }) {
+                if matches!(
+                    work,
+                    Work::Redrive { .. } | Work::Purge { .. } | Work::Export { .. }
+                ) {
                     self.dialog = Some(Dialog::Result {
                         title: "failed".to_owned(),
                         lines: vec![error],
@@ -593,8 +601,11 @@ impl App {
             }
             Answer::Queue(report) => {
                 if matches!(work, Work::Queue { target } if *target == self.queue.target) {
-                    let ids: Vec<&str> =
-                        report.messages.iter().map(|m| m.message_id.as_str()).collect();
+                    let ids: Vec<&str> = report
+                        .messages
+                        .iter()
+                        .map(|m| m.message_id.as_str())
+                        .collect();
                     self.queue.marked.retain(|m| ids.contains(&m.as_str()));
                     self.queue.report = Some(report);
                     self.queue.selected = self
@@ -668,5 +679,287 @@ impl App {
         Some(Work::Queue {
             target: self.queue.target.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::fixtures;
+
+    fn press(app: &mut App, keys: &str) -> Vec<Work> {
+        keys.chars()
+            .filter_map(|c| app.key(KeyEvent::from(KeyCode::Char(c))))
+            .collect()
+    }
+
+    fn code(app: &mut App, code: KeyCode) -> Option<Work> {
+        app.key(KeyEvent::from(code))
+    }
+
+    /// The app with the overview read and the notification DLQ open and read.
+    fn in_notification_dlq() -> App {
+        let mut app = App::new("local stack: /tmp/state.db".to_owned());
+        assert_eq!(
+            app.finished(&Work::Overview, Ok(Answer::Overview(fixtures::overview()))),
+            None
+        );
+        code(&mut app, KeyCode::Down);
+        let open = code(&mut app, KeyCode::Enter);
+        let target = "notification".to_owned();
+        assert_eq!(
+            open,
+            Some(Work::Queue {
+                target: target.clone()
+            })
+        );
+        assert_eq!(app.screen, Screen::Queue);
+        app.finished(
+            &Work::Queue { target },
+            Ok(Answer::Queue(fixtures::notification_dlq())),
+        );
+        app
+    }
+
+    use fixtures::id;
+
+    #[test]
+    fn marked_messages_are_redriven_only_after_a_yes_that_names_their_count() {
+        let mut app = in_notification_dlq();
+        assert!(press(&mut app, "  ").is_empty());
+        assert_eq!(app.queue.marked, [id(1), id(2)]);
+
+        assert!(press(&mut app, "r").is_empty());
+        let Some(Dialog::Confirm { text, .. }) = &app.dialog else {
+            panic!("no confirmation: {:?}", app.dialog)
+        };
+        assert!(
+            text[0].contains("Redrive 2 message(s) of notification"),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|t| t.contains("--via target")), "{text:?}");
+
+        // No: nothing runs, the marks stay.
+        assert!(press(&mut app, "n").is_empty());
+        assert_eq!(app.dialog, None);
+        assert_eq!(app.queue.marked.len(), 2);
+
+        assert!(press(&mut app, "r").is_empty());
+        let work = press(&mut app, "y");
+        assert_eq!(
+            work,
+            [Work::Redrive {
+                target: "notification".to_owned(),
+                ids: vec![id(1), id(2)],
+            }]
+        );
+        assert_eq!(
+            work[0].command_line().join(" "),
+            format!(
+                "redrive --target notification --message-id {} --message-id {}",
+                id(1),
+                id(2)
+            )
+        );
+        assert!(
+            app.busy
+                .as_deref()
+                .is_some_and(|b| b.contains("ecomm redrive"))
+        );
+    }
+
+    #[test]
+    fn without_marks_an_action_takes_the_current_message_and_a_second_space_unmarks() {
+        let mut app = in_notification_dlq();
+        press(&mut app, " ");
+        code(&mut app, KeyCode::Up);
+        press(&mut app, " ");
+        assert!(app.queue.marked.is_empty(), "{:?}", app.queue.marked);
+        code(&mut app, KeyCode::Up);
+        press(&mut app, "r");
+        let work = press(&mut app, "y");
+        assert_eq!(
+            work,
+            [Work::Redrive {
+                target: "notification".to_owned(),
+                ids: vec![id(1)],
+            }]
+        );
+    }
+
+    #[test]
+    fn the_filter_matches_order_correlation_error_or_event_and_esc_clears_it() {
+        let mut app = in_notification_dlq();
+        press(&mut app, "/invalid");
+        assert!(app.queue.filtering);
+        code(&mut app, KeyCode::Enter);
+        assert!(!app.queue.filtering);
+        let shown: Vec<_> = app
+            .queue
+            .visible()
+            .iter()
+            .map(|m| m.message_id.clone())
+            .collect();
+        assert_eq!(shown, [id(3)]);
+
+        // While filtering, letters are text, not keys: `q` does not quit.
+        press(&mut app, "/");
+        code(&mut app, KeyCode::Backspace);
+        for _ in 0..7 {
+            code(&mut app, KeyCode::Backspace);
+        }
+        press(&mut app, "q");
+        assert!(!app.quit);
+        assert_eq!(app.queue.filter, "q");
+        code(&mut app, KeyCode::Esc);
+        assert_eq!(app.queue.filter, "");
+        assert_eq!(app.queue.visible().len(), 3);
+
+        for needle in ["ord-00082", "corr-2", "ordercreated"] {
+            app.queue.filter = needle.to_owned();
+            assert!(!app.queue.visible().is_empty(), "{needle}");
+        }
+    }
+
+    #[test]
+    fn sorting_by_error_groups_the_codes() {
+        let mut app = in_notification_dlq();
+        app.finished(
+            &Work::Queue {
+                target: "notification".to_owned(),
+            },
+            Ok(Answer::Queue({
+                let mut report = fixtures::notification_dlq();
+                report.messages.reverse();
+                report
+            })),
+        );
+        let order = |app: &App| -> Vec<String> {
+            app.queue
+                .visible()
+                .iter()
+                .map(|m| m.message_id.clone())
+                .collect()
+        };
+        assert_eq!(order(&app), [id(1), id(2), id(3)], "oldest first");
+        press(&mut app, "s");
+        assert_eq!(app.queue.sort, Sort::Error);
+        assert_eq!(order(&app), [id(1), id(2), id(3)]);
+        assert_eq!(
+            app.queue.visible()[2].error_code.as_deref(),
+            Some("InvalidAddress")
+        );
+    }
+
+    #[test]
+    fn a_purge_needs_an_archive_path_then_a_yes() {
+        let mut app = in_notification_dlq();
+        press(&mut app, " x");
+        assert!(matches!(app.dialog, Some(Dialog::Input { .. })));
+        // No path: Enter does nothing.
+        assert_eq!(code(&mut app, KeyCode::Enter), None);
+        assert!(matches!(app.dialog, Some(Dialog::Input { .. })));
+        assert!(press(&mut app, "/tmp/purged.ndjson").is_empty());
+        assert_eq!(code(&mut app, KeyCode::Enter), None);
+        let Some(Dialog::Confirm { text, .. }) = &app.dialog else {
+            panic!("no confirmation: {:?}", app.dialog)
+        };
+        assert!(text[0].contains("Delete 1 message(s)"), "{text:?}");
+        assert!(text[1].contains("/tmp/purged.ndjson"), "{text:?}");
+        let work = press(&mut app, "y");
+        assert_eq!(
+            work[0].command_line().join(" "),
+            format!(
+                "dlq purge notification --archive /tmp/purged.ndjson --yes --message-id {}",
+                id(1)
+            )
+        );
+
+        // Esc at the path cancels the purge.
+        press(&mut app, "x");
+        code(&mut app, KeyCode::Esc);
+        assert_eq!(app.dialog, None);
+    }
+
+    #[test]
+    fn a_failed_call_shows_its_error_and_the_ui_keeps_running() {
+        let mut app = in_notification_dlq();
+        press(&mut app, "r");
+        let work = press(&mut app, "y").remove(0);
+        let next = app.finished(
+            &work,
+            Err("throttled by AWS: ThrottlingException: Rate exceeded".to_owned()),
+        );
+        assert_eq!(next, None);
+        assert!(!app.quit);
+        assert!(app.busy.is_none());
+        assert!(
+            app.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("Rate exceeded"))
+        );
+        assert!(matches!(&app.dialog, Some(Dialog::Result { title, .. }) if title == "failed"));
+        // Any key closes the dialog; the queue view is still there.
+        press(&mut app, "z");
+        assert_eq!(app.dialog, None);
+        assert_eq!(app.screen, Screen::Queue);
+        // A failed refresh keeps the last overview; the next good one clears the error.
+        app.finished(&Work::Overview, Err("connection refused".to_owned()));
+        assert!(app.overview.is_some());
+        app.finished(&Work::Overview, Ok(Answer::Overview(fixtures::overview())));
+        assert_eq!(app.last_error, None);
+    }
+
+    #[test]
+    fn a_redrive_result_reads_the_dlq_again_and_clears_the_marks() {
+        let mut app = in_notification_dlq();
+        press(&mut app, "  r");
+        let work = press(&mut app, "y").remove(0);
+        let next = app.finished(&work, Ok(Answer::Redrive(fixtures::redriven(2))));
+        assert_eq!(
+            next,
+            Some(Work::Queue {
+                target: "notification".to_owned()
+            })
+        );
+        assert!(app.queue.marked.is_empty());
+        let Some(Dialog::Result { title, lines }) = &app.dialog else {
+            panic!("no result: {:?}", app.dialog)
+        };
+        assert_eq!(title, "redrive");
+        assert_eq!(lines[0], "redriven: 2");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "journal: /tmp/redrive-journal.ndjson"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn pii_is_shown_only_after_a_yes_and_trace_opens_the_order() {
+        let mut app = in_notification_dlq();
+        code(&mut app, KeyCode::Enter);
+        assert_eq!(app.screen, Screen::Message);
+        press(&mut app, "P");
+        press(&mut app, "n");
+        assert!(!app.reveal_pii);
+        press(&mut app, "Py");
+        assert!(app.reveal_pii);
+        let work = press(&mut app, "t");
+        assert_eq!(
+            work,
+            [Work::Trace {
+                id: "ord-00081".to_owned()
+            }]
+        );
+        assert_eq!(app.screen, Screen::Trace);
+        code(&mut app, KeyCode::Esc);
+        assert_eq!(app.screen, Screen::Message);
+        code(&mut app, KeyCode::Esc);
+        code(&mut app, KeyCode::Esc);
+        assert_eq!(app.screen, Screen::Overview);
+        press(&mut app, "q");
+        assert!(app.quit);
     }
 }

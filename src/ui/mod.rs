@@ -7,6 +7,8 @@
 //! quitting waits for it to end. The terminal is restored on quit, on error and on panic.
 
 pub(crate) mod app;
+#[cfg(test)]
+pub(crate) mod fixtures;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -126,7 +128,12 @@ async fn perform(
         Command::Trace(args) => commands::trace::run(backend, &args)
             .await
             .map(Answer::Trace),
-        _ => return Err(format!("not a command of the UI: {}", work.command_line().join(" "))),
+        _ => {
+            return Err(format!(
+                "not a command of the UI: {}",
+                work.command_line().join(" ")
+            ));
+        }
     };
     answer.map_err(|e| {
         let mut text = e.to_string();
@@ -148,7 +155,10 @@ pub(crate) async fn run(setup: Setup<'_>) -> anyhow::Result<()> {
     result
 }
 
-async fn event_loop(terminal: &mut ratatui::DefaultTerminal, setup: &Setup<'_>) -> anyhow::Result<()> {
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    setup: &Setup<'_>,
+) -> anyhow::Result<()> {
     let mut app = App::new(setup.banner.clone());
     let progress = Shared::default();
     let interaction = UiInteraction {
