@@ -128,7 +128,8 @@ impl Printer {
     /// From the global flags and the terminal.
     pub(crate) fn new(global: &Global) -> Self {
         let color = !global.no_color
-            && std::env::var_os("NO_COLOR").is_none()
+            // no-color.org: set and not empty.
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             && std::io::stdout().is_terminal();
         let human = matches!(global.output, OutputFormat::Table | OutputFormat::Wide);
         let progress = !global.quiet && human && std::io::stderr().is_terminal();

@@ -10,4 +10,5 @@ mod support;
 mod targets;
 mod trace;
 mod trace_aws;
+mod ui;
 mod widths;

@@ -101,6 +101,12 @@ impl Ecomm {
         self
     }
 
+    /// Without an environment variable of [`Ecomm::bare`]'s (`NO_COLOR`, say).
+    pub(crate) fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
     /// A terminal `n` columns wide, as `COLUMNS` tells it.
     pub(crate) fn columns(self, n: usize) -> Self {
         self.env("COLUMNS", n.to_string())
