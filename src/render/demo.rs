@@ -87,4 +87,5 @@ pub(super) fn print(printer: &Printer, banner: &str, summary: &DemoSummary) {
             "  ecomm trace {order:<24}an out-of-stock order's saga"
         ));
     }
+    printer.hint("  ecomm ui                             all of it in one screen, a key away");
 }

@@ -346,11 +346,14 @@ fn trace(frame: &mut Frame<'_>, app: &App, area: Rect) {
             "nothing found in the logs or DLQs for this window",
         ));
     }
+    let inner = usize::from(area.width.saturating_sub(2));
     for line in super::trace::tree(trace) {
-        lines.push(Line::from(vec![
-            Span::raw(line.lead),
-            Span::styled(line.text, color(line.tone)),
-        ]));
+        for (lead, text) in line.fitted(Some(inner)) {
+            lines.push(Line::from(vec![
+                Span::raw(lead),
+                Span::styled(text, color(line.tone)),
+            ]));
+        }
     }
     for problem in &trace.problems {
         lines.push(Line::from(
