@@ -16,26 +16,12 @@ use serde_json::Value;
 
 use crate::support::{
     Archived, Ecomm, FaultMix, FaultyProxy, LambdaRecorder, LsRow, Purged, RedriveReport, Shown,
-    Stack, Wiring, dlq_fixture, event_id, garbage, lambda_dlq, order_created, order_created_v1,
-    out_of_stock, unknown_json,
+    Stack, Wiring, by_event_id, dlq_fixture, event_id, garbage, lambda_dlq, order_created,
+    order_created_v1, out_of_stock, unknown_json,
 };
 
 fn set<const N: usize>(ids: [&String; N]) -> BTreeSet<String> {
     ids.into_iter().cloned().collect()
-}
-
-/// The payloads delivered, as a multiset keyed by `metadata.eventId` (or the envelope id).
-fn by_event_id(payloads: impl IntoIterator<Item = Value>) -> BTreeMap<String, Vec<Value>> {
-    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for payload in payloads {
-        let key = payload["detail"]["metadata"]["eventId"]
-            .as_str()
-            .or_else(|| payload["id"].as_str())
-            .unwrap_or_default()
-            .to_owned();
-        out.entry(key).or_default().push(payload);
-    }
-    out
 }
 
 #[tokio::test]

@@ -3,7 +3,12 @@
 
 use std::path::Path;
 
-use crate::support::{Ecomm, Pty, depth, recent_demo_state, show};
+use std::collections::BTreeSet;
+
+use crate::support::{
+    Ecomm, LambdaRecorder, Pty, Stack, Wiring, by_event_id, depth, order_created,
+    recent_demo_state, show,
+};
 
 const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
@@ -57,6 +62,54 @@ fn two_marked_messages_are_redriven_from_the_ui_and_nothing_stays_hidden() {
     expected_sorted.sort();
     assert_eq!(after_sorted, expected_sorted);
     assert_eq!(depth(&state, "notification"), (3, 0));
+}
+
+#[tokio::test]
+async fn on_aws_the_ui_redrives_two_marked_messages_to_their_function_and_nothing_else() {
+    let stack = Stack::deploy(&[("inventory", Wiring::Both)]).await;
+    let recorder = LambdaRecorder::start(&stack.endpoint);
+    let function = stack.consumer_of("inventory").function.clone();
+    let events = [
+        order_created("ord-1", "corr-a"),
+        order_created("ord-2", "corr-b"),
+        order_created("ord-3", "corr-c"),
+    ];
+    let dlq = stack.dlq("inventory");
+    let seeded: BTreeSet<String> = dlq.seed_in_turn(&events).await.into_iter().collect();
+
+    let ui = stack
+        .ecomm_at(recorder.endpoint())
+        .each(["ui", "--refresh", "1"])
+        .process();
+    let mut pty = Pty::run(&ui, 100, 30);
+    pty.wait_for("inventory      3");
+    pty.keys(ENTER);
+    pty.wait_for("inventory DLQ: 3 of 3 read");
+    pty.keys("  ");
+    pty.wait_for("2 marked");
+    pty.keys("r");
+    pty.wait_for("Redrive 2 message(s) of inventory?");
+    pty.keys("y");
+    pty.wait_for("redriven: 2");
+    pty.wait_for("inventory DLQ: 1 of 1 read");
+    pty.keys("x");
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.contents());
+
+    // Two events went to the function, once each, and the third stayed, visible.
+    let delivered = recorder.delivered_to(&function);
+    assert_eq!(delivered.len(), 2, "{delivered:?}");
+    let left = dlq.ids().await;
+    assert_eq!(left.len(), 1);
+    assert!(left.is_subset(&seeded));
+    let delivered = by_event_id(delivered.into_iter().map(|i| i.payload));
+    let all = by_event_id(events);
+    assert_eq!(delivered.len(), 2, "two distinct events: {delivered:?}");
+    assert!(
+        delivered.iter().all(|(id, once)| all.get(id) == Some(once)),
+        "the original events, unchanged, once each: {delivered:?}"
+    );
+    dlq.assert_all_visible(1).await;
 }
 
 #[test]

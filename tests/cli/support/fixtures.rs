@@ -1,7 +1,7 @@
 //! Events and DLQ messages built from the contract's fixtures (`lambdas/events/tests/fixtures`),
 //! with fresh ids, and the conversion of message attributes to and from the SDK's.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use aws_sdk_sqs::types::MessageAttributeValue;
@@ -140,4 +140,20 @@ pub(crate) fn cli_attributes(
             (name.clone(), converted)
         })
         .collect()
+}
+
+/// The payloads delivered, as a multiset keyed by `metadata.eventId` (or the envelope id).
+pub(crate) fn by_event_id(
+    payloads: impl IntoIterator<Item = Value>,
+) -> BTreeMap<String, Vec<Value>> {
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for payload in payloads {
+        let key = payload["detail"]["metadata"]["eventId"]
+            .as_str()
+            .or_else(|| payload["id"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        out.entry(key).or_default().push(payload);
+    }
+    out
 }

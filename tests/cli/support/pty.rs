@@ -5,7 +5,11 @@ use std::io::{Read as _, Write as _};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::process::Command;
+
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+use super::Ecomm;
 
 /// How long a screen may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -21,9 +25,18 @@ pub(crate) struct Pty {
 }
 
 impl Pty {
-    /// `ecomm ARGS` on a `cols`×`rows` terminal, with the environment of [`super::Ecomm::bare`]
+    /// `ecomm ARGS` on a `cols`×`rows` terminal, with the environment of [`Ecomm::bare`]
     /// and `env` on top.
     pub(crate) fn spawn(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Self {
+        let mut ecomm = Ecomm::bare().env_remove("NO_COLOR").each(args);
+        for (key, value) in env {
+            ecomm = ecomm.env(key, value);
+        }
+        Self::run(&ecomm.process(), cols, rows)
+    }
+
+    /// A prepared `ecomm` process (an AWS endpoint's, say) on a `cols`×`rows` terminal.
+    pub(crate) fn run(process: &Command, cols: u16, rows: u16) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -32,20 +45,14 @@ impl Pty {
                 pixel_height: 0,
             })
             .expect("a pseudo-terminal");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_ecomm"));
-        command.args(args);
-        for (key, _) in std::env::vars() {
-            if key.starts_with("ECOMM_")
-                || key.starts_with("AWS_")
-                || key == "COLUMNS"
-                || key == "NO_COLOR"
-            {
-                command.env_remove(key);
-            }
-        }
+        let mut command = CommandBuilder::new(process.get_program());
+        command.args(process.get_args());
         command.env("TERM", "xterm-256color");
-        for (key, value) in env {
-            command.env(key, value);
+        for (key, value) in process.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            }
         }
         let child = pair.slave.spawn_command(command).expect("ecomm starts");
         drop(pair.slave);
