@@ -1,6 +1,8 @@
 //! `ecomm ui`'s screens, drawn from its state (`crate::ui::app`) with the same cells, masks and
 //! trace tree as the CLI's output.
 
+use std::fmt::Write as _;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize as _};
@@ -151,14 +153,10 @@ fn queue(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let shown = view.visible();
     let mut title = format!(" {} DLQ", view.target);
     if let Some(report) = &view.report {
-        title.push_str(&format!(
-            ": {} of {} read",
-            shown.len(),
-            report.coverage.seen
-        ));
+        let _ = write!(title, ": {} of {} read", shown.len(), report.coverage.seen);
     }
     if !view.marked.is_empty() {
-        title.push_str(&format!(", {} marked", view.marked.len()));
+        let _ = write!(title, ", {} marked", view.marked.len());
     }
     title.push_str(match view.sort {
         Sort::Age => " · oldest first ",

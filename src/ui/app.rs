@@ -179,7 +179,7 @@ impl QueueView {
         match self.sort {
             Sort::Age => shown.sort_by_key(|m| m.sent_at),
             Sort::Error => {
-                shown.sort_by(|a, b| (&a.error_code, a.sent_at).cmp(&(&b.error_code, b.sent_at)))
+                shown.sort_by(|a, b| (&a.error_code, a.sent_at).cmp(&(&b.error_code, b.sent_at)));
             }
         }
         shown
@@ -641,7 +641,7 @@ impl App {
                     lines.push(format!("incomplete: {reason}"));
                 }
                 lines.push(format!("journal: {}", report.journal));
-                self.done_action("redrive", lines)
+                Some(self.done_action("redrive", lines))
             }
             Answer::Purge(report) => {
                 let mut lines = vec![format!("deleted: {} from {}", report.deleted, report.queue)];
@@ -651,23 +651,23 @@ impl App {
                 if report.failed > 0 {
                     lines.push(format!("not deleted, still in the DLQ: {}", report.failed));
                 }
-                self.done_action("purge", lines)
+                Some(self.done_action("purge", lines))
             }
             Answer::Export(report) => {
                 let file = report
                     .file
                     .as_ref()
                     .map_or_else(|| "stdout".to_owned(), |f| f.display().to_string());
-                self.done_action(
+                Some(self.done_action(
                     "export",
                     vec![format!("exported {} message(s) to {file}", report.exported)],
-                )
+                ))
             }
         }
     }
 
     /// An action ended: its result in a dialog, the marks cleared, the DLQ read again.
-    fn done_action(&mut self, title: &str, lines: Vec<String>) -> Option<Work> {
+    fn done_action(&mut self, title: &str, lines: Vec<String>) -> Work {
         self.dialog = Some(Dialog::Result {
             title: title.to_owned(),
             lines,
@@ -676,9 +676,9 @@ impl App {
         if self.screen == Screen::Message {
             self.screen = Screen::Queue;
         }
-        Some(Work::Queue {
+        Work::Queue {
             target: self.queue.target.clone(),
-        })
+        }
     }
 }
 
