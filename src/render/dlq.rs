@@ -3,7 +3,7 @@
 use super::Printer;
 use super::cells::{age, opt};
 use super::fit::{Cell, Column, Priority, Tone};
-use super::pii::{mask_body, mask_text};
+use super::pii::{mask_text, pretty_body};
 use crate::cli::OutputFormat;
 use crate::report::dlq::{Coverage, DlqList, ExportReport, PurgeReport, ShowReport};
 
@@ -149,16 +149,10 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
                     value.as_text().map_or_else(|| "<binary>".to_owned(), pii)
                 ));
             }
-            let body = view.body.as_deref().unwrap_or_default();
-            let body = if report.show_pii {
-                body.to_owned()
-            } else {
-                mask_body(body)
-            };
-            let pretty = serde_json::from_str::<serde_json::Value>(&body)
-                .and_then(|v| serde_json::to_string_pretty(&v))
-                .unwrap_or(body);
-            printer.message(&pretty);
+            printer.message(&pretty_body(
+                view.body.as_deref().unwrap_or_default(),
+                report.show_pii,
+            ));
         }
     } else {
         let rows = report

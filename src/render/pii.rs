@@ -86,3 +86,15 @@ mod tests {
         );
     }
 }
+
+/// A message body as people read it: masked unless `show_pii`, pretty-printed when JSON.
+pub(super) fn pretty_body(body: &str, show_pii: bool) -> String {
+    let body = if show_pii {
+        body.to_owned()
+    } else {
+        mask_body(body)
+    };
+    serde_json::from_str::<serde_json::Value>(&body)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or(body)
+}

@@ -313,6 +313,22 @@ fn publisher_of(event: &EventNode) -> &str {
     event.published_by.as_deref().unwrap_or("producer")
 }
 
+/// `correlation corr-…, order ord-…`: what the trace is of.
+pub(super) fn heading(trace: &TraceReport) -> String {
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "-".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    format!(
+        "correlation {}, order {}",
+        list(&trace.correlation_ids),
+        list(&trace.order_ids)
+    )
+}
+
 /// Print a trace.
 pub(super) fn print(printer: &Printer, banner: &str, trace: &TraceReport) {
     match printer.format() {
@@ -320,20 +336,7 @@ pub(super) fn print(printer: &Printer, banner: &str, trace: &TraceReport) {
         OutputFormat::Mermaid => super::out(mermaid(trace).trim_end()),
         OutputFormat::Table | OutputFormat::Wide => {
             printer.message(banner);
-            printer.message(&format!(
-                "trace {}: correlation {}, order {}",
-                trace.query,
-                if trace.correlation_ids.is_empty() {
-                    "-".to_owned()
-                } else {
-                    trace.correlation_ids.join(", ")
-                },
-                if trace.order_ids.is_empty() {
-                    "-".to_owned()
-                } else {
-                    trace.order_ids.join(", ")
-                }
-            ));
+            printer.message(&format!("trace {}: {}", trace.query, heading(trace)));
             if trace.events.is_empty() {
                 printer
                     .message("nothing found in the logs or DLQs for this window (try --since 7d)");

@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState,
 
 use super::cells::{age, opt};
 use super::fit::Tone;
-use super::pii::{mask_body, mask_text};
+use super::pii::{mask_text, pretty_body};
 use crate::ui::app::{App, Dialog, Screen, Sort};
 
 fn color(tone: Tone) -> Style {
@@ -294,15 +294,7 @@ fn message(frame: &mut Frame<'_>, app: &App, area: Rect) {
         })
         .bold(),
     );
-    let body = m.body.as_deref().unwrap_or_default();
-    let body = if app.reveal_pii {
-        body.to_owned()
-    } else {
-        mask_body(body)
-    };
-    let pretty = serde_json::from_str::<serde_json::Value>(&body)
-        .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or(body);
+    let pretty = pretty_body(m.body.as_deref().unwrap_or_default(), app.reveal_pii);
     lines.extend(pretty.lines().map(|l| Line::from(l.to_owned())));
     frame.render_widget(
         Paragraph::new(lines)
@@ -326,19 +318,7 @@ fn trace(frame: &mut Frame<'_>, app: &App, area: Rect) {
         );
         return;
     };
-    let mut lines = vec![Line::from(format!(
-        "correlation {}, order {}",
-        if trace.correlation_ids.is_empty() {
-            "-".to_owned()
-        } else {
-            trace.correlation_ids.join(", ")
-        },
-        if trace.order_ids.is_empty() {
-            "-".to_owned()
-        } else {
-            trace.order_ids.join(", ")
-        }
-    ))];
+    let mut lines = vec![Line::from(super::trace::heading(trace))];
     if trace.events.is_empty() {
         lines.push(Line::from(
             "nothing found in the logs or DLQs for this window",
