@@ -68,6 +68,18 @@ pub(super) fn mask_text(text: &str) -> String {
         .join(" ")
 }
 
+/// A message body as people read it: masked unless `show_pii`, pretty-printed when JSON.
+pub(super) fn pretty_body(body: &str, show_pii: bool) -> String {
+    let body = if show_pii {
+        body.to_owned()
+    } else {
+        mask_body(body)
+    };
+    serde_json::from_str::<serde_json::Value>(&body)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,16 +97,4 @@ mod tests {
             "mail a***@example.com failed"
         );
     }
-}
-
-/// A message body as people read it: masked unless `show_pii`, pretty-printed when JSON.
-pub(super) fn pretty_body(body: &str, show_pii: bool) -> String {
-    let body = if show_pii {
-        body.to_owned()
-    } else {
-        mask_body(body)
-    };
-    serde_json::from_str::<serde_json::Value>(&body)
-        .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or(body)
 }
