@@ -154,18 +154,6 @@ fn longest_word(text: &str) -> usize {
 
 /// Lay `rows` out under `columns` in `width` columns (`None`: full length).
 pub(super) fn table(columns: &[Column], rows: Vec<Vec<Cell>>, width: Option<usize>) -> Fitted {
-    let natural: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|cell| text_width(&cell.text))
-                .chain([c.header.width()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
     let Some(width) = width else {
         return Fitted {
             headers: columns.iter().map(|c| c.header.to_owned()).collect(),
@@ -181,6 +169,11 @@ pub(super) fn table(columns: &[Column], rows: Vec<Vec<Cell>>, width: Option<usiz
                 .max()
                 .unwrap_or(0)
         })
+        .collect();
+    let natural: Vec<usize> = columns
+        .iter()
+        .zip(&content)
+        .map(|(c, &w)| w.max(c.header.width()))
         .collect();
     let least: Vec<usize> = columns
         .iter()
