@@ -442,6 +442,11 @@ pub(crate) struct UiArgs {
     /// Seconds between two refreshes of the overview's counters.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) refresh: u64,
+    /// Seconds the open queue view's messages stay hidden from other readers after each
+    /// renewal (renewed every third of it, released on leaving): should the UI be killed,
+    /// they reappear within it.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(3..=43_200))]
+    pub(crate) visibility_timeout: u32,
 }
 
 /// `ecomm trace`.

@@ -116,14 +116,15 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<(String, Report)> {
                 }
                 Command::Trace(args) => Report::Trace(commands::trace::run(backend, &args).await?),
                 Command::Ui(args) => {
-                    ui::run(ui::Setup {
+                    let session = ui::run(ui::Setup {
                         backend,
                         banner: banner.clone(),
                         refresh: std::time::Duration::from_secs(args.refresh),
                         journal: target.journal_path()?,
+                        hold: args.visibility_timeout,
                     })
                     .await?;
-                    Report::Interactive
+                    Report::Interactive(session)
                 }
                 Command::Demo(_)
                 | Command::Local(_)

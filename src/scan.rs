@@ -104,6 +104,10 @@ impl Held {
             .into_values()
             .collect()
     }
+
+    fn receipts(&self) -> Vec<String> {
+        self.0.borrow().values().cloned().collect()
+    }
 }
 
 /// Make every held message visible again, `concurrency` batches at a time. Returns how many
@@ -114,17 +118,69 @@ pub(crate) async fn release(
     held: &Held,
     concurrency: u16,
 ) -> usize {
-    let receipts = held.take();
+    set_visibility(backend, queue, &held.take(), 0, concurrency).await
+}
+
+/// Set the visibility timeout of `receipts` to `seconds`, `concurrency` batches at a time;
+/// how many entries failed.
+async fn set_visibility(
+    backend: &dyn Backend,
+    queue: &QueueRef,
+    receipts: &[String],
+    seconds: u32,
+    concurrency: u16,
+) -> usize {
     futures::stream::iter(receipts.chunks(10))
         .map(|batch| async move {
-            match backend.change_visibility(queue, batch, 0).await {
+            match backend.change_visibility(queue, batch, seconds).await {
                 Ok(outcomes) => outcomes.iter().filter(|o| o.is_err()).count(),
                 Err(_) => batch.len(),
             }
         })
         .buffer_unordered(usize::from(concurrency.max(1)))
-        .fold(0, |unreleased, n| async move { unreleased + n })
+        .fold(0, |failed, n| async move { failed + n })
         .await
+}
+
+/// Messages read and kept hidden for a view that stays open: [`Holding::renew`] keeps them
+/// hidden while it is, [`Holding::release`] gives them back when it closes. Should the
+/// process die in between, they reappear on their own once `visibility` seconds have passed
+/// since the last renewal.
+#[derive(Debug)]
+pub(crate) struct Holding {
+    /// Where they are.
+    pub(crate) queue: QueueRef,
+    /// Which, by their latest receipt.
+    pub(crate) held: Held,
+    /// How long each renewal hides them for.
+    pub(crate) visibility: u32,
+    /// Batches at once.
+    pub(crate) concurrency: u16,
+}
+
+impl Holding {
+    /// Hide them `visibility` seconds more; how many could not be (they reappear when their
+    /// current timeout ends).
+    pub(crate) async fn renew(&self, backend: &dyn Backend) -> usize {
+        set_visibility(
+            backend,
+            &self.queue,
+            &self.held.receipts(),
+            self.visibility,
+            self.concurrency,
+        )
+        .await
+    }
+
+    /// Make them visible now; how many could not be (they reappear when their timeout ends).
+    pub(crate) async fn release(&self, backend: &dyn Backend) -> usize {
+        release(backend, &self.queue, &self.held, self.concurrency).await
+    }
+
+    /// How many are held.
+    pub(crate) fn len(&self) -> usize {
+        self.held.len()
+    }
 }
 
 /// The user pressed Ctrl-C.

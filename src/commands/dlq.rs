@@ -17,7 +17,7 @@ use crate::report::dlq::{
     Coverage, DlqList, DlqRow, ExportReport, ExportedMessage, MessageView, PurgeReport, ReaderRow,
     ShowReport,
 };
-use crate::scan::{self, Held, Reading, Scan, Scanned};
+use crate::scan::{self, Held, Holding, Reading, Scan, Scanned};
 
 fn wired(consumer: &Consumer) -> (bool, bool) {
     let dlq_arn = consumer.dlq.as_ref().map(|q| q.arn.as_str());
@@ -29,6 +29,15 @@ fn wired(consumer: &Consumer) -> (bool, bool) {
 /// `dlq ls`: every consumer, its DLQ's counters fetched concurrently.
 pub(crate) async fn ls(backend: &dyn Backend) -> anyhow::Result<DlqList> {
     let consumers = backend.consumers().await?;
+    counters(backend, &consumers).await
+}
+
+/// The rows of `dlq ls` for consumers already discovered: queue attributes only, no
+/// discovery and no message read (for a view that refreshes every few seconds).
+pub(crate) async fn counters(
+    backend: &dyn Backend,
+    consumers: &[Consumer],
+) -> anyhow::Result<DlqList> {
     let stats = futures::future::join_all(consumers.iter().map(|c| async move {
         let queue = c.dlq.as_ref()?;
         Some(match backend.queue_stats(queue).await {
@@ -181,13 +190,46 @@ pub(crate) async fn show(
         interaction,
     )
     .await?;
-    Ok(ShowReport {
-        queue: queue.name,
+    Ok(shown(&scan, queue.name, coverage, args))
+}
+
+/// `dlq show` for a view that stays open: what it read stays hidden from other readers, held
+/// in the [`Holding`] returned, which the caller renews while the view is open and releases
+/// when it closes. Every message the scan read is held, matching or not.
+pub(crate) async fn show_holding(
+    backend: &dyn Backend,
+    args: &ShowArgs,
+    interaction: &dyn Interaction,
+) -> anyhow::Result<(ShowReport, Holding)> {
+    let held = Held::default();
+    let (scan, queue) = scan_target(
+        backend,
+        &args.target,
+        &args.filters,
+        &args.scan,
+        &held,
+        interaction,
+    )
+    .await?;
+    let coverage = coverage(&scan, 0);
+    let report = shown(&scan, queue.name.clone(), coverage, args);
+    let holding = Holding {
+        queue,
+        held,
+        visibility: args.scan.visibility_timeout,
+        concurrency: args.scan.concurrency,
+    };
+    Ok((report, holding))
+}
+
+fn shown(scan: &Scan, queue: String, coverage: Coverage, args: &ShowArgs) -> ShowReport {
+    ShowReport {
+        queue,
         messages: scan.matching.iter().map(|s| view(s, args.raw)).collect(),
         coverage,
         raw: args.raw,
         show_pii: args.show_pii,
-    })
+    }
 }
 
 /// `dlq export`: to `--file`, or the report carries the lines for stdout.

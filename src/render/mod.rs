@@ -41,7 +41,15 @@ pub(crate) fn report(printer: &Printer, banner: &str, report: &Report) -> anyhow
         Report::Purge(purged) => dlq::purged(printer, banner, purged),
         Report::Redrive(redriven) => redrive::print(printer, banner, redriven),
         Report::Trace(traced) => trace::print(printer, banner, traced),
-        Report::Followed | Report::Interactive => {}
+        Report::Followed => {}
+        Report::Interactive(session) => {
+            if session.unreleased > 0 {
+                printer.message(&format!(
+                    "warning: {} message(s) could not be made visible again; they reappear within {} s",
+                    session.unreleased, session.visibility_timeout
+                ));
+            }
+        }
         Report::Demo(summary) => demo::print(printer, banner, summary),
         Report::Reset(reset) => {
             if printer.is_human() {

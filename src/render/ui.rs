@@ -49,10 +49,19 @@ pub(crate) fn draw(frame: &mut Frame<'_>, app: &App, progress: Option<&str>) {
         Screen::Message => message(frame, app, body),
         Screen::Trace => trace(frame, app, body),
     }
-    let status_line = match (progress.or(app.busy.as_deref()), &app.last_error) {
-        (Some(busy), _) => Line::from(Span::raw(busy.to_owned()).fg(Color::Yellow)),
-        (None, Some(error)) => Line::from(Span::raw(format!("error: {error}")).fg(Color::Red)),
-        (None, None) => Line::from(Span::raw("ready").fg(Color::DarkGray)),
+    // What runs, then why it is slowed down (throttling), then the last error.
+    let busy = progress.or(app.busy.as_deref());
+    let status_line = match (busy, &app.weather, &app.last_error) {
+        (Some(busy), Some(weather), _) => Line::from(vec![
+            Span::raw(busy.to_owned()).fg(Color::Yellow),
+            Span::raw(format!(" · {weather}")).fg(Color::Yellow).bold(),
+        ]),
+        (Some(busy), None, _) => Line::from(Span::raw(busy.to_owned()).fg(Color::Yellow)),
+        (None, Some(weather), _) => Line::from(Span::raw(weather.clone()).fg(Color::Yellow).bold()),
+        (None, None, Some(error)) => {
+            Line::from(Span::raw(format!("error: {error}")).fg(Color::Red))
+        }
+        (None, None, None) => Line::from(Span::raw("ready").fg(Color::DarkGray)),
     };
     frame.render_widget(Paragraph::new(status_line), status);
     frame.render_widget(
@@ -157,6 +166,9 @@ fn queue(frame: &mut Frame<'_>, app: &App, area: Rect) {
     }
     if !view.marked.is_empty() {
         let _ = write!(title, ", {} marked", view.marked.len());
+    }
+    if let Some(held) = app.held.filter(|n| *n > 0) {
+        let _ = write!(title, " · {held} hidden while open");
     }
     title.push_str(match view.sort {
         Sort::Age => " · oldest first ",
@@ -558,5 +570,22 @@ mod tests {
             Err("throttled by AWS: Rate exceeded".to_owned()),
         );
         snapshot("error_line", &app);
+    }
+
+    #[test]
+    fn the_status_line_says_when_calls_back_off_and_the_title_what_is_held() {
+        let mut app = opened();
+        app.held = Some(3);
+        app.weather = Some(
+            "backing off, 2 call(s) at a time: throttled by AWS: Rate exceeded".to_owned(),
+        );
+        snapshot("queue_backing_off", &app);
+        app.key(KeyEvent::from(KeyCode::Char('g')));
+        app.busy = Some("running: ecomm dlq show notification --raw".to_owned());
+        let busy = screen(&app, 160, 48);
+        assert!(
+            busy.contains("running: ecomm dlq show notification --raw · backing off, 2 call(s)"),
+            "{busy}"
+        );
     }
 }

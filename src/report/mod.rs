@@ -46,8 +46,8 @@ pub(crate) enum Report {
     Trace(trace::TraceReport),
     /// `trace --follow`, after Ctrl-C: everything was shown as it came.
     Followed,
-    /// `ui`: everything was shown on screen.
-    Interactive,
+    /// `ui`: everything was shown on screen; what is left to say once it closed.
+    Interactive(UiSession),
     /// `demo`.
     Demo(demo::DemoSummary),
     /// `local reset`.
@@ -69,11 +69,20 @@ impl Report {
             Self::Trace(r) => r.outcome(),
             Self::DlqList(_)
             | Self::Followed
-            | Self::Interactive
+            | Self::Interactive(_)
             | Self::Demo(_)
             | Self::Reset(_)
             | Self::Completions(_)
             | Self::Man => Outcome::Success,
         }
     }
+}
+
+/// How an `ecomm ui` session ended.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub(crate) struct UiSession {
+    /// Messages the queue view held that could not be made visible again.
+    pub(crate) unreleased: usize,
+    /// Seconds within which those reappear on their own.
+    pub(crate) visibility_timeout: u32,
 }

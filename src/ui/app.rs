@@ -11,8 +11,11 @@ use crate::report::trace::TraceReport;
 /// Work for the loop: each is one CLI command, run by the same function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Work {
-    /// `dlq ls`: the overview, from queue attributes.
+    /// `dlq ls`: the overview, consumers discovered again.
     Overview,
+    /// `dlq ls` for the consumers already discovered: the overview's counters, from queue
+    /// attributes only (the periodic refresh).
+    Counters,
     /// `dlq show TARGET --raw`: the messages of one DLQ.
     Queue { target: String },
     /// `redrive --target TARGET --message-id …`.
@@ -43,7 +46,7 @@ impl Work {
         };
         let mut line: Vec<String> = Vec::new();
         match self {
-            Self::Overview => line.extend(["dlq", "ls"].map(str::to_owned)),
+            Self::Overview | Self::Counters => line.extend(["dlq", "ls"].map(str::to_owned)),
             Self::Queue { target } => {
                 line.extend(["dlq", "show", target, "--raw"].map(str::to_owned));
             }
@@ -221,6 +224,10 @@ pub(crate) struct App {
     pub(crate) busy: Option<String>,
     /// The last failed call, for the status bar.
     pub(crate) last_error: Option<String>,
+    /// Why the calls are slowed down, if they are (throttling), for the status bar.
+    pub(crate) weather: Option<String>,
+    /// How many messages of the open DLQ are kept hidden from other readers.
+    pub(crate) held: Option<usize>,
     pub(crate) quit: bool,
 }
 
@@ -238,8 +245,18 @@ impl App {
             dialog: None,
             busy: None,
             last_error: None,
+            weather: None,
+            held: None,
             quit: false,
         }
+    }
+
+    /// The DLQ whose messages are on screen (the queue and message views): while this names
+    /// it, the loop keeps them hidden from other readers; otherwise it gives them back.
+    pub(crate) fn viewing(&self) -> Option<&str> {
+        matches!(self.screen, Screen::Queue | Screen::Message)
+            .then_some(self.queue.target.as_str())
+            .filter(|target| !target.is_empty())
     }
 
     /// The consumer under the overview's cursor.
@@ -272,10 +289,7 @@ impl App {
                 self.dialog = Some(Dialog::Help);
                 None
             }
-            KeyCode::Esc | KeyCode::Backspace => {
-                self.back();
-                None
-            }
+            KeyCode::Esc | KeyCode::Backspace => self.back(),
             code => match self.screen {
                 Screen::Overview => self.overview_key(code),
                 Screen::Queue => self.queue_key(code),
@@ -288,7 +302,10 @@ impl App {
         }
     }
 
-    fn back(&mut self) {
+    /// Back one screen; from a trace, the DLQ is read again (a trace reads every DLQ, so the
+    /// view gave its messages back for it).
+    fn back(&mut self) -> Option<Work> {
+        let from = self.screen;
         self.screen = match self.screen {
             Screen::Overview | Screen::Queue => Screen::Overview,
             Screen::Message => Screen::Queue,
@@ -304,6 +321,9 @@ impl App {
         if self.screen == Screen::Overview {
             self.queue = QueueView::default();
         }
+        (from == Screen::Trace).then(|| Work::Queue {
+            target: self.queue.target.clone(),
+        })
     }
 
     fn overview_key(&mut self, code: KeyCode) -> Option<Work> {
@@ -571,7 +591,7 @@ impl App {
     /// Work ended: show its answer, or its error (the UI keeps running). The work to start
     /// next, if any (a fresh view of the DLQ an action changed).
     pub(crate) fn finished(&mut self, work: &Work, answer: Result<Answer, String>) -> Option<Work> {
-        if !matches!(work, Work::Overview) {
+        if !matches!(work, Work::Overview | Work::Counters) {
             self.busy = None;
         }
         let answer = match answer {
@@ -590,7 +610,7 @@ impl App {
                 return None;
             }
         };
-        if matches!(work, Work::Overview) {
+        if matches!(work, Work::Overview | Work::Counters) {
             self.last_error = None;
         }
         match answer {
@@ -961,5 +981,54 @@ mod tests {
         assert_eq!(app.screen, Screen::Overview);
         press(&mut app, "q");
         assert!(app.quit);
+    }
+
+    #[test]
+    fn the_messages_stay_held_only_while_their_dlq_is_on_screen_and_a_trace_reads_it_again() {
+        let mut app = in_notification_dlq();
+        assert_eq!(app.viewing(), Some("notification"));
+        code(&mut app, KeyCode::Enter);
+        assert_eq!(app.viewing(), Some("notification"), "the message view too");
+
+        // A trace reads every DLQ: they are given back for it, and read again after it.
+        press(&mut app, "t");
+        assert_eq!(app.viewing(), None);
+        let back = code(&mut app, KeyCode::Esc);
+        assert_eq!(
+            back,
+            Some(Work::Queue {
+                target: "notification".to_owned()
+            })
+        );
+        assert_eq!(app.viewing(), Some("notification"));
+
+        // Leaving for the overview gives them back, without reading anything.
+        assert_eq!(code(&mut app, KeyCode::Esc), None);
+        assert_eq!(app.viewing(), Some("notification"), "back in the queue view");
+        assert_eq!(code(&mut app, KeyCode::Esc), None);
+        assert_eq!(app.screen, Screen::Overview);
+        assert_eq!(app.viewing(), None);
+    }
+
+    #[test]
+    fn the_periodic_refresh_is_the_overview_from_counters_and_keeps_the_cursor() {
+        let mut app = App::new("local stack: /tmp/state.db".to_owned());
+        app.finished(&Work::Overview, Ok(Answer::Overview(fixtures::overview())));
+        code(&mut app, KeyCode::Down);
+        assert_eq!(Work::Counters.command_line().join(" "), "dlq ls");
+        app.finished(
+            &Work::Counters,
+            Err("throttled by AWS: Rate exceeded".to_owned()),
+        );
+        assert_eq!(
+            app.last_error.as_deref(),
+            Some("throttled by AWS: Rate exceeded")
+        );
+        assert_eq!(
+            app.finished(&Work::Counters, Ok(Answer::Overview(fixtures::overview()))),
+            None
+        );
+        assert_eq!(app.last_error, None, "a refresh that worked clears the error");
+        assert_eq!(app.current_target(), Some("notification"));
     }
 }

@@ -20,14 +20,18 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::FutureExt as _;
 use futures::StreamExt as _;
+use tokio::signal::unix::{SignalKind, signal};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Consumer};
 use crate::cli::{Cli, Command, DlqCommand};
 use crate::commands;
 use crate::interaction::{Confirmation, Interaction, Progress};
 use crate::render;
+use crate::report::UiSession;
 use crate::report::trace::TraceReport;
+use crate::scan::Holding;
 use app::{Answer, App, Work};
 
 /// What the UI is given: where to work, how often to refresh, where the redrive journal is.
@@ -36,6 +40,9 @@ pub(crate) struct Setup<'a> {
     pub(crate) banner: String,
     pub(crate) refresh: Duration,
     pub(crate) journal: PathBuf,
+    /// Seconds the queue view's messages stay hidden after each renewal (the most they stay
+    /// hidden should the UI be killed).
+    pub(crate) hold: u32,
 }
 
 /// A command's progress, for the status bar.
@@ -98,20 +105,83 @@ impl Interaction for UiInteraction {
     fn trace_update(&self, _trace: &TraceReport) {}
 }
 
-/// Do one piece of work with the CLI's command function; an error becomes its text.
+/// What the loop runs, one at a time, in order.
+#[derive(Debug)]
+enum Job {
+    /// A command, as a user would type it.
+    Work(Work),
+    /// Keep the open DLQ's messages hidden a while more.
+    Renew,
+    /// Give the open DLQ's messages back to other readers.
+    Release,
+}
+
+/// What the loop keeps between jobs: the consumers found (the periodic refresh reads only
+/// their counters) and the messages the open queue view holds hidden.
+#[derive(Default)]
+struct Kept {
+    consumers: RefCell<Option<Vec<Consumer>>>,
+    holding: RefCell<Option<Rc<OpenView>>>,
+}
+
+/// The messages one queue view holds.
+struct OpenView {
+    target: String,
+    holding: Holding,
+}
+
+impl Kept {
+    fn held_target(&self) -> Option<String> {
+        self.holding.borrow().as_ref().map(|k| k.target.clone())
+    }
+
+    /// Give back whatever is held; how many could not be (they reappear on their own).
+    async fn release(&self, backend: &dyn Backend) -> usize {
+        let taken = self.holding.borrow_mut().take();
+        match taken {
+            Some(kept) => kept.holding.release(backend).await,
+            None => 0,
+        }
+    }
+}
+
+/// What a job ended with, for the app.
+enum Done {
+    Work(Work, Box<Result<Answer, String>>),
+    /// A renewal or release: how many messages it could not reach.
+    Visibility { released: bool, failed: usize },
+}
+
+/// Do one piece of work with the CLI's command function; an error becomes its text. A DLQ
+/// read for the queue view keeps its messages hidden (in `kept`) for `hold` seconds.
 async fn perform(
-    backend: &dyn Backend,
-    journal: &std::path::Path,
+    context: &Context<'_>,
     interaction: &UiInteraction,
     work: &Work,
 ) -> Result<Answer, String> {
-    let line = std::iter::once("ecomm".to_owned()).chain(work.command_line());
+    let backend = context.setup.backend;
+    let kept = &context.kept;
+    let mut line: Vec<String> = std::iter::once("ecomm".to_owned())
+        .chain(work.command_line())
+        .collect();
+    if matches!(work, Work::Queue { .. }) {
+        line.extend(["--visibility-timeout".to_owned(), context.setup.hold.to_string()]);
+    }
     let cli = Cli::try_parse_from(line).map_err(|e| e.to_string())?;
     let answer = match cli.command {
-        Command::Dlq(DlqCommand::Ls) => commands::dlq::ls(backend).await.map(Answer::Overview),
-        Command::Dlq(DlqCommand::Show(args)) => commands::dlq::show(backend, &args, interaction)
-            .await
-            .map(Answer::Queue),
+        Command::Dlq(DlqCommand::Ls) => overview(backend, kept, work).await.map(Answer::Overview),
+        Command::Dlq(DlqCommand::Show(args)) => {
+            match commands::dlq::show_holding(backend, &args, interaction).await {
+                Ok((report, holding)) => {
+                    *kept.holding.borrow_mut() = Some(Rc::new(OpenView {
+                        target: args.target.clone(),
+                        holding,
+                    }));
+                    Ok(Answer::Queue(report))
+                }
+                Err(e) => Err(e),
+            }
+        }
         Command::Dlq(DlqCommand::Purge(args)) => commands::dlq::purge(backend, &args, interaction)
             .await
             .map(Answer::Purge),
@@ -121,7 +191,7 @@ async fn perform(
                 .map(Answer::Export)
         }
         Command::Redrive(args) => {
-            commands::redrive::run(backend, &args, journal.to_owned(), interaction)
+            commands::redrive::run(backend, &args, context.setup.journal.clone(), interaction)
                 .await
                 .map(Answer::Redrive)
         }
@@ -145,48 +215,131 @@ async fn perform(
     })
 }
 
-type Running<'a> = Pin<Box<dyn Future<Output = (Work, Result<Answer, String>)> + 'a>>;
+/// The overview: consumers discovered once (and again on `g`), their counters every refresh.
+async fn overview(
+    backend: &dyn Backend,
+    kept: &Kept,
+    work: &Work,
+) -> anyhow::Result<crate::report::dlq::DlqList> {
+    let known = match work {
+        Work::Counters => kept.consumers.borrow().clone(),
+        _ => None,
+    };
+    let consumers = match known {
+        Some(consumers) => consumers,
+        None => backend.consumers().await?,
+    };
+    let list = commands::dlq::counters(backend, &consumers).await;
+    // A failed read may mean the estate changed: discover again next time.
+    *kept.consumers.borrow_mut() = list.is_ok().then_some(consumers);
+    list
+}
 
-/// Run the UI until `q`; the terminal is given back as it was found.
-pub(crate) async fn run(setup: Setup<'_>) -> anyhow::Result<()> {
+/// Everything a job needs.
+struct Context<'a> {
+    setup: &'a Setup<'a>,
+    kept: Kept,
+    interaction: UiInteraction,
+}
+
+impl Context<'_> {
+    /// Run a job. Any job that reads the DLQ starts by giving back what the view holds:
+    /// a command sees every message, as it would from the shell.
+    async fn run(&self, job: Job) -> Done {
+        let backend = self.setup.backend;
+        match job {
+            Job::Work(work) => {
+                if work != Work::Overview && work != Work::Counters {
+                    self.kept.release(backend).await;
+                }
+                let answer = perform(self, &self.interaction, &work).await;
+                Done::Work(work, Box::new(answer))
+            }
+            Job::Renew => {
+                let kept = self.kept.holding.borrow().clone();
+                let failed = match kept {
+                    Some(kept) => kept.holding.renew(backend).await,
+                    None => 0,
+                };
+                Done::Visibility {
+                    released: false,
+                    failed,
+                }
+            }
+            Job::Release => Done::Visibility {
+                released: true,
+                failed: self.kept.release(backend).await,
+            },
+        }
+    }
+}
+
+type Running<'a> = Pin<Box<dyn Future<Output = Done> + 'a>>;
+
+/// Run the UI until `q`; the terminal is given back as it was found, and the messages the
+/// queue view held are given back to other readers, also on error and on panic.
+pub(crate) async fn run(setup: Setup<'_>) -> anyhow::Result<UiSession> {
+    let context = Context {
+        setup: &setup,
+        kept: Kept::default(),
+        interaction: UiInteraction {
+            progress: Shared::default(),
+        },
+    };
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, &setup).await;
+    let result = std::panic::AssertUnwindSafe(event_loop(&mut terminal, &context))
+        .catch_unwind()
+        .await;
     ratatui::restore();
-    result
+    let unreleased = context.kept.release(setup.backend).await;
+    match result {
+        Ok(result) => result.map(|()| UiSession {
+            unreleased,
+            visibility_timeout: setup.hold,
+        }),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    setup: &Setup<'_>,
+    context: &Context<'_>,
 ) -> anyhow::Result<()> {
+    let setup = context.setup;
     let mut app = App::new(setup.banner.clone());
-    let progress = Shared::default();
-    let interaction = UiInteraction {
-        progress: progress.clone(),
-    };
+    let progress = context.interaction.progress.clone();
     let mut events = EventStream::new();
     let mut refresh = tokio::time::interval(setup.refresh);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Renewed three times per timeout: one late renewal still keeps them hidden.
+    let mut renew = tokio::time::interval(Duration::from_secs(u64::from(setup.hold)) / 3);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut redraw = tokio::time::interval(Duration::from_millis(250));
-    let mut pending: VecDeque<Work> = VecDeque::new();
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut pending: VecDeque<Job> = VecDeque::new();
     let mut running: Option<Running<'_>> = None;
     let mut overview: Option<Running<'_>> = None;
-    let start = |work: Work| -> Running<'_> {
-        let interaction = &interaction;
-        Box::pin(async move {
-            let answer = perform(setup.backend, &setup.journal, interaction, &work).await;
-            (work, answer)
-        })
-    };
+    let start = |job: Job| -> Running<'_> { Box::pin(context.run(job)) };
     loop {
-        if running.is_none()
-            && let Some(work) = pending.pop_front()
+        // Leaving the view (or its DLQ) gives its messages back.
+        let held = context.kept.held_target();
+        if held.is_some()
+            && held.as_deref() != app.viewing()
+            && !pending.iter().any(|j| matches!(j, Job::Release))
         {
-            running = Some(start(work));
+            pending.push_back(Job::Release);
+        }
+        if running.is_none()
+            && let Some(job) = pending.pop_front()
+        {
+            running = Some(start(job));
         }
         if app.quit && running.is_none() {
             return Ok(());
         }
+        app.weather = setup.backend.weather();
+        app.held = context.kept.holding.borrow().as_ref().map(|k| k.holding.len());
         let status = progress.0.borrow().clone();
         terminal.draw(|frame| render::ui::draw(frame, &app, status.as_deref()))?;
         tokio::select! {
@@ -195,10 +348,10 @@ async fn event_loop(
                     if let Some(work) = app.key(key) {
                         if work == Work::Overview {
                             if overview.is_none() {
-                                overview = Some(start(work));
+                                overview = Some(start(Job::Work(work)));
                             }
                         } else {
-                            pending.push_back(work);
+                            pending.push_back(Job::Work(work));
                         }
                     }
                 }
@@ -206,23 +359,46 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e.into()),
                 None => app.quit = true,
             },
+            _ = hangup.recv() => app.quit = true,
+            _ = terminate.recv() => app.quit = true,
             _ = refresh.tick(), if overview.is_none() => {
-                overview = Some(start(Work::Overview));
+                let work = if app.overview.is_some() { Work::Counters } else { Work::Overview };
+                overview = Some(start(Job::Work(work)));
             }
-            (work, answer) = async { overview.as_mut().expect("guarded").await }, if overview.is_some() => {
-                overview = None;
-                if let Some(next) = app.finished(&work, answer) {
-                    pending.push_back(next);
+            _ = renew.tick(), if context.kept.held_target().is_some() => {
+                if !pending.iter().any(|j| matches!(j, Job::Renew)) {
+                    pending.push_back(Job::Renew);
                 }
             }
-            (work, answer) = async { running.as_mut().expect("guarded").await }, if running.is_some() => {
+            done = async { overview.as_mut().expect("guarded").await }, if overview.is_some() => {
+                overview = None;
+                finished(&mut app, &mut pending, done);
+            }
+            done = async { running.as_mut().expect("guarded").await }, if running.is_some() => {
                 running = None;
                 *progress.0.borrow_mut() = None;
-                if let Some(next) = app.finished(&work, answer) {
-                    pending.push_back(next);
-                }
+                finished(&mut app, &mut pending, done);
             }
             _ = redraw.tick() => {}
         }
+    }
+}
+
+/// A job ended: the app sees its answer, and any work it asks for next is queued.
+fn finished(app: &mut App, pending: &mut VecDeque<Job>, done: Done) {
+    match done {
+        Done::Work(work, answer) => {
+            if let Some(next) = app.finished(&work, *answer) {
+                pending.push_back(Job::Work(next));
+            }
+        }
+        Done::Visibility { released, failed } if failed > 0 => {
+            app.last_error = Some(if released {
+                format!("{failed} message(s) could not be made visible again; they reappear on their own")
+            } else {
+                format!("{failed} message(s) could not be kept hidden: another reader may take them")
+            });
+        }
+        Done::Visibility { .. } => {}
     }
 }

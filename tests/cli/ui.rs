@@ -2,6 +2,7 @@
 //! colours on a terminal only.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use std::collections::BTreeSet;
 
@@ -12,6 +13,7 @@ use crate::support::{
 
 const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
+const BACK: &str = "\x7f";
 
 fn ui(state: &Path) -> Pty {
     let state = state.to_str().expect("a UTF-8 path");
@@ -85,6 +87,7 @@ async fn on_aws_the_ui_redrives_two_marked_messages_to_their_function_and_nothin
     pty.wait_for("inventory      3");
     pty.keys(ENTER);
     pty.wait_for("inventory DLQ: 3 of 3 read");
+    assert_eq!(dlq.depth().await, (0, 3), "hidden while the view is open");
     pty.keys("  ");
     pty.wait_for("2 marked");
     pty.keys("r");
@@ -110,6 +113,76 @@ async fn on_aws_the_ui_redrives_two_marked_messages_to_their_function_and_nothin
         "the original events, unchanged, once each: {delivered:?}"
     );
     dlq.assert_all_visible(1).await;
+}
+
+/// Wait until `check` holds, for at most `within`; `what` says what was awaited.
+fn eventually(within: Duration, what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + within;
+    while !check() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_queue_view_hides_its_messages_only_while_open_and_a_hangup_or_kill_gives_them_back() {
+    let (_dir, state) = recent_demo_state();
+    let path = state.to_str().expect("a UTF-8 path");
+    let open = || {
+        let args = [
+            "--state",
+            path,
+            "ui",
+            "--refresh",
+            "1",
+            "--visibility-timeout",
+            "3",
+        ];
+        let mut pty = Pty::spawn(&args, &[], 100, 30);
+        pty.wait_for("notification   5");
+        pty.keys(DOWN);
+        pty.keys(ENTER);
+        pty.wait_for("5 hidden while open");
+        pty
+    };
+    let mut pty = open();
+    assert_eq!(depth(&state, "notification"), (0, 5));
+
+    // Renewed while open: still hidden well past one 3-second timeout.
+    let watched = Instant::now();
+    while watched.elapsed() < Duration::from_secs(5) {
+        assert_eq!(
+            depth(&state, "notification"),
+            (0, 5),
+            "after {:?}",
+            watched.elapsed()
+        );
+    }
+
+    // Back to the overview: given back at once, not at the timeout.
+    pty.keys(BACK);
+    eventually(Duration::from_secs(2), "released on leaving", || {
+        depth(&state, "notification") == (5, 0)
+    });
+
+    // Opened again, then the terminal closes (SIGHUP): released before it exits.
+    pty.keys(ENTER);
+    pty.wait_for("5 hidden while open");
+    assert_eq!(depth(&state, "notification"), (0, 5));
+    pty.signal("HUP");
+    pty.exit_code();
+    assert_eq!(depth(&state, "notification"), (5, 0), "released on hangup");
+
+    // kill -9: nothing can release them, and they come back within the timeout on their own.
+    let mut pty = open();
+    pty.signal("KILL");
+    pty.exit_code();
+    let killed = Instant::now();
+    assert_eq!(depth(&state, "notification"), (0, 5));
+    eventually(Duration::from_secs(5), "visible again after kill -9", || {
+        depth(&state, "notification") == (5, 0)
+    });
+    assert!(killed.elapsed() < Duration::from_secs(4), "{:?}", killed.elapsed());
 }
 
 #[test]

@@ -113,6 +113,16 @@ impl Pty {
         self.writer.flush().expect("keys sent");
     }
 
+    /// Send the program a signal (`HUP`, `KILL`, ...) by its process id, as `kill -s` would.
+    pub(crate) fn signal(&self, name: &str) {
+        let pid = self.child.process_id().expect("a running ecomm");
+        let status = Command::new("kill")
+            .args(["-s", name, &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {name} {pid}: {status}");
+    }
+
     /// Wait for the program to end: its exit code.
     pub(crate) fn exit_code(&mut self) -> u32 {
         let deadline = Instant::now() + PATIENCE;
