@@ -432,7 +432,7 @@ fn confirm(interaction: &dyn Interaction, yes: bool, question: &str) -> anyhow::
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::cell::RefCell;
 
     use ecomm_events::MessageAttributes;
@@ -469,7 +469,7 @@ mod tests {
     }
 
     /// A local stack whose notification DLQ holds `n` messages.
-    fn stack_with(n: usize) -> (tempfile::TempDir, LocalBackend) {
+    pub(crate) fn stack_with(n: usize) -> (tempfile::TempDir, LocalBackend) {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("local.sqlite");
         let stack = LocalStack::open(&state, &StackOptions::default()).unwrap();
@@ -489,6 +489,18 @@ mod tests {
         }
         drop(stack);
         (dir, LocalBackend::open(&state).unwrap())
+    }
+
+    /// The notification DLQ's `(visible, in flight)` now.
+    pub(crate) fn dlq_counts(backend: &LocalBackend) -> (u64, u64) {
+        let stats = backend
+            .stack_queues()
+            .stats(
+                &names::dlq("notification"),
+                chrono::Utc::now().timestamp_millis(),
+            )
+            .unwrap();
+        (stats.visible, stats.in_flight)
     }
 
     fn purge_args(filters: Filters) -> PurgeArgs {
@@ -524,16 +536,7 @@ mod tests {
             *person.asked.borrow(),
             ["Delete 2 message(s) from ecomm-local-notification-dlq?"]
         );
-        let queue = names::dlq("notification");
-        let stats = backend
-            .stack_queues()
-            .stats(&queue, chrono::Utc::now().timestamp_millis())
-            .unwrap();
-        assert_eq!(
-            (stats.visible, stats.in_flight),
-            (3, 0),
-            "all kept, all visible"
-        );
+        assert_eq!(dlq_counts(&backend), (3, 0), "all kept, all visible");
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -552,13 +555,6 @@ mod tests {
             .unwrap();
         assert_eq!((report.deleted, report.failed), (1, 0));
         assert_eq!(person.asked.borrow().len(), 1);
-        let stats = backend
-            .stack_queues()
-            .stats(
-                &names::dlq("notification"),
-                chrono::Utc::now().timestamp_millis(),
-            )
-            .unwrap();
-        assert_eq!((stats.visible, stats.in_flight), (2, 0));
+        assert_eq!(dlq_counts(&backend), (2, 0));
     }
 }

@@ -287,11 +287,13 @@ pub(crate) async fn run(setup: Setup<'_>) -> anyhow::Result<UiSession> {
         },
     };
     let mut terminal = ratatui::try_init()?;
-    let result = std::panic::AssertUnwindSafe(event_loop(&mut terminal, &context))
-        .catch_unwind()
-        .await;
-    ratatui::restore();
-    let unreleased = context.kept.release(setup.backend).await;
+    let (result, unreleased) = guarded(
+        &context.kept,
+        setup.backend,
+        event_loop(&mut terminal, &context),
+        ratatui::restore,
+    )
+    .await;
     match result {
         Ok(result) => result.map(|()| UiSession {
             unreleased,
@@ -299,6 +301,20 @@ pub(crate) async fn run(setup: Setup<'_>) -> anyhow::Result<UiSession> {
         }),
         Err(panic) => std::panic::resume_unwind(panic),
     }
+}
+
+/// Run `work`, then `restore` the terminal; then, however the work ended (an answer, an
+/// error, a panic), give back what `kept` holds: how many messages could not be.
+async fn guarded<T>(
+    kept: &Kept,
+    backend: &dyn Backend,
+    work: impl Future<Output = T>,
+    restore: impl FnOnce(),
+) -> (std::thread::Result<T>, usize) {
+    let result = std::panic::AssertUnwindSafe(work).catch_unwind().await;
+    restore();
+    let unreleased = kept.release(backend).await;
+    (result, unreleased)
 }
 
 async fn event_loop(
@@ -400,5 +416,50 @@ fn finished(app: &mut App, pending: &mut VecDeque<Job>, done: Done) {
             });
         }
         Done::Visibility { .. } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::commands::dlq::tests::{dlq_counts, stack_with};
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_panic_in_the_loop_restores_the_terminal_and_gives_the_held_messages_back() {
+        let (_dir, backend) = stack_with(3);
+        let kept = Kept::default();
+        let interaction = UiInteraction {
+            progress: Shared::default(),
+        };
+        let restored = Cell::new(false);
+        let (result, unreleased) = guarded(
+            &kept,
+            &backend,
+            async {
+                let cli = Cli::try_parse_from(["ecomm", "dlq", "show", "notification"])
+                    .expect("a command line");
+                let Command::Dlq(DlqCommand::Show(args)) = cli.command else {
+                    unreachable!("dlq show")
+                };
+                let (report, holding) = commands::dlq::show_holding(&backend, &args, &interaction)
+                    .await
+                    .expect("read");
+                assert_eq!(report.messages.len(), 3);
+                *kept.holding.borrow_mut() = Some(Rc::new(OpenView {
+                    target: args.target.clone(),
+                    holding,
+                }));
+                assert_eq!(dlq_counts(&backend), (0, 3), "hidden while held");
+                panic!("a bug in the loop");
+            },
+            || restored.set(true),
+        )
+        .await;
+        assert!(result.is_err(), "the panic is handed on");
+        assert!(restored.get());
+        assert_eq!(unreleased, 0);
+        assert_eq!(dlq_counts(&backend), (3, 0), "visible again at once");
     }
 }
