@@ -49,18 +49,18 @@ pub(crate) fn draw(frame: &mut Frame<'_>, app: &App, progress: Option<&str>) {
         Screen::Message => message(frame, app, body),
         Screen::Trace => trace(frame, app, body),
     }
-    // What runs, then why it is slowed down (throttling), then the last error.
+    // What runs, and why it is slowed down (throttling); with nothing running, the last
+    // error, else the weather (the overview's refresh backing off).
     let busy = progress.or(app.busy.as_deref());
+    let weather = |w: &str| Span::raw(w.to_owned()).fg(Color::Yellow).bold();
     let status_line = match (busy, &app.weather, &app.last_error) {
-        (Some(busy), Some(weather), _) => Line::from(vec![
-            Span::raw(busy.to_owned()).fg(Color::Yellow),
-            Span::raw(format!(" · {weather}")).fg(Color::Yellow).bold(),
+        (Some(busy), Some(w), _) => Line::from(vec![
+            Span::raw(format!("{busy} · ")).fg(Color::Yellow),
+            weather(w),
         ]),
         (Some(busy), None, _) => Line::from(Span::raw(busy.to_owned()).fg(Color::Yellow)),
-        (None, Some(weather), _) => Line::from(Span::raw(weather.clone()).fg(Color::Yellow).bold()),
-        (None, None, Some(error)) => {
-            Line::from(Span::raw(format!("error: {error}")).fg(Color::Red))
-        }
+        (None, _, Some(error)) => Line::from(Span::raw(format!("error: {error}")).fg(Color::Red)),
+        (None, Some(w), None) => Line::from(weather(w)),
         (None, None, None) => Line::from(Span::raw("ready").fg(Color::DarkGray)),
     };
     frame.render_widget(Paragraph::new(status_line), status);

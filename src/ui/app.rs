@@ -621,6 +621,9 @@ impl App {
             }
             Answer::Queue(report) => {
                 if matches!(work, Work::Queue { target } if *target == self.queue.target) {
+                    if let Some(reason) = &report.coverage.incomplete {
+                        self.last_error = Some(format!("the DLQ was read in part: {reason}"));
+                    }
                     let ids: Vec<&str> = report
                         .messages
                         .iter()

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeSet;
 
 use crate::support::{
-    Ecomm, LambdaRecorder, Pty, Stack, Wiring, by_event_id, depth, order_created,
+    Ecomm, FaultMix, FaultyProxy, LambdaRecorder, Pty, Stack, Wiring, by_event_id, depth, order_created,
     recent_demo_state, show,
 };
 
@@ -114,6 +114,48 @@ async fn on_aws_the_ui_redrives_two_marked_messages_to_their_function_and_nothin
         "the original events, unchanged, once each: {delivered:?}"
     );
     dlq.assert_all_visible(1).await;
+}
+
+#[tokio::test]
+async fn on_aws_a_throttled_read_says_it_backs_off_then_gives_up_and_the_ui_stays_alive() {
+    let stack = Stack::deploy_unrouted(&[("notification", Wiring::Both)]).await;
+    let dlq = stack.dlq("notification");
+    for order in ["ord-1", "ord-2"] {
+        dlq.seed_target_failure(&order_created(order, "c"), "THROTTLING")
+            .await;
+    }
+    // Every receive is throttled; the queue counters are not.
+    let proxy = FaultyProxy::start(
+        &stack.endpoint,
+        FaultMix {
+            throttle: 1,
+            fail_after: u64::MAX,
+            fail_entry: u64::MAX,
+            permanent_entries: false,
+        },
+    );
+    let ui = stack
+        .ecomm_at(proxy.endpoint())
+        .args("--give-up-after 3s")
+        .each(["ui", "--refresh", "60"])
+        .process();
+    let mut pty = Pty::run(&ui, 120, 30);
+    pty.wait_for("notification   2");
+    pty.keys(ENTER);
+    let backing_off = pty.wait_for("backing off");
+    assert!(backing_off.contains("throttled by AWS"), "{backing_off}");
+    let gave_up = pty.wait_for("gave up after 3s without progress");
+    assert!(
+        gave_up.contains("error: the DLQ was read in part"),
+        "{gave_up}"
+    );
+    // Still alive: back to the overview, then quit normally.
+    pty.keys(BACK);
+    pty.wait_for("Enter open DLQ");
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.contents());
+    assert!(proxy.injected().throttled > 0);
+    dlq.assert_all_visible(2).await;
 }
 
 /// Wait until `check` holds, for at most `within`; `what` says what was awaited.
