@@ -576,9 +576,8 @@ mod tests {
     fn the_status_line_says_when_calls_back_off_and_the_title_what_is_held() {
         let mut app = opened();
         app.held = Some(3);
-        app.weather = Some(
-            "backing off, 2 call(s) at a time: throttled by AWS: Rate exceeded".to_owned(),
-        );
+        app.weather =
+            Some("backing off, 2 call(s) at a time: throttled by AWS: Rate exceeded".to_owned());
         snapshot("queue_backing_off", &app);
         app.key(KeyEvent::from(KeyCode::Char('g')));
         app.busy = Some("running: ecomm dlq show notification --raw".to_owned());

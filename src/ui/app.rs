@@ -1007,7 +1007,11 @@ mod tests {
 
         // Leaving for the overview gives them back, without reading anything.
         assert_eq!(code(&mut app, KeyCode::Esc), None);
-        assert_eq!(app.viewing(), Some("notification"), "back in the queue view");
+        assert_eq!(
+            app.viewing(),
+            Some("notification"),
+            "back in the queue view"
+        );
         assert_eq!(code(&mut app, KeyCode::Esc), None);
         assert_eq!(app.screen, Screen::Overview);
         assert_eq!(app.viewing(), None);
@@ -1031,7 +1035,10 @@ mod tests {
             app.finished(&Work::Counters, Ok(Answer::Overview(fixtures::overview()))),
             None
         );
-        assert_eq!(app.last_error, None, "a refresh that worked clears the error");
+        assert_eq!(
+            app.last_error, None,
+            "a refresh that worked clears the error"
+        );
         assert_eq!(app.current_target(), Some("notification"));
     }
 }

@@ -149,7 +149,10 @@ impl Kept {
 enum Done {
     Work(Work, Box<Result<Answer, String>>),
     /// A renewal or release: how many messages it could not reach.
-    Visibility { released: bool, failed: usize },
+    Visibility {
+        released: bool,
+        failed: usize,
+    },
 }
 
 /// Do one piece of work with the CLI's command function; an error becomes its text. A DLQ
@@ -165,7 +168,10 @@ async fn perform(
         .chain(work.command_line())
         .collect();
     if matches!(work, Work::Queue { .. }) {
-        line.extend(["--visibility-timeout".to_owned(), context.setup.hold.to_string()]);
+        line.extend([
+            "--visibility-timeout".to_owned(),
+            context.setup.hold.to_string(),
+        ]);
     }
     let cli = Cli::try_parse_from(line).map_err(|e| e.to_string())?;
     let answer = match cli.command {
@@ -355,7 +361,12 @@ async fn event_loop(
             return Ok(());
         }
         app.weather = setup.backend.weather();
-        app.held = context.kept.holding.borrow().as_ref().map(|k| k.holding.len());
+        app.held = context
+            .kept
+            .holding
+            .borrow()
+            .as_ref()
+            .map(|k| k.holding.len());
         let status = progress.0.borrow().clone();
         terminal.draw(|frame| render::ui::draw(frame, &app, status.as_deref()))?;
         tokio::select! {
@@ -410,9 +421,13 @@ fn finished(app: &mut App, pending: &mut VecDeque<Job>, done: Done) {
         }
         Done::Visibility { released, failed } if failed > 0 => {
             app.last_error = Some(if released {
-                format!("{failed} message(s) could not be made visible again; they reappear on their own")
+                format!(
+                    "{failed} message(s) could not be made visible again; they reappear on their own"
+                )
             } else {
-                format!("{failed} message(s) could not be kept hidden: another reader may take them")
+                format!(
+                    "{failed} message(s) could not be kept hidden: another reader may take them"
+                )
             });
         }
         Done::Visibility { .. } => {}

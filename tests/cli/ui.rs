@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeSet;
 
 use crate::support::{
-    Ecomm, FaultMix, FaultyProxy, LambdaRecorder, Pty, Stack, Wiring, by_event_id, depth, order_created,
-    recent_demo_state, show,
+    Ecomm, FaultMix, FaultyProxy, LambdaRecorder, Pty, Stack, Wiring, by_event_id, depth,
+    order_created, recent_demo_state, show,
 };
 
 const DOWN: &str = "\x1b[B";
@@ -222,10 +222,16 @@ fn the_queue_view_hides_its_messages_only_while_open_and_a_hangup_or_kill_gives_
     pty.exit_code();
     let killed = Instant::now();
     assert_eq!(depth(&state, "notification"), (0, 5));
-    eventually(Duration::from_secs(5), "visible again after kill -9", || {
-        depth(&state, "notification") == (5, 0)
-    });
-    assert!(killed.elapsed() < Duration::from_secs(4), "{:?}", killed.elapsed());
+    eventually(
+        Duration::from_secs(5),
+        "visible again after kill -9",
+        || depth(&state, "notification") == (5, 0),
+    );
+    assert!(
+        killed.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        killed.elapsed()
+    );
 }
 
 #[test]
