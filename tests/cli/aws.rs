@@ -495,15 +495,7 @@ async fn when_every_call_is_throttled_for_give_up_after_commands_end_with_exit_3
         dlq.seed_target_failure(&order_created(order, "c"), "THROTTLING")
             .await;
     }
-    let proxy = FaultyProxy::start(
-        &stack.endpoint,
-        FaultMix {
-            throttle: 1,
-            fail_after: u64::MAX,
-            fail_entry: u64::MAX,
-            permanent_entries: false,
-        },
-    );
+    let proxy = FaultyProxy::start(&stack.endpoint, FaultMix::throttle_all());
     let ecomm = || {
         stack
             .ecomm_at(proxy.endpoint())

@@ -125,15 +125,7 @@ async fn on_aws_a_throttled_read_says_it_backs_off_then_gives_up_and_the_ui_stay
             .await;
     }
     // Every receive is throttled; the queue counters are not.
-    let proxy = FaultyProxy::start(
-        &stack.endpoint,
-        FaultMix {
-            throttle: 1,
-            fail_after: u64::MAX,
-            fail_entry: u64::MAX,
-            permanent_entries: false,
-        },
-    );
+    let proxy = FaultyProxy::start(&stack.endpoint, FaultMix::throttle_all());
     let ui = stack
         .ecomm_at(proxy.endpoint())
         .args("--give-up-after 3s")

@@ -38,6 +38,16 @@ pub(crate) struct FaultMix {
 }
 
 impl FaultMix {
+    /// Every hot-path request refused with `ThrottlingException`; nothing else.
+    pub(crate) fn throttle_all() -> Self {
+        Self {
+            throttle: 1,
+            fail_after: u64::MAX,
+            fail_entry: u64::MAX,
+            permanent_entries: false,
+        }
+    }
+
     /// The first entry of every `SendMessageBatch`, failed for good; nothing else.
     pub(crate) fn failed_sends() -> Self {
         Self {
