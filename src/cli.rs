@@ -75,15 +75,42 @@ pub(crate) struct AwsArgs {
     /// Implies --env aws.
     #[arg(long, global = true, value_name = "URL", help_heading = "AWS")]
     pub(crate) endpoint_url: Option<String>,
-    /// The event bus whose consumers to act on.
+    /// The event bus whose consumers to act on (in every account of --accounts).
     #[arg(long, env = "ECOMM_BUS", global = true, help_heading = "AWS")]
     pub(crate) bus: Option<String>,
+    /// Act in these accounts (comma-separated ids), assuming --account-role in each; targets
+    /// are then named `NAME@ACCOUNT`. Implies --env aws.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,ID", value_parser = parse_account, help_heading = "AWS")]
+    pub(crate) accounts: Vec<String>,
+    /// The role assumed in each account of --accounts: a name (`ecomm-oncall`) or an ARN
+    /// template with `{account}` (`arn:aws:iam::{account}:role/ecomm-oncall`).
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME_OR_ARN_TEMPLATE",
+        help_heading = "AWS"
+    )]
+    pub(crate) account_role: Option<String>,
 }
 
 impl AwsArgs {
     /// Whether an AWS-only flag was given.
     pub(crate) fn any(&self) -> bool {
-        self.profile.is_some() || self.region.is_some() || self.endpoint_url.is_some()
+        self.profile.is_some()
+            || self.region.is_some()
+            || self.endpoint_url.is_some()
+            || !self.accounts.is_empty()
+            || self.account_role.is_some()
+    }
+}
+
+/// An AWS account id: twelve digits.
+fn parse_account(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_owned())
+    } else {
+        Err(format!("{id:?} is not an AWS account id (12 digits)"))
     }
 }
 
@@ -297,6 +324,19 @@ pub(crate) struct ScanArgs {
     /// the pace on its own.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Scanning")]
     pub(crate) concurrency: u16,
+}
+
+impl Command {
+    /// The consumer a command acts on, for those that act on one.
+    pub(crate) fn target_mut(&mut self) -> Option<&mut String> {
+        match self {
+            Self::Dlq(DlqCommand::Show(args)) => Some(&mut args.target),
+            Self::Dlq(DlqCommand::Export(args)) => Some(&mut args.target),
+            Self::Dlq(DlqCommand::Purge(args)) => Some(&mut args.target),
+            Self::Redrive(args) => Some(&mut args.target),
+            _ => None,
+        }
+    }
 }
 
 /// `ecomm dlq show`.

@@ -91,47 +91,112 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<(String, Report)> {
             Report::Reset(commands::local::reset(&target)?),
         )),
         command => runtime.block_on(async {
+            let patience = Patience::new(cli.global.give_up_after);
+            if let Some((accounts, role)) = target.accounts() {
+                return across_accounts(&target, accounts, role, command, printer, patience).await;
+            }
             let connected = target.connect().await?;
-            let patient = Patient::new(connected.as_ref(), Patience::new(cli.global.give_up_after));
-            let backend: &dyn Backend = &patient;
-            let banner = backend.banner();
-            let terminal = Terminal::new(printer, banner.clone());
-            let report = match command {
-                Command::Dlq(DlqCommand::Ls) => Report::DlqList(commands::dlq::ls(backend).await?),
-                Command::Dlq(DlqCommand::Show(args)) => {
-                    Report::Show(commands::dlq::show(backend, &args, &terminal).await?)
-                }
-                Command::Dlq(DlqCommand::Export(args)) => {
-                    Report::Export(commands::dlq::export(backend, &args, &terminal).await?)
-                }
-                Command::Dlq(DlqCommand::Purge(args)) => {
-                    Report::Purge(commands::dlq::purge(backend, &args, &terminal).await?)
-                }
-                Command::Redrive(args) => Report::Redrive(
-                    commands::redrive::run(backend, &args, target.journal_path()?, &terminal)
-                        .await?,
-                ),
-                Command::Trace(args) if args.follow => {
-                    commands::trace::follow(backend, &args, &terminal).await?
-                }
-                Command::Trace(args) => Report::Trace(commands::trace::run(backend, &args).await?),
-                Command::Ui(args) => {
-                    let session = ui::run(ui::Setup {
-                        backend,
-                        banner: banner.clone(),
-                        refresh: std::time::Duration::from_secs(args.refresh),
-                        journal: target.journal_path()?,
-                        hold: args.visibility_timeout,
-                    })
-                    .await?;
-                    Report::Interactive(session)
-                }
-                Command::Demo(_)
-                | Command::Local(_)
-                | Command::Completions { .. }
-                | Command::Man => unreachable!("handled above"),
-            };
-            Ok((banner, report))
+            let patient = Patient::new(connected.as_ref(), patience);
+            execute(command, &patient, &target, printer).await
         }),
     }
+}
+
+/// Run a command that needs a backend: its banner and report.
+async fn execute(
+    command: Command,
+    backend: &dyn Backend,
+    target: &Target,
+    printer: &Printer,
+) -> anyhow::Result<(String, Report)> {
+    let banner = backend.banner();
+    let terminal = Terminal::new(printer, banner.clone());
+    let report = match command {
+        Command::Dlq(DlqCommand::Ls) => Report::DlqList(commands::dlq::ls(backend).await?),
+        Command::Dlq(DlqCommand::Show(args)) => {
+            Report::Show(commands::dlq::show(backend, &args, &terminal).await?)
+        }
+        Command::Dlq(DlqCommand::Export(args)) => {
+            Report::Export(commands::dlq::export(backend, &args, &terminal).await?)
+        }
+        Command::Dlq(DlqCommand::Purge(args)) => {
+            Report::Purge(commands::dlq::purge(backend, &args, &terminal).await?)
+        }
+        Command::Redrive(args) => Report::Redrive(
+            commands::redrive::run(backend, &args, target.journal_path()?, &terminal).await?,
+        ),
+        Command::Trace(args) if args.follow => {
+            commands::trace::follow(backend, &args, &terminal).await?
+        }
+        Command::Trace(args) => Report::Trace(commands::trace::run(backend, &args).await?),
+        Command::Ui(args) => {
+            let session = ui::run(ui::Setup {
+                backend,
+                banner: banner.clone(),
+                refresh: std::time::Duration::from_secs(args.refresh),
+                journal: target.journal_path()?,
+                hold: args.visibility_timeout,
+            })
+            .await?;
+            Report::Interactive(session)
+        }
+        Command::Demo(_) | Command::Local(_) | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled above")
+        }
+    };
+    Ok((banner, report))
+}
+
+/// The same across `--accounts`: `dlq ls` in all of them; a command on one consumer in the
+/// account that owns it (`--target NAME@ACCOUNT`), with that account's session.
+async fn across_accounts(
+    target: &Target,
+    accounts: &[String],
+    role: &str,
+    mut command: Command,
+    printer: &Printer,
+    patience: Patience,
+) -> anyhow::Result<(String, Report)> {
+    let Target::Aws { args, bus } = target else {
+        unreachable!("--accounts is an AWS flag")
+    };
+    if matches!(command, Command::Trace(_) | Command::Ui(_)) {
+        return Err(UsageError(
+            "`ecomm trace` and `ecomm ui` read one account at a time so far: drop --accounts and pass that account's --profile".to_owned(),
+        )
+        .into());
+    }
+    let members = backend::accounts::connect(args, bus, accounts, role).await;
+    let patients: Vec<Result<Patient<'_>, &backend::BackendError>> = members
+        .iter()
+        .map(|m| {
+            m.backend
+                .as_ref()
+                .map(|b| Patient::new(b as &dyn Backend, patience))
+        })
+        .collect();
+    let views: Vec<commands::accounts::Account<'_>> = members
+        .iter()
+        .zip(&patients)
+        .map(|(m, p)| commands::accounts::Account {
+            id: &m.account,
+            backend: p.as_ref().map(|p| p as &dyn Backend).map_err(|e| *e),
+        })
+        .collect();
+    if matches!(command, Command::Dlq(DlqCommand::Ls)) {
+        let banner = format!(
+            "aws: accounts {}, role {role}, bus {bus}",
+            accounts.join(", ")
+        );
+        return Ok((
+            banner,
+            Report::DlqList(commands::accounts::ls(&views).await),
+        ));
+    }
+    let named = command
+        .target_mut()
+        .expect("every other command acts on one consumer");
+    let (backend, name) = commands::accounts::locate(&views, named).await?;
+    *named = name;
+    execute(command, backend, target, printer).await
 }

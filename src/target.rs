@@ -47,6 +47,22 @@ impl Target {
                 state: state_path(global)?,
             }),
             Environment::Aws => {
+                match (global.aws.accounts.is_empty(), &global.aws.account_role) {
+                    (false, None) => {
+                        return Err(UsageError(
+                            "--accounts needs --account-role: the role to assume in each (e.g. ecomm-oncall)".to_owned(),
+                        )
+                        .into());
+                    }
+                    (true, Some(_)) => {
+                        return Err(UsageError(
+                            "--account-role is assumed in each of --accounts: pass --accounts ID,ID"
+                                .to_owned(),
+                        )
+                        .into());
+                    }
+                    _ => {}
+                }
                 let bus = global.aws.bus.clone().ok_or_else(|| {
                     UsageError(
                         "which event bus? pass --bus NAME or set ECOMM_BUS (e.g. ecomm-prod)"
@@ -77,6 +93,17 @@ impl Target {
         match self {
             Self::Local { state } => format!("local stack: {}", state.display()),
             Self::Aws { bus, .. } => format!("aws: bus {bus}"),
+        }
+    }
+
+    /// The accounts to act in, and the role to assume in each, when there are several.
+    pub(crate) fn accounts(&self) -> Option<(&[String], &str)> {
+        match self {
+            Self::Aws { args, .. } if !args.accounts.is_empty() => Some((
+                &args.accounts,
+                args.account_role.as_deref().unwrap_or_default(),
+            )),
+            _ => None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! events — with two implementations: [`aws`] (the AWS SDK) and [`local`] (the embedded stack).
 //! Every command works the same against either.
 
+pub(crate) mod accounts;
 pub(crate) mod aws;
 pub(crate) mod local;
 pub(crate) mod patient;
@@ -22,6 +23,16 @@ pub(crate) enum BackendError {
         "no usable AWS credentials: {0}\n  fix: `aws sso login --profile <p>`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID, or pass --profile"
     )]
     Credentials(String),
+    /// The on-call role could not be assumed in an account.
+    #[error(
+        "cannot assume {role}: {reason}\n  fix: the role must exist in that account and trust the caller (sts:AssumeRole)"
+    )]
+    RoleNotAssumed {
+        /// The role's ARN.
+        role: String,
+        /// STS's answer.
+        reason: String,
+    },
     /// No region configured.
     #[error("no AWS region: pass --region, set AWS_REGION, or set a region in the profile")]
     NoRegion,

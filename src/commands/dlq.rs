@@ -78,6 +78,8 @@ pub(crate) async fn counters(
         let (delivery, function) = wired(consumer);
         rows.push(DlqRow {
             target: consumer.target.clone(),
+            account: None,
+            unreachable: None,
             function: consumer.function.clone(),
             dlq: consumer.dlq.as_ref().map(|q| q.name.clone()),
             visible: stats.as_ref().map(|s| s.visible),

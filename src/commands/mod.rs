@@ -2,6 +2,7 @@
 //! report (`crate::report`); what it needs from the person at the terminal comes through
 //! `crate::interaction`. No command prints: `lib.rs` renders the report once.
 
+pub(crate) mod accounts;
 pub(crate) mod demo;
 pub(crate) mod dlq;
 pub(crate) mod local;

@@ -59,12 +59,33 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
         OutputFormat::Table | OutputFormat::Wide => {}
     }
     printer.message(banner);
+    // Across accounts, the account has a column of its own (the target stays `NAME@ACCOUNT`
+    // in JSON, as `--target` takes it).
+    let across = list.rows.iter().any(|r| r.account.is_some());
+    let mut columns = LS_COLUMNS.to_vec();
+    if across {
+        columns.insert(1, Column::keep("account", Priority::Essential));
+    }
     let table = list
         .rows
         .iter()
         .map(|r| {
-            vec![
-                r.target.clone().into(),
+            let name = match &r.account {
+                Some(account) => r
+                    .target
+                    .strip_suffix(&format!("@{account}"))
+                    .unwrap_or(&r.target),
+                None => &r.target,
+            };
+            let mut cells: Vec<Cell> = vec![
+                Cell::toned(
+                    name,
+                    if r.unreachable.is_some() {
+                        Tone::Bad
+                    } else {
+                        Tone::Plain
+                    },
+                ),
                 opt(r.function.as_ref()).into(),
                 opt(r.dlq.as_ref()).into(),
                 Cell::toned(opt(r.visible), Tone::bad_above_zero(r.visible.unwrap_or(0))),
@@ -75,10 +96,14 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
                 opt(r.oldest_sent.map(age)).into(),
                 tick(r.delivery_failures_wired),
                 r.function_errors_wired.map_or_else(|| "-".into(), tick),
-            ]
+            ];
+            if let Some(account) = r.account.as_ref().filter(|_| across) {
+                cells.insert(1, account.as_str().into());
+            }
+            cells
         })
         .collect();
-    printer.table(&LS_COLUMNS, table);
+    printer.table(&columns, table);
     for row in &list.rows {
         // Short lines: a laptop terminal is 80 columns.
         if let Some(reader) = &row.reader {
@@ -101,6 +126,11 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
         }
         for finding in &row.findings {
             printer.message(&format!("warning: {}: {finding}", row.target));
+        }
+        if let Some(reason) = &row.unreachable {
+            for line in reason.lines().skip(1) {
+                printer.message(&format!("  {}", line.trim()));
+            }
         }
     }
 }

@@ -16,12 +16,31 @@ pub(crate) struct DlqList {
     pub(crate) rows: Vec<DlqRow>,
 }
 
+impl DlqList {
+    /// Partial when an account could not be read: its consumers are not in the list.
+    pub(crate) fn outcome(&self) -> Outcome {
+        if self.rows.iter().any(|r| r.unreachable.is_some()) {
+            Outcome::Partial
+        } else {
+            Outcome::Success
+        }
+    }
+}
+
 /// One row of `dlq ls`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DlqRow {
-    /// The consumer (target id).
+    /// The consumer (target id; `NAME@ACCOUNT` across accounts, `*@ACCOUNT` for an account
+    /// that could not be read).
     pub(crate) target: String,
+    /// The account, across accounts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) account: Option<String>,
+    /// Why the account could not be read at all (its role, its bus): the row stands for
+    /// every consumer of that account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) unreachable: Option<String>,
     /// Its function.
     pub(crate) function: Option<String>,
     /// Its DLQ's name.

@@ -67,8 +67,8 @@ impl Report {
             Self::Purge(r) => r.outcome(),
             Self::Redrive(r) => r.outcome(),
             Self::Trace(r) => r.outcome(),
-            Self::DlqList(_)
-            | Self::Followed
+            Self::DlqList(r) => r.outcome(),
+            Self::Followed
             | Self::Interactive(_)
             | Self::Demo(_)
             | Self::Reset(_)

@@ -12,6 +12,8 @@ use crate::report::trace::TraceReport;
 fn row(target: &str, visible: u64, wired: bool) -> DlqRow {
     DlqRow {
         target: target.to_owned(),
+        account: None,
+        unreachable: None,
         function: Some(format!("ecomm-local-{target}")),
         dlq: Some(format!("ecomm-local-{target}-dlq")),
         visible: Some(visible),

@@ -1,6 +1,7 @@
 //! The `ecomm` binary run as a user runs it: one test binary, one module per command, and the
 //! shared `support` (see its module doc).
 
+mod accounts;
 mod aws;
 mod demo;
 mod dlq;

@@ -41,6 +41,16 @@ impl AwsBackend {
     /// Build the one `SdkConfig` from `--profile`, `--region`, `--endpoint-url` and the standard
     /// environment, check the credentials, and find the bus.
     pub(crate) async fn connect(args: &AwsArgs, bus: &str) -> Result<Self, BackendError> {
+        Self::connect_as(args, bus, None).await
+    }
+
+    /// The same in another account: the credentials of the standard chain assume `role`
+    /// (an ARN) first, and every call uses that session (refreshed by the SDK as it expires).
+    pub(crate) async fn connect_as(
+        args: &AwsArgs,
+        bus: &str,
+        role: Option<&str>,
+    ) -> Result<Self, BackendError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &args.profile {
             loader = loader.profile_name(profile);
@@ -51,8 +61,30 @@ impl AwsBackend {
         if let Some(url) = &args.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        let config: SdkConfig = loader.load().await;
+        let mut config: SdkConfig = loader.load().await;
         let region = config.region().ok_or(BackendError::NoRegion)?.to_string();
+        if let Some(role) = role {
+            let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("ecomm-oncall")
+                .configure(&config)
+                .build()
+                .await;
+            // Assumed once here, to say at once which account refuses; the clients' identity
+            // cache then holds the session for the run and assumes the role again when it
+            // nears its expiry.
+            aws_credential_types::provider::ProvideCredentials::provide_credentials(&assumed)
+                .await
+                .map_err(|e| BackendError::RoleNotAssumed {
+                    role: role.to_owned(),
+                    reason: one_line(&e),
+                })?;
+            config = config
+                .into_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
+                )
+                .build();
+        }
         let provider = config.credentials_provider().ok_or_else(|| {
             BackendError::Credentials("no credentials provider is configured".to_owned())
         })?;

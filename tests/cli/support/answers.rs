@@ -19,6 +19,12 @@ use serde_json::Value;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct LsRow {
     pub(crate) target: String,
+    /// Across accounts: the account.
+    #[serde(default)]
+    pub(crate) account: Option<String>,
+    /// Across accounts: why the account could not be read.
+    #[serde(default)]
+    pub(crate) unreachable: Option<String>,
     pub(crate) function: Option<String>,
     pub(crate) dlq: Option<String>,
     pub(crate) visible: Option<u64>,

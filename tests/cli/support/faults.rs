@@ -316,3 +316,73 @@ fn entries(body: &Bytes) -> Vec<Value> {
         .and_then(|v| v["Entries"].as_array().cloned())
         .unwrap_or_default()
 }
+
+/// A loopback proxy in front of moto where one account's role cannot be assumed: STS answers
+/// `AssumeRole` of any role in `account` with its `AccessDenied` (moto hands out a session for
+/// any role ARN, so it cannot refuse one itself). Every other request goes to moto unchanged.
+pub(crate) struct DeniedAccount {
+    endpoint: String,
+}
+
+impl DeniedAccount {
+    /// Listen on a free loopback port, forwarding to `upstream`.
+    pub(crate) fn start(upstream: &str, account: &'static str) -> Self {
+        let (listener, endpoint) = loopback_listener();
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let client = reqwest::Client::new();
+        spawn_server(listener, move |request: Request<Incoming>| {
+            let (upstream, client) = (upstream.clone(), client.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let Ok(body) = body
+                    .collect()
+                    .await
+                    .map(http_body_util::Collected::to_bytes)
+                else {
+                    return plain(StatusCode::BAD_REQUEST, "unreadable body");
+                };
+                let form = String::from_utf8_lossy(&body);
+                // The query protocol: `Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A<account>…`.
+                if form.contains("Action=AssumeRole")
+                    && form.contains(&format!("iam%3A%3A{account}%3A"))
+                {
+                    return sts_access_denied(account);
+                }
+                let path = parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", hyper::http::uri::PathAndQuery::as_str);
+                forward(
+                    &client,
+                    &upstream,
+                    parts.method.clone(),
+                    path,
+                    &parts.headers,
+                    body,
+                )
+                .await
+            }
+        });
+        Self { endpoint }
+    }
+
+    /// The URL to pass as `--endpoint-url`.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+/// STS's answer to an `AssumeRole` the role's trust policy does not allow.
+fn sts_access_denied(account: &str) -> Response<Full<Bytes>> {
+    let xml = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+         <Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/oncall is not \
+         authorized to perform: sts:AssumeRole on resource: arn:aws:iam::{account}:role/ecomm-oncall\
+         </Message></Error><RequestId>denied-account</RequestId></ErrorResponse>"
+    );
+    let mut response = plain(StatusCode::FORBIDDEN, &xml);
+    response
+        .headers_mut()
+        .insert("content-type", "text/xml".parse().expect("a header"));
+    response
+}

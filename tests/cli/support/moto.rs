@@ -71,26 +71,61 @@ pub(crate) async fn lambda_without_docker(endpoint: &str) {
 /// created once per test process.
 pub(crate) async fn execution_role(endpoint: &str) -> String {
     static ROLE: OnceCell<String> = OnceCell::const_new();
-    ROLE.get_or_init(|| async {
-        let iam = aws_sdk_iam::Client::new(&sdk_config(endpoint).await);
-        let trust = r#"{"Version":"2012-10-17","Statement":[]}"#;
-        iam.create_role()
-            .role_name(unique("ecomm-cli-test"))
-            .assume_role_policy_document(trust)
-            .send()
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "iam:CreateRole: {}",
-                    aws_sdk_iam::error::DisplayErrorContext(e)
-                )
-            })
-            .role
-            .expect("CreateRole returns the role")
-            .arn
-    })
-    .await
-    .clone()
+    ROLE.get_or_init(|| async { create_role(&sdk_config(endpoint).await, "ecomm-cli-test").await })
+        .await
+        .clone()
+}
+
+/// Create an IAM role named after `prefix` in the account of `config`: its ARN.
+pub(crate) async fn create_role(config: &SdkConfig, prefix: &str) -> String {
+    let iam = aws_sdk_iam::Client::new(config);
+    let trust = r#"{"Version":"2012-10-17","Statement":[]}"#;
+    iam.create_role()
+        .role_name(unique(prefix))
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "iam:CreateRole: {}",
+                aws_sdk_iam::error::DisplayErrorContext(e)
+            )
+        })
+        .role
+        .expect("CreateRole returns the role")
+        .arn
+}
+
+/// The SDK config of the checks in another account: a session of a role in `account`, as
+/// moto hands out for any role ARN (its multi-account support).
+pub(crate) async fn sdk_config_in(endpoint: &str, account: &str) -> SdkConfig {
+    let sts = aws_sdk_sts::Client::new(&sdk_config(endpoint).await);
+    let session = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/ecomm-test-setup"))
+        .role_session_name("ecomm-test-setup")
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "sts:AssumeRole: {}",
+                aws_sdk_sts::error::DisplayErrorContext(e)
+            )
+        })
+        .credentials
+        .expect("AssumeRole returns credentials");
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region("us-east-1")
+        .credentials_provider(Credentials::new(
+            session.access_key_id,
+            session.secret_access_key,
+            Some(session.session_token),
+            None,
+            "assumed",
+        ))
+        .load()
+        .await
 }
 
 /// The smallest valid zip archive (empty): what `CreateFunction` gets as code.

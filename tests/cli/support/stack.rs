@@ -24,7 +24,8 @@ use serde_json::{Value, json};
 use super::Ecomm;
 use super::fixtures::{cli_attributes, lambda_dlq, sdk_attribute};
 use super::moto::{
-    create_function, endpoint, execution_role, lambda_without_docker, sdk_config, unique,
+    create_function, create_role, endpoint, execution_role, lambda_without_docker, sdk_config,
+    sdk_config_in, unique,
 };
 
 /// How a consumer's failures reach a DLQ.
@@ -137,16 +138,36 @@ impl Stack {
 
     async fn deploy_with(consumers: &[(&str, Wiring)], pattern: &Value) -> Self {
         let endpoint = endpoint();
-        lambda_without_docker(&endpoint).await;
         let role = execution_role(&endpoint).await;
         let config = sdk_config(&endpoint).await;
+        Self::deploy_as(&config, &role, &unique("ecomm"), consumers, pattern).await
+    }
+
+    /// The same bus, by name, with its consumers in another account (moto's multi-account
+    /// support: a session of a role in that account).
+    pub(crate) async fn deploy_in(account: &str, bus: &str, consumers: &[(&str, Wiring)]) -> Self {
+        let config = sdk_config_in(&endpoint(), account).await;
+        let role = create_role(&config, "ecomm-cli-test").await;
+        let pattern = json!({"source": ["ecomm.orders", "ecomm.inventory", "ecomm.refunds"]});
+        Self::deploy_as(&config, &role, bus, consumers, &pattern).await
+    }
+
+    async fn deploy_as(
+        config: &aws_config::SdkConfig,
+        role: &str,
+        bus: &str,
+        consumers: &[(&str, Wiring)],
+        pattern: &Value,
+    ) -> Self {
+        let endpoint = endpoint();
+        lambda_without_docker(&endpoint).await;
         let prefix = unique("ecomm");
         let mut stack = Self {
-            bus: prefix.clone(),
-            sqs: aws_sdk_sqs::Client::new(&config),
-            events: aws_sdk_eventbridge::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            bus: bus.to_owned(),
+            sqs: aws_sdk_sqs::Client::new(config),
+            events: aws_sdk_eventbridge::Client::new(config),
+            lambda: aws_sdk_lambda::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
             consumers: BTreeMap::new(),
             endpoint,
             prefix,
@@ -160,7 +181,7 @@ impl Stack {
             .await
             .expect("create the bus");
         for (target, wiring) in consumers {
-            let deployed = stack.consumer(target, *wiring, &role, pattern).await;
+            let deployed = stack.consumer(target, *wiring, role, pattern).await;
             stack.consumers.insert((*target).to_owned(), deployed);
         }
         stack
