@@ -78,12 +78,23 @@ pub(crate) struct AwsArgs {
     /// The event bus whose consumers to act on (in every account of --accounts).
     #[arg(long, env = "ECOMM_BUS", global = true, help_heading = "AWS")]
     pub(crate) bus: Option<String>,
-    /// Act in these accounts (comma-separated ids), assuming --account-role in each; targets
-    /// are then named `NAME@ACCOUNT`. Implies --env aws.
-    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,ID", value_parser = parse_account, help_heading = "AWS")]
+    /// Act in these accounts (ids, account names or one set of the config file), assuming
+    /// --account-role in each; targets are then named `NAME@ACCOUNT`. Implies --env aws.
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        value_name = "ID,ID|SET",
+        help_heading = "AWS"
+    )]
     pub(crate) accounts: Vec<String>,
+    /// Act in every active account of the organization (organizations:ListAccounts, from the
+    /// management account or a delegated administrator). Implies --env aws.
+    #[arg(long, global = true, conflicts_with = "accounts", help_heading = "AWS")]
+    pub(crate) all_accounts: bool,
     /// The role assumed in each account of --accounts: a name (`ecomm-oncall`) or an ARN
-    /// template with `{account}` (`arn:aws:iam::{account}:role/ecomm-oncall`).
+    /// template with `{account}` (`arn:aws:iam::{account}:role/ecomm-oncall`); the config
+    /// file's `account_role` by default.
     #[arg(
         long,
         global = true,
@@ -100,12 +111,13 @@ impl AwsArgs {
             || self.region.is_some()
             || self.endpoint_url.is_some()
             || !self.accounts.is_empty()
+            || self.all_accounts
             || self.account_role.is_some()
     }
 }
 
 /// An AWS account id: twelve digits.
-fn parse_account(text: &str) -> Result<String, String> {
+pub(crate) fn parse_account(text: &str) -> Result<String, String> {
     let id = text.trim();
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
         Ok(id.to_owned())

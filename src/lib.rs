@@ -7,6 +7,7 @@
 mod backend;
 mod cli;
 mod commands;
+mod config;
 mod delivery;
 mod filter;
 mod interaction;
@@ -92,8 +93,8 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<(String, Report)> {
         )),
         command => runtime.block_on(async {
             let patience = Patience::new(cli.global.give_up_after);
-            if let Some((accounts, role)) = target.accounts() {
-                return across_accounts(&target, accounts, role, command, printer, patience).await;
+            if let Some(plan) = target.accounts() {
+                return across_accounts(&target, plan, command, printer, patience).await;
             }
             let connected = target.connect().await?;
             let patient = Patient::new(connected.as_ref(), patience);
@@ -151,13 +152,15 @@ async fn execute(
 /// account that owns it (`--target NAME@ACCOUNT`), with that account's session.
 async fn across_accounts(
     target: &Target,
-    accounts: &[String],
-    role: &str,
+    plan: &backend::accounts::Plan,
     mut command: Command,
     printer: &Printer,
     patience: Patience,
 ) -> anyhow::Result<(String, Report)> {
-    let Target::Aws { args, bus } = target else {
+    let Target::Aws {
+        args, bus, config, ..
+    } = target
+    else {
         unreachable!("--accounts is an AWS flag")
     };
     if matches!(command, Command::Trace(_) | Command::Ui(_)) {
@@ -166,7 +169,7 @@ async fn across_accounts(
         )
         .into());
     }
-    let members = backend::accounts::connect(args, bus, accounts, role).await;
+    let members = backend::accounts::connect(args, bus, plan, config).await?;
     let patients: Vec<Result<Patient<'_>, &backend::BackendError>> = members
         .iter()
         .map(|m| {
@@ -180,13 +183,15 @@ async fn across_accounts(
         .zip(&patients)
         .map(|(m, p)| commands::accounts::Account {
             id: &m.account,
+            name: config.account_name(&m.account),
             backend: p.as_ref().map(|p| p as &dyn Backend).map_err(|e| *e),
         })
         .collect();
     if matches!(command, Command::Dlq(DlqCommand::Ls)) {
         let banner = format!(
-            "aws: accounts {}, role {role}, bus {bus}",
-            accounts.join(", ")
+            "aws: {} account(s), role {}, bus {bus}",
+            members.len(),
+            plan.role
         );
         return Ok((
             banner,

@@ -6,9 +6,11 @@ use anyhow::Context as _;
 
 use crate::UsageError;
 use crate::backend::Backend;
+use crate::backend::accounts::{Plan, Which};
 use crate::backend::aws::AwsBackend;
 use crate::backend::local::LocalBackend;
 use crate::cli::{AwsArgs, Environment, Global};
+use crate::config::Config;
 
 /// The resolved environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,9 +23,13 @@ pub(crate) enum Target {
     /// AWS.
     Aws {
         /// How to reach it.
-        args: AwsArgs,
+        args: Box<AwsArgs>,
         /// The bus.
         bus: String,
+        /// The config file (consumers' names, accounts' names and buses).
+        config: Box<Config>,
+        /// Several accounts, when `--accounts` or `--all-accounts` asks for them.
+        accounts: Option<Plan>,
     },
 }
 
@@ -47,31 +53,49 @@ impl Target {
                 state: state_path(global)?,
             }),
             Environment::Aws => {
-                match (global.aws.accounts.is_empty(), &global.aws.account_role) {
-                    (false, None) => {
+                let config = Config::load()?;
+                let aws = &global.aws;
+                let role = aws
+                    .account_role
+                    .clone()
+                    .or_else(|| config.account_role.clone());
+                let which = if aws.all_accounts {
+                    Some(Which::Organization)
+                } else if aws.accounts.is_empty() {
+                    None
+                } else {
+                    Some(Which::Listed(
+                        config.accounts(&aws.accounts).map_err(UsageError)?,
+                    ))
+                };
+                let accounts = match (which, role) {
+                    (Some(which), Some(role)) => Some(Plan { which, role }),
+                    (Some(_), None) => {
                         return Err(UsageError(
-                            "--accounts needs --account-role: the role to assume in each (e.g. ecomm-oncall)".to_owned(),
+                            "--accounts needs --account-role: the role to assume in each (e.g. ecomm-oncall), or account_role in the config file".to_owned(),
                         )
                         .into());
                     }
-                    (true, Some(_)) => {
+                    (None, _) if aws.account_role.is_some() => {
                         return Err(UsageError(
-                            "--account-role is assumed in each of --accounts: pass --accounts ID,ID"
+                            "--account-role is assumed in each of --accounts: pass --accounts ID,ID or --all-accounts"
                                 .to_owned(),
                         )
                         .into());
                     }
-                    _ => {}
-                }
-                let bus = global.aws.bus.clone().ok_or_else(|| {
+                    (None, _) => None,
+                };
+                let bus = aws.bus.clone().or_else(|| config.bus.clone()).ok_or_else(|| {
                     UsageError(
-                        "which event bus? pass --bus NAME or set ECOMM_BUS (e.g. ecomm-prod)"
+                        "which event bus? pass --bus NAME, set ECOMM_BUS, or set bus in the config file (e.g. ecomm-prod)"
                             .to_owned(),
                     )
                 })?;
                 Ok(Self::Aws {
-                    args: global.aws.clone(),
+                    args: Box::new(aws.clone()),
                     bus,
+                    config: Box::new(config),
+                    accounts,
                 })
             }
         }
@@ -96,14 +120,11 @@ impl Target {
         }
     }
 
-    /// The accounts to act in, and the role to assume in each, when there are several.
-    pub(crate) fn accounts(&self) -> Option<(&[String], &str)> {
+    /// The accounts to act in, when there are several.
+    pub(crate) fn accounts(&self) -> Option<&Plan> {
         match self {
-            Self::Aws { args, .. } if !args.accounts.is_empty() => Some((
-                &args.accounts,
-                args.account_role.as_deref().unwrap_or_default(),
-            )),
-            _ => None,
+            Self::Aws { accounts, .. } => accounts.as_ref(),
+            Self::Local { .. } => None,
         }
     }
 
@@ -111,7 +132,9 @@ impl Target {
     pub(crate) async fn connect(&self) -> anyhow::Result<Box<dyn Backend>> {
         Ok(match self {
             Self::Local { state } => Box::new(LocalBackend::open(state)?),
-            Self::Aws { args, bus } => Box::new(AwsBackend::connect(args, bus).await?),
+            Self::Aws {
+                args, bus, config, ..
+            } => Box::new(AwsBackend::connect(args, bus, None, &config.names).await?),
         })
     }
 

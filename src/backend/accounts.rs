@@ -10,6 +10,7 @@ use futures::StreamExt as _;
 use super::BackendError;
 use super::aws::AwsBackend;
 use crate::cli::AwsArgs;
+use crate::config::Config;
 
 /// Accounts connected at once: enough to hide STS's latency, few enough not to be throttled.
 const AT_ONCE: usize = 8;
@@ -34,24 +35,78 @@ pub(crate) fn role_arn(template: &str, account: &str) -> String {
     }
 }
 
-/// Connect to every account of `accounts`, `AT_ONCE` at a time, in the order given.
+/// Which accounts, and the role to assume in each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Which accounts.
+    pub(crate) which: Which,
+    /// The role: a name, an ARN, or an ARN template with `{account}`.
+    pub(crate) role: String,
+}
+
+/// Where the accounts come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Which {
+    /// `--accounts` (ids, after the config file's names and sets).
+    Listed(Vec<String>),
+    /// `--all-accounts`: the organization's active accounts.
+    Organization,
+}
+
+/// Connect to every account of `plan`, `AT_ONCE` at a time, in the order given (the
+/// organization's: by id). Each uses its own bus when the config file gives it one.
 pub(crate) async fn connect(
     args: &AwsArgs,
     bus: &str,
-    accounts: &[String],
-    role: &str,
-) -> Vec<Member> {
-    futures::stream::iter(accounts)
+    plan: &Plan,
+    config: &Config,
+) -> Result<Vec<Member>, BackendError> {
+    let accounts = match &plan.which {
+        Which::Listed(ids) => ids.clone(),
+        Which::Organization => organization(args).await?,
+    };
+    Ok(futures::stream::iter(accounts)
         .map(|account| async move {
-            let arn = role_arn(role, account);
+            let arn = role_arn(&plan.role, &account);
+            let bus = config.bus_of(&account, bus);
             Member {
-                account: account.clone(),
-                backend: AwsBackend::connect_as(args, bus, Some(&arn)).await,
+                backend: AwsBackend::connect(args, bus, Some(&arn), &config.names).await,
+                account,
             }
         })
         .buffered(AT_ONCE)
         .collect()
-        .await
+        .await)
+}
+
+/// The organization's active accounts, by id (`organizations:ListAccounts`, which only the
+/// management account and a delegated administrator may call).
+async fn organization(args: &AwsArgs) -> Result<Vec<String>, BackendError> {
+    let sdk = AwsBackend::sdk_config(args).await;
+    let client = aws_sdk_organizations::Client::new(&sdk);
+    let mut pages = client.list_accounts().into_paginator().send();
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            BackendError::Other(format!(
+                "cannot list the organization's accounts (organizations:ListAccounts): {}\n  fix: run from the management account or a delegated administrator, or name the accounts with --accounts",
+                aws_sdk_organizations::error::DisplayErrorContext(e)
+            ))
+        })?;
+        ids.extend(
+            page.accounts()
+                .iter()
+                .filter(|a| {
+                    a.state() == Some(&aws_sdk_organizations::types::AccountState::Active)
+                        || (a.state().is_none()
+                            && a.status()
+                                == Some(&aws_sdk_organizations::types::AccountStatus::Active))
+                })
+                .filter_map(|a| a.id().map(str::to_owned)),
+        );
+    }
+    ids.sort();
+    Ok(ids)
 }
 
 /// `NAME@ACCOUNT` split in two; a name without `@` has no account.

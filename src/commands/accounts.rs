@@ -15,6 +15,8 @@ const AT_ONCE: usize = 8;
 pub(crate) struct Account<'a> {
     /// Its id.
     pub(crate) id: &'a str,
+    /// Its name in the config file.
+    pub(crate) name: Option<&'a str>,
     /// Its backend.
     pub(crate) backend: Result<&'a dyn Backend, &'a BackendError>,
 }
@@ -35,10 +37,11 @@ pub(crate) async fn ls(accounts: &[Account<'_>]) -> DlqList {
                     .map(|row| DlqRow {
                         target: format!("{}@{}", row.target, account.id),
                         account: Some(account.id.to_owned()),
+                        account_name: account.name.map(str::to_owned),
                         ..row
                     })
                     .collect(),
-                Err(reason) => vec![unreachable(account.id, reason)],
+                Err(reason) => vec![unreachable(account, reason)],
             }
         })
         .buffered(AT_ONCE)
@@ -49,11 +52,12 @@ pub(crate) async fn ls(accounts: &[Account<'_>]) -> DlqList {
     }
 }
 
-fn unreachable(account: &str, reason: String) -> DlqRow {
+fn unreachable(account: &Account<'_>, reason: String) -> DlqRow {
     let first = reason.lines().next().unwrap_or_default().to_owned();
     DlqRow {
-        target: format!("*@{account}"),
-        account: Some(account.to_owned()),
+        target: format!("*@{}", account.id),
+        account: Some(account.id.to_owned()),
+        account_name: account.name.map(str::to_owned),
         unreachable: Some(reason),
         function: None,
         dlq: None,
@@ -75,7 +79,7 @@ pub(crate) async fn locate<'a>(
 ) -> anyhow::Result<(&'a dyn Backend, String)> {
     let (name, account) = split(target);
     if let Some(id) = account {
-        let Some(found) = accounts.iter().find(|a| a.id == id) else {
+        let Some(found) = accounts.iter().find(|a| a.id == id || a.name == Some(id)) else {
             return Err(UsageError(format!(
                 "account {id} is not one of --accounts ({})",
                 ids(accounts.iter().map(|a| a.id))

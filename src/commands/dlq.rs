@@ -79,6 +79,7 @@ pub(crate) async fn counters(
         rows.push(DlqRow {
             target: consumer.target.clone(),
             account: None,
+            account_name: None,
             unreachable: None,
             function: consumer.function.clone(),
             dlq: consumer.dlq.as_ref().map(|q| q.name.clone()),

@@ -98,7 +98,10 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
                 r.function_errors_wired.map_or_else(|| "-".into(), tick),
             ];
             if let Some(account) = r.account.as_ref().filter(|_| across) {
-                cells.insert(1, account.as_str().into());
+                cells.insert(
+                    1,
+                    r.account_name.as_ref().unwrap_or(account).as_str().into(),
+                );
             }
             cells
         })

@@ -37,6 +37,9 @@ pub(crate) struct DlqRow {
     /// The account, across accounts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) account: Option<String>,
+    /// The account's name in the config file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) account_name: Option<String>,
     /// Why the account could not be read at all (its role, its bus): the row stands for
     /// every consumer of that account.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -13,6 +13,7 @@ fn row(target: &str, visible: u64, wired: bool) -> DlqRow {
     DlqRow {
         target: target.to_owned(),
         account: None,
+        account_name: None,
         unreachable: None,
         function: Some(format!("ecomm-local-{target}")),
         dlq: Some(format!("ecomm-local-{target}-dlq")),

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use crate::support::{
-    DeniedAccount, LambdaRecorder, LsRow, RedriveReport, Stack, Wiring, order_created, unique,
+    DeniedAccount, LambdaRecorder, LsRow, RedriveReport, Shown, Stack, Wiring, endpoint,
+    order_created, sdk_config, unique,
 };
 
 const TENANT_A: &str = "111122223333";
@@ -152,4 +153,104 @@ async fn a_redrive_across_accounts_acts_in_the_account_that_owns_the_dlq_and_now
     assert!(b.dlq("inventory").ids().await.is_empty());
     assert_eq!(a.dlq("inventory").ids().await, seeded_a);
     a.dlq("inventory").assert_all_visible(1).await;
+}
+
+#[tokio::test]
+async fn a_config_file_names_a_set_of_accounts_their_own_buses_and_the_consumers() {
+    let (bus_a, bus_b) = (unique("ecomm"), unique("ecomm"));
+    let _a = Stack::deploy_in(TENANT_A, &bus_a, &[("inventory", Wiring::Both)]).await;
+    let b = Stack::deploy_in(TENANT_B, &bus_b, &[("inventory", Wiring::Both)]).await;
+    b.dlq("inventory")
+        .seed_in_turn(&[order_created("ord-b", "c-b")])
+        .await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "account_role = \"ecomm-oncall\"\n\n[names]\ninventory = \"stock\"\n\n\
+             [accounts.{TENANT_B}]\nname = \"brand-b\"\nbus = \"{bus_b}\"\n\n\
+             [account_sets]\ntenants = [\"{TENANT_A}\", \"brand-b\"]\n"
+        ),
+    )
+    .expect("write the config file");
+    // --bus names tenant A's bus; tenant B has its own in the file.
+    let ecomm = || b.ecomm_on_bus(&bus_a).env("ECOMM_CONFIG", &config);
+
+    let rows: Vec<LsRow> = ecomm()
+        .args("--accounts tenants -o json dlq ls")
+        .code(0)
+        .json();
+    let targets: Vec<&str> = rows.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        targets,
+        [format!("stock@{TENANT_A}"), format!("stock@{TENANT_B}")]
+    );
+    assert_eq!(rows[1].account_name.as_deref(), Some("brand-b"));
+    assert_eq!(rows[1].visible, Some(1));
+
+    // An account by its name, a consumer by its name.
+    let shown: Shown = ecomm()
+        .args("--accounts tenants -o json dlq show stock@brand-b")
+        .code(0)
+        .json();
+    assert_eq!(shown.messages.len(), 1, "{shown:?}");
+    assert_eq!(shown.messages[0].order_id.as_deref(), Some("ord-b"));
+
+    // A set or name the file does not have is a usage error saying what it has.
+    let stderr = ecomm().args("--accounts staging dlq ls").code(2).stderr();
+    assert!(
+        stderr.contains("nor a set or an account named in the config file (tenants, brand-b)"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn all_accounts_reads_the_organizations_active_accounts() {
+    let organizations = aws_sdk_organizations::Client::new(&sdk_config(&endpoint()).await);
+    if organizations.describe_organization().send().await.is_err() {
+        organizations
+            .create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .expect("create the organization");
+    }
+    let created = organizations
+        .create_account()
+        .account_name(unique("tenant"))
+        .email(format!("{}@example.com", unique("tenant")))
+        .send()
+        .await
+        .expect("create an account");
+    let tenant = created
+        .create_account_status()
+        .and_then(|s| s.account_id())
+        .expect("moto creates the account at once")
+        .to_owned();
+    let bus = unique("ecomm");
+    let stack = Stack::deploy_in(&tenant, &bus, &[("inventory", Wiring::Both)]).await;
+
+    let rows: Vec<LsRow> = stack
+        .ecomm()
+        .args("--all-accounts --account-role ecomm-oncall -o json dlq ls")
+        .code(3)
+        .json();
+    assert!(
+        rows.iter()
+            .any(|r| r.target == format!("inventory@{tenant}")),
+        "{rows:#?}"
+    );
+    // The management account is in the organization too, without this bus.
+    let management = rows
+        .iter()
+        .find(|r| r.target.starts_with('*'))
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    assert!(
+        management
+            .unreachable
+            .as_deref()
+            .is_some_and(|r| r.contains("not found")),
+        "{management:?}"
+    );
 }

@@ -111,7 +111,11 @@ impl AwsBackend {
                     None => None,
                 };
                 consumers.push(Consumer {
-                    target: target.id().to_owned(),
+                    target: self
+                        .names
+                        .get(target.id())
+                        .cloned()
+                        .unwrap_or_else(|| target.id().to_owned()),
                     rule: rule.clone(),
                     rule_arn: rule_arn.clone(),
                     target_arn: target.arn().to_owned(),

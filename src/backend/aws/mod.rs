@@ -9,6 +9,8 @@ mod errors;
 mod logs;
 mod sqs;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use chrono::{DateTime, Utc};
@@ -32,6 +34,7 @@ pub(crate) struct AwsBackend {
     cloudwatch: aws_sdk_cloudwatch::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
     bus: String,
+    names: BTreeMap<String, String>,
     region: String,
     account: String,
     profile: Option<String>,
@@ -40,17 +43,22 @@ pub(crate) struct AwsBackend {
 impl AwsBackend {
     /// Build the one `SdkConfig` from `--profile`, `--region`, `--endpoint-url` and the standard
     /// environment, check the credentials, and find the bus.
-    pub(crate) async fn connect(args: &AwsArgs, bus: &str) -> Result<Self, BackendError> {
-        Self::connect_as(args, bus, None).await
-    }
-
-    /// The same in another account: the credentials of the standard chain assume `role`
-    /// (an ARN) first, and every call uses that session (refreshed by the SDK as it expires).
-    pub(crate) async fn connect_as(
+    ///
+    /// With a `role` (an ARN), the credentials of the standard chain assume it first, and every
+    /// call uses that session (refreshed by the SDK as it nears its expiry). `names` renames
+    /// consumers, by target id (the config file's `[names]`).
+    pub(crate) async fn connect(
         args: &AwsArgs,
         bus: &str,
         role: Option<&str>,
+        names: &BTreeMap<String, String>,
     ) -> Result<Self, BackendError> {
+        let config = Self::sdk_config(args).await;
+        Self::connect_with(config, args, bus, role, names).await
+    }
+
+    /// The one `SdkConfig` of `--profile`, `--region`, `--endpoint-url` and the environment.
+    pub(crate) async fn sdk_config(args: &AwsArgs) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &args.profile {
             loader = loader.profile_name(profile);
@@ -61,7 +69,16 @@ impl AwsBackend {
         if let Some(url) = &args.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        let mut config: SdkConfig = loader.load().await;
+        loader.load().await
+    }
+
+    async fn connect_with(
+        mut config: SdkConfig,
+        args: &AwsArgs,
+        bus: &str,
+        role: Option<&str>,
+        names: &BTreeMap<String, String>,
+    ) -> Result<Self, BackendError> {
         let region = config.region().ok_or(BackendError::NoRegion)?.to_string();
         if let Some(role) = role {
             let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
@@ -154,6 +171,7 @@ impl AwsBackend {
                     .build(),
             ),
             bus: bus.to_owned(),
+            names: names.clone(),
             region,
             account: identity.account().unwrap_or("unknown").to_owned(),
             profile: args.profile.clone(),

@@ -22,6 +22,9 @@ pub(crate) struct LsRow {
     /// Across accounts: the account.
     #[serde(default)]
     pub(crate) account: Option<String>,
+    /// Across accounts: the account's name in the config file.
+    #[serde(default)]
+    pub(crate) account_name: Option<String>,
     /// Across accounts: why the account could not be read.
     #[serde(default)]
     pub(crate) unreachable: Option<String>,

@@ -48,6 +48,8 @@ impl Ecomm {
         }
         command.env("NO_COLOR", "1");
         command.env_remove("COLUMNS");
+        // No config file of the machine's user: the AWS tests give HOME a directory of their own.
+        command.env_remove("XDG_CONFIG_HOME");
         Self {
             command,
             args: Vec::new(),
