@@ -163,9 +163,9 @@ async fn across_accounts(
     else {
         unreachable!("--accounts is an AWS flag")
     };
-    if matches!(command, Command::Trace(_) | Command::Ui(_)) {
+    if matches!(command, Command::Ui(_)) {
         return Err(UsageError(
-            "`ecomm trace` and `ecomm ui` read one account at a time so far: drop --accounts and pass that account's --profile".to_owned(),
+            "`ecomm ui` reads one account at a time so far: drop --accounts and pass that account's --profile".to_owned(),
         )
         .into());
     }
@@ -187,16 +187,42 @@ async fn across_accounts(
             backend: p.as_ref().map(|p| p as &dyn Backend).map_err(|e| *e),
         })
         .collect();
+    let banner = format!(
+        "aws: {} account(s), role {}, bus {bus}",
+        members.len(),
+        plan.role
+    );
     if matches!(command, Command::Dlq(DlqCommand::Ls)) {
-        let banner = format!(
-            "aws: {} account(s), role {}, bus {bus}",
-            members.len(),
-            plan.role
-        );
         return Ok((
             banner,
             Report::DlqList(commands::accounts::ls(&views).await),
         ));
+    }
+    if matches!(command, Command::Trace(_)) {
+        // An order's chain wherever it went: every account read as one.
+        let estate = backend::estate::Estate {
+            banner,
+            accounts: views
+                .iter()
+                .filter_map(|v| v.backend.ok().map(|b| (v.id, b)))
+                .collect(),
+        };
+        let unread: Vec<String> = views
+            .iter()
+            .filter_map(|v| {
+                let e = v.backend.err()?;
+                Some(format!(
+                    "account {} not read: {}",
+                    v.id,
+                    e.to_string().lines().next().unwrap_or_default()
+                ))
+            })
+            .collect();
+        let (banner, mut report) = execute(command, &estate, target, printer).await?;
+        if let Report::Trace(trace) = &mut report {
+            trace.problems.extend(unread);
+        }
+        return Ok((banner, report));
     }
     let named = command
         .target_mut()

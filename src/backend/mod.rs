@@ -4,6 +4,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod aws;
+pub(crate) mod estate;
 pub(crate) mod local;
 pub(crate) mod patient;
 pub(crate) mod targets;

@@ -16,7 +16,7 @@ use ecomm_events::{
     DlqRecord, DomainEvent, EventEnvelope, LogLevel, LogRecord, Outcome as Logged, services,
 };
 
-use crate::backend::{Backend, BackendError, Consumer, LogRequest, LogSearch};
+use crate::backend::{Backend, BackendError, Consumer, LogLine, LogRequest, LogSearch};
 use crate::cli::{Filters, TraceArgs};
 use crate::interaction::Interaction;
 use crate::report::Report;
@@ -71,11 +71,7 @@ async fn gather(
     let first = gave_up_as_problem(first)?;
     problems.extend(first.problems);
     partial |= first.partial;
-    let first_records: Vec<LogRecord> = first
-        .lines
-        .iter()
-        .filter_map(|l| LogRecord::parse(&l.message))
-        .collect();
+    let first_records: Vec<LogRecord> = first.lines.iter().filter_map(record_of).collect();
     let mut correlations: BTreeSet<String> = first_records
         .iter()
         .filter(|r| {
@@ -124,11 +120,7 @@ async fn gather(
         )?;
         problems.extend(more.problems);
         partial |= more.partial;
-        records.extend(
-            more.lines
-                .iter()
-                .filter_map(|l| LogRecord::parse(&l.message)),
-        );
+        records.extend(more.lines.iter().filter_map(record_of));
     }
     // Exact filtering on the client: the server-side filter is a substring match at best.
     records.retain(|r| {
@@ -304,7 +296,7 @@ fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer]) -> 
             facts.at = Some(r.timestamp);
             continue;
         }
-        if r.service == services::ORDER_PRODUCER {
+        if base(&r.service) == services::ORDER_PRODUCER {
             continue;
         }
         let facts = events.entry(event_id.clone()).or_default();
@@ -481,12 +473,20 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
         })
         .collect();
     list.sort_by_key(|i| i.attempts.first().map(|a| a.at));
-    let seen: BTreeSet<&str> = list.iter().map(|i| i.consumer.as_str()).collect();
+    // Names compare without their account (`inventory@444455556666`): across accounts an
+    // event reaches the consumers of the one bus it is on.
+    let seen: BTreeSet<&str> = list.iter().map(|i| base(&i.consumer)).collect();
     // Only a consumer the bus has can be missing: the declarations may name one this
     // environment does not deploy.
     let missing = expected_consumers(*routing, &facts.detail_type)
         .into_iter()
-        .filter(|c| deployed.contains(c.as_str()) && !seen.contains(c.as_str()))
+        .filter(|c| !seen.contains(c.as_str()))
+        .filter_map(|c| {
+            deployed
+                .iter()
+                .find(|d| base(d) == c)
+                .map(|d| (*d).to_owned())
+        })
         .collect();
     EventNode {
         event_id: event_id.to_owned(),
@@ -500,6 +500,21 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
         invocations: list,
         missing,
     }
+}
+
+/// A log line's record. A line of another account's group (`GROUP@ACCOUNT`, see
+/// `backend::estate`) names its service after that account, as its consumer is named.
+fn record_of(line: &LogLine) -> Option<LogRecord> {
+    let mut record = LogRecord::parse(&line.message)?;
+    if let Some((_, account)) = line.group.rsplit_once('@') {
+        record.service = format!("{}@{account}", record.service);
+    }
+    Some(record)
+}
+
+/// A consumer's or service's name without its account.
+fn base(name: &str) -> &str {
+    name.split_once('@').map_or(name, |(name, _)| name)
 }
 
 /// `trace`: the chain once.

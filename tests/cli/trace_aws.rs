@@ -573,3 +573,114 @@ async fn an_outcome_a_newer_function_logs_is_shown_verbatim_and_never_as_running
     );
     assert!(!tree.contains("running"), "{tree}");
 }
+
+/// Write each service's lines of `journey` to `stack`'s group of that service.
+async fn write_journey(stack: &Stack, journey: &Journey, services: &[&str]) {
+    for service in services {
+        let lines: Vec<(DateTime<Utc>, String)> = journey
+            .lines
+            .iter()
+            .filter(|(s, _, _)| s == service)
+            .map(|(_, at, line)| (*at, line.clone()))
+            .collect();
+        stack.write_logs(service, &lines).await;
+    }
+}
+
+#[tokio::test]
+async fn a_trace_across_accounts_follows_the_order_from_the_tenants_producer_to_the_central_consumers()
+ {
+    const TENANT: &str = "111122223333";
+    const CENTRAL: &str = "444455556666";
+    let bus = unique("ecomm");
+    // The tenant runs the producer and an audit consumer of its own; the central account
+    // runs inventory and notification.
+    let tenant = Stack::deploy_in(TENANT, &bus, &[("audit", Wiring::Both)]).await;
+    let central = Stack::deploy_in(
+        CENTRAL,
+        &bus,
+        &[("inventory", Wiring::Both), ("notification", Wiring::Both)],
+    )
+    .await;
+    tenant.log_groups(&["order-producer", "audit"]).await;
+    central.log_groups(&["inventory", "notification"]).await;
+
+    let created = event_id(7);
+    let mut journey = Journey::new("ord-7", "corr-7", Utc::now() - Duration::minutes(20));
+    journey.produce(&created);
+    journey.invoke(
+        "audit",
+        (&created, "OrderCreated", None),
+        &[],
+        Some((Outcome::Succeeded, None)),
+    );
+    journey.invoke(
+        "notification",
+        (&created, "OrderCreated", None),
+        &[],
+        Some((Outcome::Succeeded, None)),
+    );
+    journey.invoke(
+        "inventory",
+        (&created, "OrderCreated", None),
+        &[],
+        Some((
+            Outcome::Failed,
+            Some("DependencyUnavailable: stock table is unavailable"),
+        )),
+    );
+    write_journey(&tenant, &journey, &["order-producer", "audit"]).await;
+    write_journey(&central, &journey, &["inventory", "notification"]).await;
+    let stuck = dead_letter(
+        &central,
+        "inventory",
+        &event(&created, "OrderCreated", "ord-7", "corr-7", None),
+        ("DependencyUnavailable", "stock table is unavailable"),
+    )
+    .await;
+
+    let trace: Trace = tenant
+        .ecomm()
+        .args(&format!(
+            "--accounts {TENANT},{CENTRAL} --account-role ecomm-oncall -o json trace ord-7 --wait 1"
+        ))
+        .code(0)
+        .json();
+    assert!(trace.problems.is_empty(), "{:?}", trace.problems);
+    assert_eq!(trace.events.len(), 1, "{trace:#?}");
+    let root = &trace.events[0];
+    assert_eq!(root.event_id, created);
+    assert_eq!(
+        root.published_by.as_deref(),
+        Some(format!("order-producer@{TENANT}").as_str()),
+        "the account at each hop"
+    );
+    let outcomes: BTreeSet<(String, String)> = root
+        .invocations
+        .iter()
+        .map(|i| (i.consumer.clone(), i.outcome.clone()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        BTreeSet::from([
+            (format!("audit@{TENANT}"), "succeeded".to_owned()),
+            (format!("inventory@{CENTRAL}"), "stuck".to_owned()),
+            (format!("notification@{CENTRAL}"), "succeeded".to_owned()),
+        ])
+    );
+    let inventory = root
+        .invocations
+        .iter()
+        .find(|i| i.consumer == format!("inventory@{CENTRAL}"))
+        .and_then(|i| i.stuck.clone())
+        .expect("stuck in the central account's DLQ");
+    assert_eq!(inventory.message_id, stuck);
+    assert!(
+        inventory
+            .redrive
+            .contains(&format!("--target inventory@{CENTRAL}")),
+        "the replay names the account: {}",
+        inventory.redrive
+    );
+    central.dlq("inventory").assert_all_visible(1).await;
+}
