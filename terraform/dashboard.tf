@@ -106,9 +106,9 @@ locals {
         stat   = "Sum"
         period = 60
         metrics = [
-          ["AWS/ApiGateway", "Count", "ApiId", aws_apigatewayv2_api.orders.id],
-          ["AWS/ApiGateway", "4xx", "ApiId", aws_apigatewayv2_api.orders.id],
-          ["AWS/ApiGateway", "5xx", "ApiId", aws_apigatewayv2_api.orders.id],
+          ["AWS/ApiGateway", "Count", "ApiId", module.producer.api_id],
+          ["AWS/ApiGateway", "4xx", "ApiId", module.producer.api_id],
+          ["AWS/ApiGateway", "5xx", "ApiId", module.producer.api_id],
         ]
       }
     },
@@ -125,9 +125,9 @@ locals {
         stat   = "Sum"
         period = 60
         metrics = [
-          ["AWS/Lambda", "Invocations", "FunctionName", aws_lambda_function.producer.function_name],
-          ["AWS/Lambda", "Errors", "FunctionName", aws_lambda_function.producer.function_name],
-          ["AWS/Lambda", "Throttles", "FunctionName", aws_lambda_function.producer.function_name],
+          ["AWS/Lambda", "Invocations", "FunctionName", module.producer.function_name],
+          ["AWS/Lambda", "Errors", "FunctionName", module.producer.function_name],
+          ["AWS/Lambda", "Throttles", "FunctionName", module.producer.function_name],
         ]
       }
     },

@@ -64,6 +64,56 @@ resource "aws_cloudwatch_event_archive" "this" {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The tenants' accounts may put events on this bus (modules/tenant forwards them), each only
+# with its forwarding role, or the on-call role that replays a forward DLQ. No wildcard
+# principal: every tenant account is named, and with organization_id each must also be in the
+# organization.
+
+data "aws_iam_policy_document" "tenants" {
+  count = length(var.tenant_accounts) > 0 ? 1 : 0
+
+  dynamic "statement" {
+    for_each = var.tenant_accounts
+    content {
+      sid       = "Tenant${replace(title(replace(statement.key, "-", " ")), " ", "")}Forwards"
+      effect    = "Allow"
+      actions   = ["events:PutEvents"]
+      resources = [aws_cloudwatch_event_bus.this.arn]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["arn:${data.aws_partition.current.partition}:iam::${statement.value}:root"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values = [
+          "arn:${data.aws_partition.current.partition}:iam::${statement.value}:role/${local.prefix}-${statement.key}-forward",
+          "arn:${data.aws_partition.current.partition}:iam::${statement.value}:role/${var.oncall_role_name}",
+        ]
+      }
+
+      dynamic "condition" {
+        for_each = var.organization_id == null ? [] : [var.organization_id]
+        content {
+          test     = "StringEquals"
+          variable = "aws:PrincipalOrgID"
+          values   = [condition.value]
+        }
+      }
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_bus_policy" "tenants" {
+  count = length(var.tenant_accounts) > 0 ? 1 : 0
+
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+  policy         = data.aws_iam_policy_document.tenants[0].json
+}
+
+# ---------------------------------------------------------------------------------------------
 # The consumers.
 
 module "consumer" {

@@ -71,7 +71,7 @@ output "dlq_urls" {
 output "function_names" {
   description = "Every function of the stack, by its crate name (order-producer and the consumers)."
   value = merge(
-    { "order-producer" = aws_lambda_function.producer.function_name },
+    { "order-producer" = module.producer.function_name },
     { for name, consumer in module.consumer : name => consumer.function_name },
   )
 }
@@ -79,14 +79,14 @@ output "function_names" {
 output "log_groups" {
   description = "The log group of every function, by crate name: what `ecomm trace` searches."
   value = merge(
-    { "order-producer" = aws_cloudwatch_log_group.producer.name },
+    { "order-producer" = module.producer.log_group_name },
     { for name, consumer in module.consumer : name => consumer.log_group_name },
   )
 }
 
 output "orders_api_url" {
   description = "Where clients POST orders."
-  value       = "${trimsuffix(aws_apigatewayv2_stage.default.invoke_url, "/")}${local.producer_orders_path}"
+  value       = module.producer.orders_api_url
 }
 
 output "table_names" {

@@ -200,3 +200,34 @@ variable "dlq_oldest_message_alarm_seconds" {
     error_message = "dlq_oldest_message_alarm_seconds must be 300 s to less than 14 days."
   }
 }
+
+# ---------------------------------------------------------------------------------------------
+# Tenants (docs/multi-account.md)
+
+variable "tenant_accounts" {
+  description = "Tenant name => account id of each tenant account whose modules/tenant forwards to this bus. Empty: no other account may put events here."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name, id in var.tenant_accounts : can(regex("^[a-z0-9-]{1,20}$", name)) && can(regex("^[0-9]{12}$", id))])
+    error_message = "tenant_accounts maps tenant names (1-20 lowercase letters, digits, dashes) to 12-digit account ids."
+  }
+}
+
+variable "organization_id" {
+  description = "With tenant_accounts: the AWS Organizations id (o-...) every tenant account must belong to (aws:PrincipalOrgID). Null: the accounts are trusted by id alone."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.organization_id == null || can(regex("^o-[a-z0-9]{10,32}$", var.organization_id))
+    error_message = "organization_id looks like o-abcd123456."
+  }
+}
+
+variable "oncall_role_name" {
+  description = "The on-call role in each tenant account (ecomm --account-role), which may replay a forward DLQ onto this bus."
+  type        = string
+  default     = "ecomm-oncall"
+}

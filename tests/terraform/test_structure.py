@@ -30,6 +30,9 @@ TREE = load_tree(TERRAFORM)
 ROOT = TREE[TERRAFORM]
 CONSUMER = TREE[TERRAFORM / "modules" / "consumer"]
 QUEUE_CONSUMER = TREE[TERRAFORM / "modules" / "queue-consumer"]
+PRODUCER = TREE[TERRAFORM / "modules" / "producer"]
+TENANT = TREE[TERRAFORM / "modules" / "tenant"]
+TWO_TENANTS = TREE[TERRAFORM / "environments" / "two-tenants"]
 
 
 def declarations() -> dict[str, dict[str, Any]]:
@@ -141,7 +144,9 @@ class RootWiring(unittest.TestCase):
         self.assertIn("local.consumer_files", ROOT.locals["consumers"])
 
     def test_consumer_module_is_instantiated_for_each_declaration(self):
-        self.assertEqual(sorted(ROOT.modules), ["consumer", "queue_consumer"], "one module block per target kind, for_each'd")
+        self.assertEqual(
+            sorted(ROOT.modules), ["consumer", "producer", "queue_consumer"], "one module block per target kind, for_each'd"
+        )
         self.assertIn('try(c.target.type, "function") == "function"', ROOT.locals["function_consumers"])
         self.assertIn('try(c.target.type, "function") == "queue"', ROOT.locals["queue_consumers"])
         queue_consumer = ROOT.modules["queue_consumer"]
@@ -165,12 +170,20 @@ class RootWiring(unittest.TestCase):
         self.assertIn("each.value.tables", consumer["tables"])
 
     def test_every_required_module_variable_is_passed(self):
-        for call, module in (("consumer", CONSUMER), ("queue_consumer", QUEUE_CONSUMER)):
+        calls = (
+            (ROOT, "consumer", CONSUMER),
+            (ROOT, "queue_consumer", QUEUE_CONSUMER),
+            (ROOT, "producer", PRODUCER),
+            (TENANT, "producer", PRODUCER),
+            (TWO_TENANTS, "brand_a", TENANT),
+            (TWO_TENANTS, "brand_b", TENANT),
+        )
+        for caller, call, module in calls:
             with self.subTest(module=call):
-                passed = ROOT.modules[call]
+                passed = caller.modules[call]
                 required = {name for name, var in module.variables.items() if "default" not in var}
                 self.assertEqual(required - set(passed), set())
-                self.assertEqual(set(passed) - set(module.variables) - {"source", "for_each", COMMENTS}, set())
+                self.assertEqual(set(passed) - set(module.variables) - {"source", "for_each", "providers", COMMENTS}, set())
 
     def test_naming_scheme(self):
         self.assertEqual(ROOT.locals["prefix"], "ecomm-${var.environment}")
@@ -180,7 +193,9 @@ class RootWiring(unittest.TestCase):
         self.assertEqual(CONSUMER.locals["rule_name"], "${var.prefix}-${var.name}")
         self.assertEqual(CONSUMER.locals["dlq_name"], "${var.prefix}-${var.name}-dlq")
         self.assertEqual(CONSUMER.locals["log_group"], "/aws/lambda/${local.function_name}")
-        self.assertEqual(ROOT.locals["producer_name"], "${local.prefix}-order-producer")
+        self.assertEqual(PRODUCER.locals["producer_name"], "${var.prefix}-order-producer")
+        self.assertEqual(ROOT.modules["producer"]["prefix"], "${local.prefix}")
+        self.assertEqual(TENANT.locals["prefix"], "ecomm-${var.environment}-${var.tenant}")
 
     def test_bus_has_an_archive(self):
         _, archive = only(ROOT.of_type("aws_cloudwatch_event_archive"), "archive")
@@ -213,32 +228,43 @@ class RootWiring(unittest.TestCase):
         )
 
     def test_producer_behind_http_api_publishing_only_on_the_bus(self):
-        route = ROOT.resources[("aws_apigatewayv2_route", "post_orders")]
+        route = PRODUCER.resources[("aws_apigatewayv2_route", "post_orders")]
         self.assertEqual(route["route_key"], "POST ${local.producer_orders_path}")
-        self.assertEqual(ROOT.locals["producer_orders_path"], "/orders")
-        integration = ROOT.resources[("aws_apigatewayv2_integration", "producer")]
+        self.assertEqual(PRODUCER.locals["producer_orders_path"], "/orders")
+        integration = PRODUCER.resources[("aws_apigatewayv2_integration", "producer")]
         self.assertEqual(integration["payload_format_version"], "2.0")
         self.assertEqual(integration["integration_uri"], "${aws_lambda_function.producer.invoke_arn}")
-        permission = ROOT.resources[("aws_lambda_permission", "orders_api")]
+        permission = PRODUCER.resources[("aws_lambda_permission", "orders_api")]
         self.assertEqual(permission["principal"], "apigateway.amazonaws.com")
         self.assertIn("aws_apigatewayv2_api.orders.execution_arn", permission["source_arn"])
-        producer = ROOT.resources[("aws_lambda_function", "producer")]
+        producer = PRODUCER.resources[("aws_lambda_function", "producer")]
         self.assertEqual(producer["role"], "${aws_iam_role.producer.arn}")
         self.assertEqual(
             block(producer["environment"])["variables"],
-            {"EVENT_BUS_NAME": "${aws_cloudwatch_event_bus.this.name}", "LOG_LEVEL": "${var.log_level}"},
+            {"EVENT_BUS_NAME": "${var.event_bus_name}", "LOG_LEVEL": "${var.log_level}"},
         )
         grants = {
             tuple(s["actions"]): s["resources"]
-            for s in statements(document_of(ROOT, ROOT.resources[("aws_iam_role_policy", "producer")]["policy"]))
+            for s in statements(document_of(PRODUCER, PRODUCER.resources[("aws_iam_role_policy", "producer")]["policy"]))
         }
         self.assertEqual(
             grants,
             {
                 ("logs:CreateLogStream", "logs:PutLogEvents"): ["${aws_cloudwatch_log_group.producer.arn}:*"],
-                ("events:PutEvents",): ["${aws_cloudwatch_event_bus.this.arn}"],
+                ("events:PutEvents",): ["${var.event_bus_arn}"],
             },
         )
+        # The platform's producer publishes on the platform's bus, a tenant's on its own.
+        for caller in (ROOT, TENANT):
+            with self.subTest(caller=str(caller.path)):
+                self.assertEqual(caller.modules["producer"]["source"].rsplit("/", 1)[-1], "producer")
+                self.assertEqual(caller.modules["producer"]["event_bus_arn"], "${aws_cloudwatch_event_bus.this.arn}")
+                self.assertEqual(caller.modules["producer"]["event_bus_name"], "${aws_cloudwatch_event_bus.this.name}")
+
+    def test_the_producer_moved_into_its_module_without_being_replaced(self):
+        moved = {(m["from"], m["to"]) for m in ROOT.files["producer.tf"].get("moved", [])}
+        resources = {f"{kind}.{name}" for kind, name in PRODUCER.resources}
+        self.assertEqual(moved, {(f"${{{r}}}", f"${{module.producer.{r}}}") for r in resources})
 
     def test_notification_may_send_only_as_the_sender(self):
         (grant,) = ROOT.locals["consumer_policy_statements"]["notification"]
@@ -256,7 +282,8 @@ class RootWiring(unittest.TestCase):
         self.assertEqual(set(match.group(1).split()), functions | {"order-producer"})
         self.assertEqual(ROOT.locals["artifacts_dir"], '${coalesce(var.artifacts_dir, "${path.module}/../target/lambda")}')
         self.assertEqual(ROOT.modules["consumer"]["package_zip"], "${local.artifacts_dir}/${each.key}/bootstrap.zip")
-        self.assertEqual(ROOT.locals["producer_zip"], "${local.artifacts_dir}/order-producer/bootstrap.zip")
+        self.assertEqual(PRODUCER.locals["producer_zip"], "${var.artifacts_dir}/order-producer/bootstrap.zip")
+        self.assertEqual(ROOT.modules["producer"]["artifacts_dir"], "${local.artifacts_dir}")
 
     def test_function_timeout_stays_below_the_idempotency_lock(self):
         self.assertLess(default_of(ROOT, "function_timeout_seconds"), IDEMPOTENCY_LOCK_SECONDS)
@@ -495,6 +522,92 @@ class QueueConsumerModule(unittest.TestCase):
         self.assertEqual(alarms["dlq_write_failed"]["metric_name"], "InvocationsFailedToBeSentToDLQ")
 
 
+class Tenants(unittest.TestCase):
+    """modules/tenant forwards a tenant's events to the central bus; the central bus admits
+    exactly the tenant accounts; environments/two-tenants applies the module twice."""
+
+    rule_arn = "${aws_cloudwatch_event_rule.forward.arn}"
+    dlq_arn = "${aws_sqs_queue.forward_dlq.arn}"
+
+    def setUp(self):
+        self.target = TENANT.resources[("aws_cloudwatch_event_target", "forward")]
+
+    def test_the_forward_is_a_bus_target_with_its_role_retries_and_dlq(self):
+        self.assertEqual(self.target["target_id"], "forward", "what ecomm names forward@<account>")
+        self.assertEqual(self.target["arn"], "${var.central_bus_arn}")
+        self.assertEqual(self.target["role_arn"], "${aws_iam_role.forward.arn}")
+        self.assertEqual(block(self.target["dead_letter_config"])["arn"], self.dlq_arn)
+        self.assertEqual(
+            set(block(self.target["retry_policy"])), {"maximum_retry_attempts", "maximum_event_age_in_seconds"}
+        )
+        self.assertEqual(
+            set(self.target["depends_on"]),
+            {"${aws_sqs_queue_policy.forward_dlq}", "${aws_iam_role_policy.forward}"},
+        )
+        rule = TENANT.resources[("aws_cloudwatch_event_rule", "forward")]
+        self.assertEqual(rule["event_bus_name"], "${aws_cloudwatch_event_bus.this.name}")
+
+    def test_only_eventbridge_for_this_rule_assumes_the_role_and_it_may_only_put_on_the_central_bus(self):
+        trust = document_of(TENANT, TENANT.resources[("aws_iam_role", "forward")]["assume_role_policy"])
+        (statement,) = statements(trust)
+        self.assertEqual(block(statement["principals"])["identifiers"], ["events.amazonaws.com"])
+        (condition,) = blocks(statement["condition"])
+        self.assertEqual(
+            (condition["test"], condition["variable"], condition["values"]),
+            ("ArnEquals", "aws:SourceArn", [self.rule_arn]),
+        )
+        grants = statements(document_of(TENANT, TENANT.resources[("aws_iam_role_policy", "forward")]["policy"]))
+        self.assertEqual(
+            [(g["actions"], g["resources"]) for g in grants], [(["events:PutEvents"], ["${var.central_bus_arn}"])]
+        )
+
+    def test_the_forward_dlq_is_encrypted_admits_only_this_rule_and_alarms(self):
+        queue = TENANT.resources[("aws_sqs_queue", "forward_dlq")]
+        self.assertTrue(queue["sqs_managed_sse_enabled"])
+        policy = TENANT.resources[("aws_sqs_queue_policy", "forward_dlq")]
+        (statement,) = statements(document_of(TENANT, policy["policy"]))
+        self.assertEqual((statement["actions"], statement["resources"]), (["sqs:SendMessage"], [self.dlq_arn]))
+        self.assertEqual(block(statement["principals"])["identifiers"], ["events.amazonaws.com"])
+        (condition,) = blocks(statement["condition"])
+        self.assertEqual((condition["variable"], condition["values"]), ("aws:SourceArn", [self.rule_arn]))
+        alarm = TENANT.resources[("aws_cloudwatch_metric_alarm", "forward_dlq_visible")]
+        self.assertEqual(alarm["metric_name"], "ApproximateNumberOfMessagesVisible")
+        self.assertEqual(alarm["dimensions"], {"QueueName": "${aws_sqs_queue.forward_dlq.name}"})
+        self.assertEqual((alarm["comparison_operator"], alarm["threshold"]), ("GreaterThanThreshold", 0))
+        self.assertEqual(alarm["alarm_actions"], "${var.alarm_actions}")
+
+    def test_the_central_bus_admits_each_tenant_account_by_id_and_only_its_forwarder_or_oncall(self):
+        policy = ROOT.resources[("aws_cloudwatch_event_bus_policy", "tenants")]
+        self.assertEqual(policy["event_bus_name"], "${aws_cloudwatch_event_bus.this.name}")
+        self.assertEqual(policy["count"], "${length(var.tenant_accounts) > 0 ? 1 : 0}")
+        document = policy_documents(ROOT)["tenants"]
+        (dynamic,) = blocks(document["dynamic"])
+        statement = block(dynamic["statement"])
+        self.assertEqual(statement["for_each"], "${var.tenant_accounts}")
+        content = block(statement["content"])
+        self.assertEqual(content["actions"], ["events:PutEvents"])
+        self.assertEqual(content["resources"], ["${aws_cloudwatch_event_bus.this.arn}"])
+        (principal,) = blocks(content["principals"])
+        self.assertEqual(principal["type"], "AWS")
+        self.assertEqual(
+            principal["identifiers"], ["arn:${data.aws_partition.current.partition}:iam::${statement.value}:root"]
+        )
+        (condition,) = blocks(content["condition"])
+        self.assertEqual(condition["variable"], "aws:PrincipalArn")
+        self.assertTrue(any(v.endswith("-${statement.key}-forward") for v in condition["values"]))
+        (org,) = blocks(content["dynamic"])
+        self.assertEqual(block(block(org["condition"])["content"])["variable"], "aws:PrincipalOrgID")
+        self.assertIn("validation", ROOT.variables["tenant_accounts"])
+
+    def test_the_example_applies_the_module_once_per_tenant_with_its_own_provider(self):
+        self.assertEqual(sorted(TWO_TENANTS.modules), ["brand_a", "brand_b"])
+        providers = {m["providers"]["aws"] for m in TWO_TENANTS.modules.values()}
+        self.assertEqual(providers, {"${aws.brand_a}", "${aws.brand_b}"})
+        for module in TWO_TENANTS.modules.values():
+            self.assertEqual(module["source"], "../../modules/tenant")
+            self.assertEqual(module["central_bus_arn"], "${var.central_bus_arn}")
+
+
 class EveryModule(unittest.TestCase):
     """Rules for every module under terraform/."""
 
@@ -582,13 +695,21 @@ class EveryModule(unittest.TestCase):
         for name in ("tables", "policy_statements"):
             self.assertIn("validation", CONSUMER.variables[name])
 
+    def test_no_principal_is_a_wildcard(self):
+        for path, module in TREE.items():
+            for where, key, value in walk(module.files):
+                if key == "identifiers":
+                    for identifier in value:
+                        self.assertNotEqual(identifier.strip(), "*", f"{path.name}: {'/'.join(where)}")
+                        self.assertFalse(identifier.endswith(":*"), f"{path.name}: {'/'.join(where)}")
+
     def test_policies_are_policy_documents(self):
         # A jsonencode'd or heredoc policy would escape the wildcard test.
         for path, module in TREE.items():
             for where, key, value in walk(module.files):
                 if key in ("policy", "assume_role_policy", "inline_policy", "managed_policy_arns"):
                     with self.subTest(at=f"{path.name}: {'/'.join(where)}"):
-                        self.assertRegex(value, r"^\$\{data\.aws_iam_policy_document\.\w+(\[each\.key\])?\.json\}$")
+                        self.assertRegex(value, r"^\$\{data\.aws_iam_policy_document\.\w+(\[(each\.key|0)\])?\.json\}$")
             for kind in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_policy"):
                 self.assertEqual(module.of_type(kind), {}, f"{path.name}: use inline least-privilege policies")
 
