@@ -241,8 +241,11 @@ class RootWiring(unittest.TestCase):
         self.assertEqual(producer["role"], "${aws_iam_role.producer.arn}")
         self.assertEqual(
             block(producer["environment"])["variables"],
-            {"EVENT_BUS_NAME": "${var.event_bus_name}", "LOG_LEVEL": "${var.log_level}"},
+            "${merge({EVENT_BUS_NAME = var.event_bus_name, LOG_LEVEL = var.log_level}, "
+            "var.tenant_id == null ? {} : {TENANT_ID = var.tenant_id})}",
         )
+        self.assertEqual(TENANT.modules["producer"]["tenant_id"], "${var.tenant}")
+        self.assertNotIn("tenant_id", ROOT.modules["producer"], "the platform's events are the default tenant's")
         grants = {
             tuple(s["actions"]): s["resources"]
             for s in statements(document_of(PRODUCER, PRODUCER.resources[("aws_iam_role_policy", "producer")]["policy"]))

@@ -30,6 +30,22 @@ pub struct Metadata {
     pub causation_id: Option<String>,
     /// When the producer created the event.
     pub created_at: DateTime<Utc>,
+    /// The tenant whose order it is (since the minor versions 2.1 of `OrderCreated` and 1.1 of
+    /// the others); absent, it is [`DEFAULT_TENANT`]'s. Every event an event causes carries its
+    /// tenant on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+/// The tenant of an event that names none: every event of a single-tenant estate, and every
+/// event written before tenants existed.
+pub const DEFAULT_TENANT: &str = "default";
+
+impl Metadata {
+    /// The event's tenant: its `tenantId`, or [`DEFAULT_TENANT`].
+    pub fn tenant(&self) -> &str {
+        self.tenant_id.as_deref().unwrap_or(DEFAULT_TENANT)
+    }
 }
 
 /// A kind of event: its detail-type, source and the versions readers accept.
@@ -237,7 +253,7 @@ impl OrderCreated {
 impl Detail for OrderCreated {
     const DETAIL_TYPE: &'static str = detail_types::ORDER_CREATED;
     const SOURCE: &'static str = sources::ORDERS;
-    const CURRENT_VERSION: EventVersion = EventVersion::new(2, 0);
+    const CURRENT_VERSION: EventVersion = EventVersion::new(2, 1);
     const SUPPORTED_MAJORS: &'static [u32] = &[1, 2];
 }
 
@@ -268,7 +284,7 @@ pub struct InventoryReserved {
 impl Detail for InventoryReserved {
     const DETAIL_TYPE: &'static str = detail_types::INVENTORY_RESERVED;
     const SOURCE: &'static str = sources::INVENTORY;
-    const CURRENT_VERSION: EventVersion = EventVersion::new(1, 0);
+    const CURRENT_VERSION: EventVersion = EventVersion::new(1, 1);
     const SUPPORTED_MAJORS: &'static [u32] = &[1];
 }
 
@@ -326,7 +342,7 @@ pub struct InventoryOutOfStock {
 impl Detail for InventoryOutOfStock {
     const DETAIL_TYPE: &'static str = detail_types::INVENTORY_OUT_OF_STOCK;
     const SOURCE: &'static str = sources::INVENTORY;
-    const CURRENT_VERSION: EventVersion = EventVersion::new(1, 0);
+    const CURRENT_VERSION: EventVersion = EventVersion::new(1, 1);
     const SUPPORTED_MAJORS: &'static [u32] = &[1];
 }
 
@@ -358,7 +374,7 @@ pub struct RefundCompleted {
 impl Detail for RefundCompleted {
     const DETAIL_TYPE: &'static str = detail_types::REFUND_COMPLETED;
     const SOURCE: &'static str = sources::PAYMENTS;
-    const CURRENT_VERSION: EventVersion = EventVersion::new(1, 0);
+    const CURRENT_VERSION: EventVersion = EventVersion::new(1, 1);
     const SUPPORTED_MAJORS: &'static [u32] = &[1];
 }
 
@@ -399,7 +415,7 @@ pub struct RefundFailed {
 impl Detail for RefundFailed {
     const DETAIL_TYPE: &'static str = detail_types::REFUND_FAILED;
     const SOURCE: &'static str = sources::PAYMENTS;
-    const CURRENT_VERSION: EventVersion = EventVersion::new(1, 0);
+    const CURRENT_VERSION: EventVersion = EventVersion::new(1, 1);
     const SUPPORTED_MAJORS: &'static [u32] = &[1];
 }
 

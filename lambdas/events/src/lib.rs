@@ -22,9 +22,10 @@ pub use dlq::{
 pub use envelope::EventEnvelope;
 pub use error::ContractError;
 pub use events::{
-    Address, Channel, Customer, DomainEvent, InventoryOutOfStock, InventoryReserved, LineItem,
-    Metadata, Order, OrderCreated, Payment, PaymentMethod, PaymentStatus, RefundCompleted,
-    RefundDue, RefundFailed, RefundFailureReason, ReservedItem, Shortfall,
+    Address, Channel, Customer, DEFAULT_TENANT, DomainEvent, InventoryOutOfStock,
+    InventoryReserved, LineItem, Metadata, Order, OrderCreated, Payment, PaymentMethod,
+    PaymentStatus, RefundCompleted, RefundDue, RefundFailed, RefundFailureReason, ReservedItem,
+    Shortfall,
 };
 pub use log::{LogLevel, LogRecord, Outcome};
 pub use validation::{FieldError, ValidOrder, validate_order_request};

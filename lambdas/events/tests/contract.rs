@@ -25,6 +25,7 @@ fn every_event_fixture_round_trips_through_its_type() {
     for name in [
         "order_created_v1",
         "order_created_v2",
+        "order_created_v2_1_tenant",
         "inventory_reserved",
         "inventory_out_of_stock",
         "refund_completed",
@@ -70,6 +71,29 @@ fn v1_and_v2_order_created_read_into_one_type() {
     assert_eq!(v2.event_id(), "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a");
     assert_eq!(o2.payment.status, PaymentStatus::Paid);
     assert_eq!(o2.order.total_amount.to_string(), "599.99");
+}
+
+#[test]
+fn a_2_1_event_names_its_tenant_and_an_older_one_belongs_to_the_default_tenant() {
+    let older = EventEnvelope::from_json(&fixture("events/order_created_v2.json")).unwrap();
+    let tenant =
+        EventEnvelope::from_json(&fixture("events/order_created_v2_1_tenant.json")).unwrap();
+    let (DomainEvent::OrderCreated(older), DomainEvent::OrderCreated(tenant)) =
+        (older.decode().unwrap(), tenant.decode().unwrap())
+    else {
+        panic!("both fixtures are OrderCreated")
+    };
+    assert_eq!(older.metadata.tenant(), ecomm_events::DEFAULT_TENANT);
+    assert_eq!(older.metadata.tenant_id, None);
+    assert_eq!(tenant.metadata.tenant(), "brand-a");
+    assert_eq!(
+        (tenant.event_version.major, tenant.event_version.minor),
+        (2, 1)
+    );
+    // Written back, an event without a tenant still has no tenantId field: 2.0 readers and
+    // the fixtures of 2.0 stay byte for byte the same.
+    let detail = serde_json::to_value(&older).unwrap();
+    assert!(detail["metadata"].get("tenantId").is_none(), "{detail}");
 }
 
 #[test]

@@ -46,6 +46,7 @@ pub struct OrderProducer {
     publisher: Arc<dyn EventPublisher>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    tenant: Option<String>,
 }
 
 fn usable_correlation_id(text: &str) -> bool {
@@ -67,7 +68,16 @@ impl OrderProducer {
             publisher,
             clock,
             ids,
+            tenant: None,
         }
+    }
+
+    /// The producer of one tenant's account (`TENANT_ID`): its events carry `tenantId`. None,
+    /// or the default tenant's name, leaves them without, as before tenants existed.
+    #[must_use]
+    pub fn with_tenant(mut self, tenant: Option<String>) -> Self {
+        self.tenant = tenant.filter(|t| !t.is_empty() && t != ecomm_events::DEFAULT_TENANT);
+        self
     }
 
     /// Validate and publish one order (the raw request body). `correlation_id` is the caller's,
@@ -145,9 +155,13 @@ impl OrderProducer {
             payment,
         } = order;
         // A client-chosen order id makes a retried POST publish the same event id.
-        let event_id = match &order_id {
-            Some(id) => derived_event_id(NAME, id, detail_types::ORDER_CREATED),
-            None => self.ids.uuid(),
+        // Two tenants may choose the same order id: their events must not share an id.
+        let event_id = match (&order_id, &self.tenant) {
+            (Some(id), None) => derived_event_id(NAME, id, detail_types::ORDER_CREATED),
+            (Some(id), Some(tenant)) => {
+                derived_event_id(NAME, &format!("{tenant}#{id}"), detail_types::ORDER_CREATED)
+            }
+            (None, _) => self.ids.uuid(),
         };
         let order_id =
             order_id.unwrap_or_else(|| format!("ord-{}", &self.ids.uuid().replace('-', "")[..12]));
@@ -167,6 +181,7 @@ impl OrderProducer {
                 correlation_id: correlation_id.to_owned(),
                 causation_id: None,
                 created_at: self.clock.now(),
+                tenant_id: self.tenant.clone(),
             },
         })
     }

@@ -16,7 +16,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Arc::new(publisher),
         Arc::new(SystemClock),
         Arc::new(RandomIds),
-    );
+    )
+    .with_tenant(std::env::var("TENANT_ID").ok());
     let producer = &producer;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
         Ok::<_, lambda_runtime::Error>(producer.handle_http(event.payload).await)

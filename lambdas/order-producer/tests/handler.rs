@@ -154,3 +154,30 @@ async fn base64_bodies_are_decoded_and_other_methods_refused() {
     get.request_context.http.method = Method::GET;
     assert_eq!(producer(&bed).handle_http(get).await.status_code, 405);
 }
+
+#[tokio::test]
+async fn a_tenants_producer_stamps_its_events_and_its_client_order_ids_do_not_collide() {
+    let bed = TestBed::default();
+    let mut with_id = order();
+    with_id["orderId"] = json!("ord-client-1");
+    let platform = body(&producer(&bed).handle_http(post(&with_id, None)).await);
+    let tenant = producer(&bed).with_tenant(Some("brand-a".to_owned()));
+    let branded = body(&tenant.handle_http(post(&with_id, None)).await);
+    assert_ne!(
+        platform["eventId"], branded["eventId"],
+        "the same order id in two tenants is two events"
+    );
+    let tenants: Vec<Option<String>> = bed
+        .publisher
+        .published
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.metadata().tenant_id.clone())
+        .collect();
+    assert_eq!(tenants, [None, Some("brand-a".to_owned())]);
+    // The default tenant's name is no tenant at all.
+    let default = producer(&bed).with_tenant(Some(ecomm_events::DEFAULT_TENANT.to_owned()));
+    let plain = body(&default.handle_http(post(&with_id, None)).await);
+    assert_eq!(plain["eventId"], platform["eventId"]);
+}

@@ -116,7 +116,18 @@ impl EventContext<'_> {
             correlation_id: self.metadata.correlation_id.clone(),
             causation_id: Some(self.event_id.to_owned()),
             created_at: self.now,
+            tenant_id: self.metadata.tenant_id.clone(),
         }
+    }
+}
+
+/// The key a consumer claims an event under: per consumer, per tenant, per event. The default
+/// tenant's keys are those written before tenants existed, so that an event handled before the
+/// upgrade is still a duplicate after it.
+pub fn idempotency_key(consumer: &str, metadata: &Metadata, event_id: &str) -> String {
+    match metadata.tenant_id.as_deref() {
+        None | Some(ecomm_events::DEFAULT_TENANT) => format!("{consumer}#{event_id}"),
+        Some(tenant) => format!("{consumer}#{tenant}#{event_id}"),
     }
 }
 
@@ -276,7 +287,7 @@ impl<C: Consumer> ConsumerRuntime<C> {
                 detail_type: envelope.detail_type.clone(),
             });
         }
-        let key = format!("{}#{event_id}", C::NAME);
+        let key = idempotency_key(C::NAME, event.metadata(), event_id);
         let now = self.deps.clock.now();
         match self
             .deps
@@ -468,6 +479,86 @@ mod tests {
                 .unwrap()
                 .starts_with("UnsupportedEventVersion:"),
             "{last:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_event_id_in_two_tenants_is_handled_once_per_tenant_and_the_tenant_carries_on() {
+        // A subscriber of its own, as every test here that logs: a thread with none can make
+        // the log call sites look unused to the tests that capture them.
+        let subscriber =
+            tracing_subscriber::registry().with(LogRecordLayer::new("unused", Captured::default()));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let bed = TestBed::default();
+        let runtime = ConsumerRuntime::new(Echo, bed.deps());
+        let invocation = Invocation {
+            request_id: "r-1".into(),
+            attempt: Some(1),
+        };
+        // The same eventId: the default tenant's (2.0, no tenantId) and brand-a's.
+        let default = fixture("order_created_v2");
+        let tenant = fixture("order_created_v2_1_tenant");
+        assert_eq!(
+            default["detail"]["metadata"]["eventId"],
+            tenant["detail"]["metadata"]["eventId"]
+        );
+        let outcomes = [
+            runtime
+                .process(default.clone(), &invocation)
+                .await
+                .unwrap()
+                .outcome,
+            runtime
+                .process(tenant.clone(), &invocation)
+                .await
+                .unwrap()
+                .outcome,
+            runtime.process(tenant, &invocation).await.unwrap().outcome,
+            runtime.process(default, &invocation).await.unwrap().outcome,
+        ];
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Succeeded,
+                Outcome::Succeeded,
+                Outcome::Duplicate,
+                Outcome::Duplicate
+            ]
+        );
+        let tenants: Vec<Option<String>> = bed
+            .published()
+            .iter()
+            .map(|e| e.metadata().tenant_id.clone())
+            .collect();
+        assert_eq!(
+            tenants,
+            [None, Some("brand-a".to_owned())],
+            "caused events keep the tenant"
+        );
+    }
+
+    #[test]
+    fn the_default_tenants_keys_are_the_keys_written_before_tenants() {
+        let mut metadata = Metadata {
+            event_id: Some("e-1".to_owned()),
+            correlation_id: "c".to_owned(),
+            causation_id: None,
+            created_at: chrono::Utc::now(),
+            tenant_id: None,
+        };
+        assert_eq!(
+            idempotency_key("inventory", &metadata, "e-1"),
+            "inventory#e-1"
+        );
+        metadata.tenant_id = Some(ecomm_events::DEFAULT_TENANT.to_owned());
+        assert_eq!(
+            idempotency_key("inventory", &metadata, "e-1"),
+            "inventory#e-1"
+        );
+        metadata.tenant_id = Some("brand-a".to_owned());
+        assert_eq!(
+            idempotency_key("inventory", &metadata, "e-1"),
+            "inventory#brand-a#e-1"
         );
     }
 }

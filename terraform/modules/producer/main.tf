@@ -78,10 +78,14 @@ resource "aws_lambda_function" "producer" {
   reserved_concurrent_executions = var.reserved_concurrency
 
   environment {
-    variables = {
-      EVENT_BUS_NAME = var.event_bus_name
-      LOG_LEVEL      = var.log_level
-    }
+    variables = merge(
+      {
+        EVENT_BUS_NAME = var.event_bus_name
+        LOG_LEVEL      = var.log_level
+      },
+      # A tenant account's producer stamps its events with tenantId (docs/events.md).
+      var.tenant_id == null ? {} : { TENANT_ID = var.tenant_id },
+    )
   }
 
   logging_config {

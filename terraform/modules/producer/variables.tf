@@ -61,3 +61,9 @@ variable "orders_api_throttle" {
     burst_limit = number
   })
 }
+
+variable "tenant_id" {
+  description = "The tenant whose orders these are (TENANT_ID, the events' tenantId); null in the platform stack, whose events belong to the default tenant."
+  type        = string
+  default     = null
+}

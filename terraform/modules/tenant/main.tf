@@ -22,6 +22,7 @@ module "producer" {
   source = "../producer"
 
   prefix                   = local.prefix
+  tenant_id                = var.tenant
   event_bus_name           = aws_cloudwatch_event_bus.this.name
   event_bus_arn            = aws_cloudwatch_event_bus.this.arn
   artifacts_dir            = var.artifacts_dir
