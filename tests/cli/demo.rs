@@ -541,6 +541,14 @@ fn table(conn: &rusqlite::Connection, name: &str) -> Vec<Vec<String>> {
     rows(conn, &format!("SELECT * FROM {name} ORDER BY 1, 2"))
 }
 
+/// An `OrderCreated` of that major version (`2` for 2.0, 2.1, ...).
+fn order_created_of_major(event: &BusEvent, major: &str) -> bool {
+    event.detail_type == "OrderCreated"
+        && event.body["detail"]["eventVersion"]
+            .as_str()
+            .is_some_and(|v| v.split('.').next() == Some(major))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn an_event_delivered_twice_has_its_effects_once() {
     let (_dir, state) = temp_state();
@@ -557,21 +565,15 @@ async fn an_event_delivered_twice_has_its_effects_once() {
             ),
         ) == 1
     };
-    let major = |e: &&BusEvent, major: &str| {
-        e.detail_type == "OrderCreated"
-            && e.body["detail"]["eventVersion"]
-                .as_str()
-                .is_some_and(|v| v.split('.').next() == Some(major))
-    };
     let order_v2 = events
         .iter()
-        .filter(|e| major(e, "2"))
+        .filter(|e| order_created_of_major(e, "2"))
         .filter(has_email)
         .find(reserved)
         .expect("a reserved v2 order with an email");
     let order_v1 = events
         .iter()
-        .filter(|e| major(e, "1"))
+        .filter(|e| order_created_of_major(e, "1"))
         .filter(has_email)
         .find(reserved)
         .expect("a reserved legacy order with an email");
