@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::support::{
-    DeniedAccount, LambdaRecorder, LsRow, RedriveReport, Shown, Stack, Wiring, endpoint,
+    DeniedAccount, Direct, LambdaRecorder, LsRow, RedriveReport, Shown, Stack, Wiring, endpoint,
     order_created, sdk_config, unique,
 };
 
@@ -252,5 +252,78 @@ async fn all_accounts_reads_the_organizations_active_accounts() {
             .as_deref()
             .is_some_and(|r| r.contains("not found")),
         "{management:?}"
+    );
+}
+
+/// A tenant's forward DLQ replayed to its target, the central bus of another account: the
+/// `PutEvents` names that bus by ARN, with the tenant's session. moto resolves a bus only in the
+/// caller's own account, so it answers as AWS does when the central bus is gone or refuses: the
+/// replay fails, and the message stays, visible, for the next run. (The success of a
+/// cross-account put cannot be shown on moto; the test below shows it between two buses of one
+/// account.)
+#[tokio::test]
+async fn a_forward_replay_the_central_bus_refuses_names_it_and_loses_nothing() {
+    let (central_bus, tenant_bus) = (unique("ecomm"), unique("ecomm"));
+    let _central = Stack::deploy_in(TENANT_B, &central_bus, &[]).await;
+    let mut tenant = Stack::deploy_in(TENANT_A, &tenant_bus, &[]).await;
+    let central_arn = format!("arn:aws:events:us-east-1:{TENANT_B}:event-bus/{central_bus}");
+    tenant
+        .deploy_target("forward", Direct::Bus(central_arn), None)
+        .await;
+    let seeded = tenant
+        .dlq("forward")
+        .seed_target_failure(&order_created("ord-t", "c-t"), "NO_PERMISSIONS")
+        .await;
+
+    let report: RedriveReport = tenant
+        .ecomm()
+        .args(&format!(
+            "--accounts {TENANT_A} --account-role ecomm-oncall -o json redrive --target forward@{TENANT_A}"
+        ))
+        .code(3)
+        .json();
+    assert_eq!((report.redriven, report.failed), (0, 1), "{report:?}");
+    let reason = &report.not_redriven[0].reason;
+    assert!(
+        reason.contains("putting events on the bus") && reason.contains(&central_bus),
+        "{reason}"
+    );
+    assert_eq!(
+        tenant.dlq("forward").ids().await,
+        std::collections::BTreeSet::from([seeded])
+    );
+    tenant.dlq("forward").assert_all_visible(1).await;
+}
+
+#[tokio::test]
+async fn a_forward_dlq_is_replayed_onto_the_bus_its_target_names_unchanged() {
+    let (central_bus, tenant_bus) = (unique("ecomm"), unique("ecomm"));
+    let central = Stack::deploy_in(TENANT_A, &central_bus, &[]).await;
+    let tap = central.tap().await;
+    let mut tenant = Stack::deploy_in(TENANT_A, &tenant_bus, &[]).await;
+    let central_arn = format!("arn:aws:events:us-east-1:{TENANT_A}:event-bus/{central_bus}");
+    tenant
+        .deploy_target("forward", Direct::Bus(central_arn), None)
+        .await;
+    let event = order_created("ord-t", "c-t");
+    tenant
+        .dlq("forward")
+        .seed_target_failure(&event, "NO_PERMISSIONS")
+        .await;
+
+    let report: RedriveReport = tenant
+        .ecomm()
+        .args(&format!(
+            "--accounts {TENANT_A} --account-role ecomm-oncall -o json redrive --target forward@{TENANT_A}"
+        ))
+        .code(0)
+        .json();
+    assert_eq!((report.redriven, report.failed), (1, 0), "{report:?}");
+    assert!(tenant.dlq("forward").ids().await.is_empty());
+    let arrived = central.tapped(&tap).await;
+    assert_eq!(arrived.len(), 1, "{arrived:?}");
+    assert_eq!(
+        arrived[0]["detail"], event["detail"],
+        "the event, unchanged, on the central bus"
     );
 }

@@ -40,7 +40,7 @@ pub(crate) enum Wiring {
 }
 
 /// A rule target that is not a function, for [`Stack::deploy_target`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Direct {
     /// A standard SQS queue.
     Queue,
@@ -52,6 +52,8 @@ pub(crate) enum Direct {
     StateMachine,
     /// A Kinesis stream ARN: a type `ecomm` does not deliver to.
     Stream,
+    /// Another bus, by ARN (in this account or another).
+    Bus(String),
 }
 
 /// Where what reached a direct target can be read back.
@@ -481,6 +483,7 @@ impl Stack {
                 arn
             }
             Direct::Stream => format!("arn:aws:kinesis:us-east-1:123456789012:stream/{name}"),
+            Direct::Bus(arn) => arn,
         };
         (arn, group, sink)
     }
