@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::Value;
+
 use crate::support::{
     DeniedAccount, Direct, LambdaRecorder, LsRow, RedriveReport, Shown, Stack, Wiring, endpoint,
     order_created, sdk_config, unique,
@@ -255,6 +257,34 @@ async fn all_accounts_reads_the_organizations_active_accounts() {
     );
 }
 
+/// A central bus in `central`, and in tenant A a forward rule to it whose DLQ holds `event`,
+/// failed with `NO_PERMISSIONS`: the central stack, the tenant stack, the DLQ message's id.
+async fn forward_to(central: &str, event: &Value) -> (Stack, Stack, String) {
+    let central_bus = unique("ecomm");
+    let central_stack = Stack::deploy_in(central, &central_bus, &[]).await;
+    let mut tenant = Stack::deploy_in(TENANT_A, &unique("ecomm"), &[]).await;
+    let central_arn = format!("arn:aws:events:us-east-1:{central}:event-bus/{central_bus}");
+    tenant
+        .deploy_target("forward", Direct::Bus(central_arn), None)
+        .await;
+    let seeded = tenant
+        .dlq("forward")
+        .seed_target_failure(event, "NO_PERMISSIONS")
+        .await;
+    (central_stack, tenant, seeded)
+}
+
+/// `redrive --target forward@<tenant A>` across accounts, with the exit code expected.
+fn redrive_forward(tenant: &Stack, code: i32) -> RedriveReport {
+    tenant
+        .ecomm()
+        .args(&format!(
+            "--accounts {TENANT_A} --account-role ecomm-oncall -o json redrive --target forward@{TENANT_A}"
+        ))
+        .code(code)
+        .json()
+}
+
 /// A tenant's forward DLQ replayed to its target, the central bus of another account: the
 /// `PutEvents` names that bus by ARN, with the tenant's session. moto resolves a bus only in the
 /// caller's own account, so it answers as AWS does when the central bus is gone or refuses: the
@@ -263,29 +293,13 @@ async fn all_accounts_reads_the_organizations_active_accounts() {
 /// account.)
 #[tokio::test]
 async fn a_forward_replay_the_central_bus_refuses_names_it_and_loses_nothing() {
-    let (central_bus, tenant_bus) = (unique("ecomm"), unique("ecomm"));
-    let _central = Stack::deploy_in(TENANT_B, &central_bus, &[]).await;
-    let mut tenant = Stack::deploy_in(TENANT_A, &tenant_bus, &[]).await;
-    let central_arn = format!("arn:aws:events:us-east-1:{TENANT_B}:event-bus/{central_bus}");
-    tenant
-        .deploy_target("forward", Direct::Bus(central_arn), None)
-        .await;
-    let seeded = tenant
-        .dlq("forward")
-        .seed_target_failure(&order_created("ord-t", "c-t"), "NO_PERMISSIONS")
-        .await;
+    let (central, tenant, seeded) = forward_to(TENANT_B, &order_created("ord-t", "c-t")).await;
 
-    let report: RedriveReport = tenant
-        .ecomm()
-        .args(&format!(
-            "--accounts {TENANT_A} --account-role ecomm-oncall -o json redrive --target forward@{TENANT_A}"
-        ))
-        .code(3)
-        .json();
+    let report = redrive_forward(&tenant, 3);
     assert_eq!((report.redriven, report.failed), (0, 1), "{report:?}");
     let reason = &report.not_redriven[0].reason;
     assert!(
-        reason.contains("putting events on the bus") && reason.contains(&central_bus),
+        reason.contains("putting events on the bus") && reason.contains(&central.bus),
         "{reason}"
     );
     assert_eq!(
@@ -297,27 +311,11 @@ async fn a_forward_replay_the_central_bus_refuses_names_it_and_loses_nothing() {
 
 #[tokio::test]
 async fn a_forward_dlq_is_replayed_onto_the_bus_its_target_names_unchanged() {
-    let (central_bus, tenant_bus) = (unique("ecomm"), unique("ecomm"));
-    let central = Stack::deploy_in(TENANT_A, &central_bus, &[]).await;
-    let tap = central.tap().await;
-    let mut tenant = Stack::deploy_in(TENANT_A, &tenant_bus, &[]).await;
-    let central_arn = format!("arn:aws:events:us-east-1:{TENANT_A}:event-bus/{central_bus}");
-    tenant
-        .deploy_target("forward", Direct::Bus(central_arn), None)
-        .await;
     let event = order_created("ord-t", "c-t");
-    tenant
-        .dlq("forward")
-        .seed_target_failure(&event, "NO_PERMISSIONS")
-        .await;
+    let (central, tenant, _) = forward_to(TENANT_A, &event).await;
+    let tap = central.tap().await;
 
-    let report: RedriveReport = tenant
-        .ecomm()
-        .args(&format!(
-            "--accounts {TENANT_A} --account-role ecomm-oncall -o json redrive --target forward@{TENANT_A}"
-        ))
-        .code(0)
-        .json();
+    let report = redrive_forward(&tenant, 0);
     assert_eq!((report.redriven, report.failed), (1, 0), "{report:?}");
     assert!(tenant.dlq("forward").ids().await.is_empty());
     let arrived = central.tapped(&tap).await;

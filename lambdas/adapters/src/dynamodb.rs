@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::port_error;
 use ecomm_ports::{
     AnalyticsSink, AuditEntry, AuditTrail, Claim, IdempotencyStore, OrderFact, PortError,
-    RefundRecord, RefundStore, Reservation, StockStore,
+    RefundRecord, RefundStore, Reservation, StockStore, tenant_key,
 };
 
 const SERVICE: &str = "DynamoDB";
@@ -103,12 +103,12 @@ impl DynamoStockStore {
         format!("sku#{sku}")
     }
 
-    async fn available(&self, sku: &str) -> Result<u32, PortError> {
+    async fn available(&self, tenant: &str, sku: &str) -> Result<u32, PortError> {
         let item = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(Self::sku_key(sku)))
+            .key("pk", s(tenant_key(tenant, &Self::sku_key(sku))))
             .consistent_read(true)
             .send()
             .await
@@ -126,6 +126,7 @@ impl StockStore for DynamoStockStore {
     /// put the order's marker on the condition that it does not exist. All or nothing.
     async fn reserve(
         &self,
+        tenant: &str,
         order_id: &str,
         items: &[ReservedItem],
     ) -> Result<Reservation, PortError> {
@@ -133,7 +134,7 @@ impl StockStore for DynamoStockStore {
         for item in items {
             let update = Update::builder()
                 .table_name(&self.table)
-                .key("pk", s(Self::sku_key(&item.sku)))
+                .key("pk", s(tenant_key(tenant, &Self::sku_key(&item.sku))))
                 .update_expression("SET available = available - :qty")
                 .condition_expression("available >= :qty")
                 .expression_attribute_values(":qty", n(item.quantity))
@@ -147,7 +148,10 @@ impl StockStore for DynamoStockStore {
         let lines = serde_json::to_string(items).expect("reserved items always serialize");
         let marker = Put::builder()
             .table_name(&self.table)
-            .item("pk", s(format!("reservation#{order_id}")))
+            .item(
+                "pk",
+                s(tenant_key(tenant, &format!("reservation#{order_id}"))),
+            )
             .item("orderId", s(order_id))
             .item("items", s(lines))
             .condition_expression("attribute_not_exists(pk)")
@@ -183,7 +187,7 @@ impl StockStore for DynamoStockStore {
             let available = match reasons[i].item().and_then(|old| number(old, "available")) {
                 Some(available) => available,
                 // Not every endpoint returns the old item; read it.
-                None => self.available(&item.sku).await?,
+                None => self.available(tenant, &item.sku).await?,
             };
             missing.push(Shortfall {
                 sku: item.sku.clone(),
@@ -417,7 +421,13 @@ impl AnalyticsSink for DynamoAnalyticsSink {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(format!("{}#{}", fact.day, fact.channel)))
+            .key(
+                "pk",
+                s(tenant_key(
+                    &fact.tenant,
+                    &format!("{}#{}", fact.day, fact.channel),
+                )),
+            )
             .key("sk", s(&fact.currency))
             .update_expression("ADD orderCount :one, revenue :amount")
             .expression_attribute_values(":one", n(1))

@@ -14,7 +14,7 @@ use ecomm_adapters::{
     DynamoAnalyticsSink, DynamoAuditTrail, DynamoIdempotencyStore, DynamoRefundStore,
     DynamoStockStore, EventBridgePublisher, SesMailer,
 };
-use ecomm_events::{DomainEvent, EventEnvelope, ReservedItem, Shortfall};
+use ecomm_events::{DEFAULT_TENANT, DomainEvent, EventEnvelope, ReservedItem, Shortfall};
 use ecomm_ports::{
     AnalyticsSink as _, AuditEntry, AuditTrail as _, Claim, Email, EventPublisher as _,
     IdempotencyStore as _, Mailer as _, OrderFact, PortError, PublishError, RefundRecord,
@@ -129,7 +129,11 @@ mod stock {
         let stock = StockTable::with_levels(&[("sku-abc", 5), ("sku-def", 1)]).await;
 
         let items = lines(&[("sku-abc", 2), ("sku-def", 1)]);
-        let reserved = stock.store.reserve("ord-1", &items).await.unwrap();
+        let reserved = stock
+            .store
+            .reserve(DEFAULT_TENANT, "ord-1", &items)
+            .await
+            .unwrap();
 
         assert_eq!(reserved, Reservation::Reserved);
         assert_eq!(stock.available("sku-abc").await, Some(3));
@@ -142,12 +146,61 @@ mod stock {
     }
 
     #[tokio::test]
+    async fn each_tenant_reserves_from_its_own_stock_and_its_own_orders() {
+        // Only the default tenant has sku-abc; brand-a's level is an item of its own.
+        let stock = StockTable::with_levels(&[("sku-abc", 5)]).await;
+        let items = lines(&[("sku-abc", 2)]);
+        assert_eq!(
+            stock
+                .store
+                .reserve("brand-a", "ord-1", &items)
+                .await
+                .unwrap(),
+            Reservation::OutOfStock(vec![shortfall("sku-abc", 2, 0)])
+        );
+        stock
+            .client
+            .put_item()
+            .table_name(&stock.name)
+            .item("pk", s("tenant#brand-a#sku#sku-abc"))
+            .item("available", AttributeValue::N("3".to_owned()))
+            .send()
+            .await
+            .expect("seed brand-a's level");
+        assert_eq!(
+            stock
+                .store
+                .reserve("brand-a", "ord-1", &items)
+                .await
+                .unwrap(),
+            Reservation::Reserved
+        );
+        // The same order id in the default tenant is another order.
+        assert_eq!(
+            stock
+                .store
+                .reserve(DEFAULT_TENANT, "ord-1", &items)
+                .await
+                .unwrap(),
+            Reservation::Reserved
+        );
+        assert_eq!(stock.available("sku-abc").await, Some(3));
+        let branded = HashMap::from([("pk".to_owned(), s("tenant#brand-a#sku#sku-abc"))]);
+        let left = get_item(&stock.client, &stock.name, branded).await.unwrap();
+        assert_eq!(left["available"], AttributeValue::N("1".to_owned()));
+    }
+
+    #[tokio::test]
     async fn a_reservation_that_does_not_fit_changes_nothing_and_names_every_short_line() {
         let stock =
             StockTable::with_levels(&[("sku-abc", 5), ("sku-def", 1), ("sku-ghi", 2)]).await;
 
         let items = lines(&[("sku-abc", 2), ("sku-def", 3), ("sku-ghi", 4)]);
-        let outcome = stock.store.reserve("ord-2", &items).await.unwrap();
+        let outcome = stock
+            .store
+            .reserve(DEFAULT_TENANT, "ord-2", &items)
+            .await
+            .unwrap();
 
         assert_eq!(
             outcome,
@@ -164,7 +217,11 @@ mod stock {
         let stock = StockTable::with_levels(&[("sku-abc", 1)]).await;
         let items = lines(&[("sku-abc", 2)]);
         assert!(matches!(
-            stock.store.reserve("ord-3", &items).await.unwrap(),
+            stock
+                .store
+                .reserve(DEFAULT_TENANT, "ord-3", &items)
+                .await
+                .unwrap(),
             Reservation::OutOfStock(_)
         ));
 
@@ -179,7 +236,11 @@ mod stock {
             .unwrap();
 
         assert_eq!(
-            stock.store.reserve("ord-3", &items).await.unwrap(),
+            stock
+                .store
+                .reserve(DEFAULT_TENANT, "ord-3", &items)
+                .await
+                .unwrap(),
             Reservation::Reserved
         );
         assert_eq!(stock.available("sku-abc").await, Some(8));
@@ -190,8 +251,16 @@ mod stock {
         let stock = StockTable::with_levels(&[("sku-abc", 5)]).await;
         let items = lines(&[("sku-abc", 2)]);
 
-        let first = stock.store.reserve("ord-4", &items).await.unwrap();
-        let second = stock.store.reserve("ord-4", &items).await.unwrap();
+        let first = stock
+            .store
+            .reserve(DEFAULT_TENANT, "ord-4", &items)
+            .await
+            .unwrap();
+        let second = stock
+            .store
+            .reserve(DEFAULT_TENANT, "ord-4", &items)
+            .await
+            .unwrap();
 
         assert_eq!(first, Reservation::Reserved);
         assert_eq!(second, Reservation::AlreadyReserved);
@@ -203,7 +272,11 @@ mod stock {
         let stock = StockTable::with_levels(&[("sku-abc", 5)]).await;
 
         let items = lines(&[("sku-abc", 1), ("sku-unknown", 1)]);
-        let outcome = stock.store.reserve("ord-5", &items).await.unwrap();
+        let outcome = stock
+            .store
+            .reserve(DEFAULT_TENANT, "ord-5", &items)
+            .await
+            .unwrap();
 
         assert_eq!(
             outcome,
@@ -218,7 +291,7 @@ mod stock {
         let store = DynamoStockStore::new(dynamodb().await, unique("no-such-table"));
 
         let err = store
-            .reserve("ord-6", &lines(&[("sku-abc", 1)]))
+            .reserve(DEFAULT_TENANT, "ord-6", &lines(&[("sku-abc", 1)]))
             .await
             .unwrap_err();
 
@@ -490,6 +563,7 @@ mod analytics {
 
     fn fact(channel: &str, currency: &str, amount: &str) -> OrderFact {
         OrderFact {
+            tenant: DEFAULT_TENANT.to_owned(),
             day: NaiveDate::from_ymd_opt(2026, 1, 22).unwrap(),
             channel: channel.to_owned(),
             currency: currency.to_owned(),
@@ -534,6 +608,21 @@ mod analytics {
         assert_eq!(
             counters("2026-01-22#MOBILE", "USD").await,
             (decimal("1"), decimal("7.5"))
+        );
+
+        // Another tenant's orders count apart, and leave the default tenant's counters alone.
+        let branded = OrderFact {
+            tenant: "brand-a".to_owned(),
+            ..fact("WEB", "USD", "4")
+        };
+        sink.record_order(&branded).await.unwrap();
+        assert_eq!(
+            counters("tenant#brand-a#2026-01-22#WEB", "USD").await,
+            (decimal("1"), decimal("4"))
+        );
+        assert_eq!(
+            counters("2026-01-22#WEB", "USD").await,
+            (decimal("2"), decimal("0.3"))
         );
     }
 }

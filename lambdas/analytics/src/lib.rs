@@ -38,6 +38,7 @@ impl Consumer for Analytics {
             });
         };
         let fact = OrderFact {
+            tenant: order.metadata.tenant().to_owned(),
             day: order.metadata.created_at.date_naive(),
             channel: order.channel().to_owned(),
             currency: order.order.currency.clone(),

@@ -52,7 +52,11 @@ impl Consumer for Inventory {
             })
             .collect();
         let order_id = &order.order.order_id;
-        match self.stock.reserve(order_id, &items).await? {
+        match self
+            .stock
+            .reserve(order.metadata.tenant(), order_id, &items)
+            .await?
+        {
             reservation @ (Reservation::Reserved | Reservation::AlreadyReserved) => {
                 let message = if reservation == Reservation::Reserved {
                     format!("reserved {} line(s) of {order_id}", items.len())

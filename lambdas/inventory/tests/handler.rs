@@ -182,3 +182,39 @@ async fn an_event_it_does_not_handle_is_rejected() {
         .unwrap_err();
     assert_eq!(err.error_type(), "UnexpectedDetailType");
 }
+
+#[tokio::test]
+async fn a_tenants_order_reserves_from_that_tenants_stock_only() {
+    let bed = TestBed::default();
+    // The default tenant has the stock; brand-a has its own, smaller.
+    let stock = Arc::new(MemoryStock::with(&[
+        ("sku-abc", 5),
+        ("sku-def", 1),
+        ("tenant#brand-a#sku-abc", 2),
+        ("tenant#brand-a#sku-def", 0),
+    ]));
+    let rt = runtime(&bed, &stock);
+    let result = run(&rt, fixture("order_created_v2_1_tenant"))
+        .await
+        .unwrap();
+    assert_eq!(result.outcome, Outcome::Succeeded);
+    let published = bed.published();
+    let DomainEvent::InventoryOutOfStock(out) = &published[0] else {
+        panic!("brand-a has no sku-def: {published:?}")
+    };
+    assert_eq!(out.metadata.tenant_id.as_deref(), Some("brand-a"));
+    let levels = stock.available.lock().unwrap().clone();
+    assert_eq!(
+        (
+            levels["sku-abc"],
+            levels["sku-def"],
+            levels["tenant#brand-a#sku-abc"]
+        ),
+        (5, 1, 2),
+        "nothing reserved, and the default tenant's stock untouched"
+    );
+    // The same order of the default tenant is another order, served from its own stock.
+    let result = run(&rt, fixture("order_created_v2")).await.unwrap();
+    assert_eq!(result.outcome, Outcome::Succeeded);
+    assert_eq!(stock.available.lock().unwrap()["sku-abc"], 3);
+}

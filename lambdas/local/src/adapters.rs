@@ -9,7 +9,7 @@ use ecomm_events::{DomainEvent, ReservedItem, Shortfall};
 use ecomm_ports::{
     AnalyticsSink, AuditEntry, AuditTrail, Claim, Clock, Email, EventPublisher, IdGenerator,
     IdempotencyStore, Mailer, OrderFact, PaymentGateway, PortError, PublishError, RefundRecord,
-    RefundRequest, RefundResult, RefundStore, Reservation, StockStore,
+    RefundRequest, RefundResult, RefundStore, Reservation, StockStore, tenant_key,
 };
 use rusqlite::{OptionalExtension as _, params};
 use rust_decimal::Decimal;
@@ -62,12 +62,17 @@ impl SqliteStock {
 
 #[async_trait]
 impl StockStore for SqliteStock {
+    /// A tenant's SKUs and orders are rows of their own: their keys carry the tenant
+    /// ([`tenant_key`]).
     async fn reserve(
         &self,
+        tenant: &str,
         order_id: &str,
         items: &[ReservedItem],
     ) -> Result<Reservation, PortError> {
         let lines = serde_json::to_string(items).expect("reserved items always serialize");
+        let order_id = tenant_key(tenant, order_id);
+        let order_id = order_id.as_str();
         self.db
             .atomically(|c| {
                 let done = c
@@ -85,7 +90,7 @@ impl StockStore for SqliteStock {
                     let available: u32 = c
                         .query_row(
                             "SELECT available FROM stock WHERE sku = ?1",
-                            [&item.sku],
+                            [tenant_key(tenant, &item.sku)],
                             |r| r.get(0),
                         )
                         .optional()?
@@ -105,7 +110,7 @@ impl StockStore for SqliteStock {
                     exec(
                         c,
                         "UPDATE stock SET available = available - ?2 WHERE sku = ?1",
-                        params![item.sku, item.quantity],
+                        params![tenant_key(tenant, &item.sku), item.quantity],
                     )?;
                 }
                 exec(
@@ -300,10 +305,11 @@ impl AnalyticsSink for SqliteAnalytics {
         self.db
             .atomically(|c| {
                 let day = fact.day.to_string();
+                let channel = tenant_key(&fact.tenant, &fact.channel);
                 let revenue: Option<String> = c
                     .query_row(
                         "SELECT revenue FROM analytics WHERE day = ?1 AND channel = ?2 AND currency = ?3",
-                        params![day, fact.channel, fact.currency],
+                        params![day, channel, fact.currency],
                         |r| r.get(0),
                     )
                     .optional()?;
@@ -312,7 +318,7 @@ impl AnalyticsSink for SqliteAnalytics {
                 c,
                     "INSERT INTO analytics(day, channel, currency, order_count, revenue) VALUES (?1, ?2, ?3, 1, ?4)
                      ON CONFLICT(day, channel, currency) DO UPDATE SET order_count = order_count + 1, revenue = ?4",
-                    params![day, fact.channel, fact.currency, total.to_string()],
+                    params![day, channel, fact.currency, total.to_string()],
                 )?;
                 Ok(())
             })

@@ -63,7 +63,11 @@ async fn a_valid_order_is_published_as_order_created_v2_and_answered_202() {
     let [DomainEvent::OrderCreated(created)] = published.as_slice() else {
         panic!("{published:?}")
     };
-    assert_eq!(created.event_version, EventVersion::new(2, 0));
+    assert_eq!(created.event_version, EventVersion::new(2, 1));
+    assert_eq!(
+        created.metadata.tenant_id, None,
+        "the platform's orders: the default tenant"
+    );
     assert_eq!(answer["orderId"], created.order.order_id.as_str());
     assert_eq!(
         answer["eventId"],

@@ -21,4 +21,5 @@ pub use ports::{
     AnalyticsSink, AuditEntry, AuditTrail, Claim, Clock, Email, EventPublisher, IdGenerator,
     IdempotencyStore, Mailer, OrderFact, PaymentGateway, PortError, PublishError, RandomIds,
     RefundRecord, RefundRequest, RefundResult, RefundStore, Reservation, StockStore, SystemClock,
+    tenant_key,
 };

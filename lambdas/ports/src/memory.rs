@@ -78,6 +78,7 @@ impl MemoryStock {
 impl StockStore for MemoryStock {
     async fn reserve(
         &self,
+        tenant: &str,
         order_id: &str,
         items: &[ReservedItem],
     ) -> Result<Reservation, PortError> {
@@ -85,14 +86,18 @@ impl StockStore for MemoryStock {
             return Err(unavailable("stock"));
         }
         let mut reserved = self.reserved.lock().unwrap();
-        if reserved.contains(order_id) {
+        let order_key = crate::tenant_key(tenant, order_id);
+        if reserved.contains(&order_key) {
             return Ok(Reservation::AlreadyReserved);
         }
         let mut levels = self.available.lock().unwrap();
         let missing: Vec<Shortfall> = items
             .iter()
             .filter_map(|item| {
-                let available = levels.get(&item.sku).copied().unwrap_or(0);
+                let available = levels
+                    .get(&crate::tenant_key(tenant, &item.sku))
+                    .copied()
+                    .unwrap_or(0);
                 (available < item.quantity).then(|| Shortfall {
                     sku: item.sku.clone(),
                     requested: item.quantity,
@@ -104,9 +109,11 @@ impl StockStore for MemoryStock {
             return Ok(Reservation::OutOfStock(missing));
         }
         for item in items {
-            *levels.get_mut(&item.sku).expect("checked above") -= item.quantity;
+            *levels
+                .get_mut(&crate::tenant_key(tenant, &item.sku))
+                .expect("checked above") -= item.quantity;
         }
-        reserved.insert(order_id.to_owned());
+        reserved.insert(order_key);
         Ok(Reservation::Reserved)
     }
 }
@@ -301,7 +308,7 @@ impl AnalyticsSink for MemoryAnalytics {
     async fn record_order(&self, fact: &OrderFact) -> Result<(), PortError> {
         let key = (
             fact.day.to_string(),
-            fact.channel.clone(),
+            crate::tenant_key(&fact.tenant, &fact.channel),
             fact.currency.clone(),
         );
         let mut counters = self.counters.lock().unwrap();

@@ -69,9 +69,11 @@ pub enum Reservation {
 /// Stock levels, reserved all-or-nothing.
 #[async_trait]
 pub trait StockStore: Send + Sync {
-    /// Reserve every line of the order atomically, or none.
+    /// Reserve every line of the order atomically, or none, in `tenant`'s stock: each tenant has
+    /// stock of its own (see [`tenant_key`]).
     async fn reserve(
         &self,
+        tenant: &str,
         order_id: &str,
         items: &[ReservedItem],
     ) -> Result<Reservation, PortError>;
@@ -197,6 +199,8 @@ pub trait RefundStore: Send + Sync {
 /// One order counted by analytics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderFact {
+    /// The tenant whose order it is: each tenant's counters are its own.
+    pub tenant: String,
     /// The day the order was created (UTC).
     pub day: NaiveDate,
     /// The sales channel.
@@ -265,5 +269,16 @@ pub struct RandomIds;
 impl IdGenerator for RandomIds {
     fn uuid(&self) -> String {
         uuid::Uuid::new_v4().to_string()
+    }
+}
+
+/// A store's key for `tenant`: the key itself for the default tenant (the keys written before
+/// tenants existed), `tenant#<tenant>#<key>` for any other, so that no two tenants share an
+/// item (stock, reservations, counters).
+pub fn tenant_key(tenant: &str, key: &str) -> String {
+    if tenant == ecomm_events::DEFAULT_TENANT {
+        key.to_owned()
+    } else {
+        format!("tenant#{tenant}#{key}")
     }
 }
