@@ -159,16 +159,18 @@ Examples:
   ecomm demo
   ecomm demo --orders 500 --seed 7 --faults 'mail-outage=20%..30%,throttle=analytics:3'
   ecomm demo --faults none --extend
+  ecomm demo --tenants 2        two tenant accounts forwarding to the central bus
 
 Faults (--faults): 'default', 'none', or a comma-separated list of
   mail-outage=START%..END%   the mailer is down during that part of the window
   audit-outage=START%..END%  the audit table throttles writes during that part
   throttle=TARGET:N          EventBridge cannot deliver N orders to TARGET (THROTTLING)
-  no-permissions=TARGET:N    the same with NO_PERMISSIONS (not retried by EventBridge)
+  no-permissions=TARGET:N    the same with NO_PERMISSIONS (not retried by EventBridge);
+                             TARGET forward breaks the tenants' forward to the central bus
   gateway-timeout=N          the payment gateway times out for N refunds, every attempt
   poison=N                   N OrderCreated events of an unknown major version
 The default is mail-outage=40%..47%,throttle=analytics:2,no-permissions=audit:1,
-gateway-timeout=1,poison=1.
+gateway-timeout=1,poison=1, and with --tenants N also no-permissions=forward:N.
 Faults exist only while the demo runs: redriving their messages later succeeds,
 except the poison event, which fails again.")]
     Demo(DemoArgs),
@@ -486,6 +488,10 @@ pub(crate) struct DemoArgs {
     /// Start of the simulated hour of orders (RFC 3339) [default: an hour ago].
     #[arg(long, value_name = "TIME")]
     pub(crate) start: Option<chrono::DateTime<chrono::Utc>>,
+    /// Tenant accounts (up to 9), each with its own bus and producer forwarding to the
+    /// central bus: the tenants take the orders in turn.
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub(crate) tenants: u8,
 }
 
 /// `ecomm ui`.

@@ -27,7 +27,7 @@ use crate::backend::patient::{Patience, Patient};
 use crate::cli::{Cli, Command, DlqCommand, LocalCommand};
 use crate::render::{Printer, Terminal};
 use crate::report::{Outcome, Report};
-use crate::target::Target;
+use crate::target::{Connected, Target};
 
 /// A usage error found after parsing (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -93,12 +93,15 @@ fn run(cli: Cli, printer: &Printer) -> anyhow::Result<(String, Report)> {
         )),
         command => runtime.block_on(async {
             let patience = Patience::new(cli.global.give_up_after);
-            if let Some(plan) = target.accounts() {
-                return across_accounts(&target, plan, command, printer, patience).await;
+            match target.connect_all().await? {
+                Connected::One(connected) => {
+                    let patient = Patient::new(connected.as_ref(), patience);
+                    execute(command, &patient, &target, printer).await
+                }
+                Connected::Several(accounts) => {
+                    across_accounts(&target, &accounts, command, printer, patience).await
+                }
             }
-            let connected = target.connect().await?;
-            let patient = Patient::new(connected.as_ref(), patience);
-            execute(command, &patient, &target, printer).await
         }),
     }
 }
@@ -148,34 +151,28 @@ async fn execute(
     Ok((banner, report))
 }
 
-/// The same across `--accounts`: `dlq ls` in all of them; a command on one consumer in the
-/// account that owns it (`--target NAME@ACCOUNT`), with that account's session.
+/// The same across several accounts: `dlq ls` in all of them; a command on one consumer in
+/// the account that owns it (`--target NAME@ACCOUNT`), with that account's session.
 async fn across_accounts(
     target: &Target,
-    plan: &backend::accounts::Plan,
+    accounts: &backend::accounts::Accounts,
     mut command: Command,
     printer: &Printer,
     patience: Patience,
 ) -> anyhow::Result<(String, Report)> {
-    let Target::Aws {
-        args, bus, config, ..
-    } = target
-    else {
-        unreachable!("--accounts is an AWS flag")
-    };
     if matches!(command, Command::Ui(_)) {
         return Err(UsageError(
             "`ecomm ui` reads one account at a time so far: drop --accounts and pass that account's --profile".to_owned(),
         )
         .into());
     }
-    let members = backend::accounts::connect(args, bus, plan, config).await?;
+    let members = &accounts.members;
     let patients: Vec<Result<Patient<'_>, &backend::BackendError>> = members
         .iter()
         .map(|m| {
             m.backend
                 .as_ref()
-                .map(|b| Patient::new(b as &dyn Backend, patience))
+                .map(|b| Patient::new(b.as_ref(), patience))
         })
         .collect();
     let views: Vec<commands::accounts::Account<'_>> = members
@@ -183,15 +180,11 @@ async fn across_accounts(
         .zip(&patients)
         .map(|(m, p)| commands::accounts::Account {
             id: &m.account,
-            name: config.account_name(&m.account),
+            name: m.name.as_deref(),
             backend: p.as_ref().map(|p| p as &dyn Backend).map_err(|e| *e),
         })
         .collect();
-    let banner = format!(
-        "aws: {} account(s), role {}, bus {bus}",
-        members.len(),
-        plan.role
-    );
+    let banner = accounts.banner.clone();
     if matches!(command, Command::Dlq(DlqCommand::Ls)) {
         return Ok((
             banner,

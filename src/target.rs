@@ -6,11 +6,19 @@ use anyhow::Context as _;
 
 use crate::UsageError;
 use crate::backend::Backend;
-use crate::backend::accounts::{Plan, Which};
+use crate::backend::accounts::{Accounts, Member, Plan, Which};
 use crate::backend::aws::AwsBackend;
 use crate::backend::local::LocalBackend;
 use crate::cli::{AwsArgs, Environment, Global};
 use crate::config::Config;
+
+/// The backends a command acts through.
+pub(crate) enum Connected {
+    /// One account.
+    One(Box<dyn Backend>),
+    /// Several.
+    Several(Accounts),
+}
 
 /// The resolved environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,11 +128,50 @@ impl Target {
         }
     }
 
-    /// The accounts to act in, when there are several.
-    pub(crate) fn accounts(&self) -> Option<&Plan> {
+    /// Open the backends: one, or one per account when there are several (`--accounts` on
+    /// AWS; on the local stack, its tenant accounts once `ecomm demo --tenants N` made them).
+    pub(crate) async fn connect_all(&self) -> anyhow::Result<Connected> {
         match self {
-            Self::Aws { accounts, .. } => accounts.as_ref(),
-            Self::Local { .. } => None,
+            Self::Aws {
+                args,
+                bus,
+                config,
+                accounts: Some(plan),
+            } => {
+                let members = crate::backend::accounts::connect(args, bus, plan, config).await?;
+                Ok(Connected::Several(Accounts {
+                    banner: format!(
+                        "aws: {} account(s), role {}, bus {bus}",
+                        members.len(),
+                        plan.role
+                    ),
+                    members,
+                }))
+            }
+            Self::Local { state } => {
+                let central = LocalBackend::open(state)?;
+                let tenants = central.tenant_accounts();
+                if tenants.is_empty() {
+                    return Ok(Connected::One(Box::new(central)));
+                }
+                let banner = format!(
+                    "local stack: {} ({} tenant account(s))",
+                    state.display(),
+                    tenants.len()
+                );
+                let mut members = vec![Member {
+                    account: central.account(),
+                    name: Some(crate::backend::local::CENTRAL_NAME.to_owned()),
+                    backend: Ok(Box::new(central)),
+                }];
+                members.extend(tenants.into_iter().map(|(tenant, backend)| Member {
+                    account: tenant.account,
+                    name: Some(tenant.id),
+                    backend: Ok(Box::new(backend) as Box<dyn Backend>),
+                }));
+                Ok(Connected::Several(Accounts { banner, members }))
+            }
+            Self::Aws { .. } => Ok(Connected::One(self.connect().await?)),
         }
     }
 

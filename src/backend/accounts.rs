@@ -7,8 +7,8 @@
 
 use futures::StreamExt as _;
 
-use super::BackendError;
 use super::aws::AwsBackend;
+use super::{Backend, BackendError};
 use crate::cli::AwsArgs;
 use crate::config::Config;
 
@@ -16,12 +16,22 @@ use crate::config::Config;
 const AT_ONCE: usize = 8;
 
 /// One account, connected or not.
-#[derive(Debug)]
 pub(crate) struct Member {
     /// Its id.
     pub(crate) account: String,
+    /// What the config file (or the local stack) calls it.
+    pub(crate) name: Option<String>,
     /// Its backend, or why there is none.
-    pub(crate) backend: Result<AwsBackend, BackendError>,
+    pub(crate) backend: Result<Box<dyn Backend>, BackendError>,
+}
+
+/// Several accounts to act in: every account of `--accounts` on AWS, or the local stack's
+/// central account and its tenants'.
+pub(crate) struct Accounts {
+    /// Where the answer comes from.
+    pub(crate) banner: String,
+    /// The accounts, in order.
+    pub(crate) members: Vec<Member>,
 }
 
 /// The role to assume in `account`: `template` with `{account}` replaced, or a role name.
@@ -70,7 +80,10 @@ pub(crate) async fn connect(
             let arn = role_arn(&plan.role, &account);
             let bus = config.bus_of(&account, bus);
             Member {
-                backend: AwsBackend::connect(args, bus, Some(&arn), &config.names).await,
+                backend: AwsBackend::connect(args, bus, Some(&arn), &config.names)
+                    .await
+                    .map(|b| Box::new(b) as Box<dyn Backend>),
+                name: config.account_name(&account).map(str::to_owned),
                 account,
             }
         })

@@ -1,11 +1,16 @@
-//! The backend over the embedded local stack.
+//! The backend over the embedded local stack: one per account it models. The central account
+//! has the consumers; each tenant account (`ecomm demo --tenants N`) has one, its forward to
+//! the central bus, with the forward DLQ.
 
 use std::path::Path;
+use std::rc::Rc;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use ecomm_consumers::TargetDecl;
-use ecomm_local::sqs::{SqsError, queue_arn};
+use ecomm_local::engine::Bus;
+use ecomm_local::sqs::{ACCOUNT, SqsError, queue_arn};
+use ecomm_local::tenants::Tenant;
 use ecomm_local::{LocalError, LocalStack, StackOptions, names};
 use ecomm_ports::IdGenerator as _;
 
@@ -15,10 +20,15 @@ use super::{
     LogSearch, Message, QueueReader, QueueRef, QueueStats,
 };
 
-/// The local stack as a backend.
+/// The local stack as a backend, in one of its accounts.
 pub(crate) struct LocalBackend {
-    stack: LocalStack,
+    stack: Rc<LocalStack>,
+    /// `None` for the central account, else the tenant's index.
+    tenant: Option<usize>,
 }
+
+/// What the local stack calls its central account.
+pub(crate) const CENTRAL_NAME: &str = "platform";
 
 impl std::fmt::Debug for LocalBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,7 +69,68 @@ impl LocalBackend {
             },
         )
         .map_err(local)?;
-        Ok(Self { stack })
+        Ok(Self {
+            stack: Rc::new(stack),
+            tenant: None,
+        })
+    }
+
+    /// The stack's tenant accounts, each a backend of its own after this central one's; none
+    /// when the stack has no tenants.
+    pub(crate) fn tenant_accounts(&self) -> Vec<(Tenant, Self)> {
+        self.stack
+            .tenants()
+            .into_iter()
+            .enumerate()
+            .map(|(i, tenant)| {
+                (
+                    tenant.clone(),
+                    Self {
+                        stack: self.stack.clone(),
+                        tenant: Some(i),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// This backend's account id.
+    pub(crate) fn account(&self) -> String {
+        self.of_tenant()
+            .map_or_else(|| ACCOUNT.to_owned(), |t| t.account.clone())
+    }
+
+    fn of_tenant(&self) -> Option<&Tenant> {
+        self.tenant.map(|i| self.stack.tenants()[i])
+    }
+
+    fn bus(&self) -> Bus {
+        self.tenant.map_or(Bus::Central, Bus::Tenant)
+    }
+
+    /// A tenant account's one consumer: its forward to the central bus.
+    fn forward(&self, tenant: &Tenant) -> Consumer {
+        let dlq = QueueRef {
+            name: tenant.forward_dlq(),
+            arn: tenant.forward_dlq_arn(),
+            url: tenant.forward_dlq(),
+        };
+        Consumer {
+            target: self.stack.forward().decl.name.clone(),
+            rule: tenant.forward_rule(),
+            rule_arn: tenant.forward_rule_arn(),
+            target_arn: names::bus_arn(),
+            kind: TargetKind::EventBus {
+                bus_arn: names::bus_arn(),
+            },
+            input: ecomm_consumers::input::TargetInput::default(),
+            function: None,
+            function_dlq: None,
+            delivery_dlq: Some(dlq.arn.clone()),
+            dlq: Some(dlq),
+            reader: None,
+            findings: Vec::new(),
+        }
     }
 }
 
@@ -76,6 +147,15 @@ fn rand_seed() -> u64 {
         ^ u64::try_from(Utc::now().timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0)
 }
 
+impl LocalBackend {
+    /// `PutEvents` on `bus`: EventBridge assigns a new id and time to every event put on a bus.
+    fn put_on(&self, bus: Bus, mut envelope: serde_json::Value) {
+        envelope["id"] = self.stack.ids().uuid().into();
+        envelope["time"] = Utc::now().to_rfc3339().into();
+        self.stack.put_event_on(Utc::now(), bus, envelope);
+    }
+}
+
 fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
@@ -87,6 +167,9 @@ impl Backend for LocalBackend {
     }
 
     async fn consumers(&self) -> Result<Vec<Consumer>, BackendError> {
+        if let Some(tenant) = self.of_tenant() {
+            return Ok(vec![self.forward(tenant)]);
+        }
         Ok(self
             .stack
             .routing()
@@ -274,6 +357,28 @@ impl Backend for LocalBackend {
         target: &TargetKind,
         entries: &[DirectEntry],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
+        if let TargetKind::EventBus { bus_arn } = target {
+            // A bus target gets the event itself, as a redrive of a forward DLQ delivers it.
+            let Some(bus) = self.stack.bus_of_arn(bus_arn) else {
+                return Err(BackendError::Other(format!(
+                    "the local stack has no event bus {bus_arn}"
+                )));
+            };
+            return Ok(entries
+                .iter()
+                .map(
+                    |entry| match serde_json::from_str::<serde_json::Value>(&entry.payload) {
+                        Ok(envelope) if envelope.get("detail-type").is_some() => {
+                            self.put_on(bus, envelope);
+                            Ok(())
+                        }
+                        _ => Err(EntryError::permanent(
+                            "a bus target takes an event, and this payload is not one",
+                        )),
+                    },
+                )
+                .collect());
+        }
         let TargetKind::Sqs { queue, .. } = target else {
             return Err(BackendError::Other(format!(
                 "the local stack has no {} targets",
@@ -295,13 +400,17 @@ impl Backend for LocalBackend {
         envelopes: &[serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
         for envelope in envelopes {
-            let mut envelope = envelope.clone();
-            // EventBridge assigns a new id and time to every event put on the bus.
-            envelope["id"] = self.stack.ids().uuid().into();
-            envelope["time"] = Utc::now().to_rfc3339().into();
-            self.stack.put_event(Utc::now(), envelope);
+            self.put_on(self.bus(), envelope.clone());
         }
         Ok(envelopes.iter().map(|_| Ok(())).collect())
+    }
+
+    fn log_groups(&self, consumers: &[Consumer]) -> Vec<String> {
+        match self.of_tenant() {
+            // A tenant account runs the tenant's producer, and no consumer.
+            Some(tenant) => vec![ecomm_local::logs::log_group(&tenant.producer_function())],
+            None => super::default_log_groups(consumers),
+        }
     }
 
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {

@@ -346,28 +346,7 @@ pub(crate) trait Backend {
 
     /// The log groups of the system's functions: every consumer's and the producer's.
     fn log_groups(&self, consumers: &[Consumer]) -> Vec<String> {
-        let mut groups: Vec<String> = consumers
-            .iter()
-            .flat_map(|c| {
-                let reader = c.reader.as_ref().and_then(|r| r.function.as_ref());
-                c.function.iter().chain(reader)
-            })
-            .map(|f| format!("/aws/lambda/{f}"))
-            .collect();
-        // The producer is no rule's target: its name follows the consumers' (`<prefix>-<target>`).
-        if let Some(prefix) = consumers.iter().find_map(|c| {
-            c.function
-                .as_deref()?
-                .strip_suffix(&format!("-{}", c.target))
-        }) {
-            groups.push(format!(
-                "/aws/lambda/{prefix}-{}",
-                ecomm_events::services::ORDER_PRODUCER
-            ));
-        }
-        groups.sort();
-        groups.dedup();
-        groups
+        default_log_groups(consumers)
     }
 
     /// The lines of `request.groups` containing `request.term` in the window.
@@ -389,6 +368,33 @@ pub(crate) trait Backend {
     fn weather(&self) -> Option<String> {
         None
     }
+}
+
+/// The log groups of the system's functions, as their names say: every consumer's, and the
+/// producer's beside them.
+pub(crate) fn default_log_groups(consumers: &[Consumer]) -> Vec<String> {
+    let mut groups: Vec<String> = consumers
+        .iter()
+        .flat_map(|c| {
+            let reader = c.reader.as_ref().and_then(|r| r.function.as_ref());
+            c.function.iter().chain(reader)
+        })
+        .map(|f| format!("/aws/lambda/{f}"))
+        .collect();
+    // The producer is no rule's target: its name follows the consumers' (`<prefix>-<target>`).
+    if let Some(prefix) = consumers.iter().find_map(|c| {
+        c.function
+            .as_deref()?
+            .strip_suffix(&format!("-{}", c.target))
+    }) {
+        groups.push(format!(
+            "/aws/lambda/{prefix}-{}",
+            ecomm_events::services::ORDER_PRODUCER
+        ));
+    }
+    groups.sort();
+    groups.dedup();
+    groups
 }
 
 /// Find a consumer by target id.

@@ -17,7 +17,8 @@ pub(crate) async fn run(
     interaction: &dyn Interaction,
 ) -> anyhow::Result<DemoSummary> {
     let state = target.local_state("demo")?;
-    let faults = FaultSpec::parse(&args.faults).map_err(|e| anyhow!("--faults: {e}"))?;
+    let tenants = usize::from(args.tenants);
+    let faults = FaultSpec::parse(&args.faults, tenants).map_err(|e| anyhow!("--faults: {e}"))?;
     if !args.extend {
         ecomm_local::store::remove_state(state)
             .with_context(|| format!("while resetting {}", state.display()))?;
@@ -29,6 +30,7 @@ pub(crate) async fn run(
         faults,
         start: args.start.unwrap_or_else(|| Utc::now() - window),
         window,
+        tenants,
     };
     let spinner = interaction.spinner("running the demo");
     let run = ecomm_local::demo::run(state, &options, |stats, pending| {

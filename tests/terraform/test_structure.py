@@ -550,6 +550,16 @@ class Tenants(unittest.TestCase):
         rule = TENANT.resources[("aws_cloudwatch_event_rule", "forward")]
         self.assertEqual(rule["event_bus_name"], "${aws_cloudwatch_event_bus.this.name}")
 
+    def test_the_forward_pattern_and_retries_are_the_declaration_the_local_stack_reads(self):
+        declaration = json.loads((TERRAFORM / "modules" / "tenant" / "forward.json").read_text())
+        self.assertEqual(declaration["name"], self.target["target_id"])
+        self.assertIn("forward.json", str(TENANT.locals["forward"]))
+        rule = TENANT.resources[("aws_cloudwatch_event_rule", "forward")]
+        self.assertEqual(rule["event_pattern"], "${jsonencode(local.forward.eventPattern)}")
+        retry = block(self.target["retry_policy"])
+        self.assertEqual(retry["maximum_retry_attempts"], "${local.retry_policy.maximum_retry_attempts}")
+        self.assertIn("local.forward.retryPolicy.maximumRetryAttempts", str(TENANT.locals["retry_policy"]))
+
     def test_only_eventbridge_for_this_rule_assumes_the_role_and_it_may_only_put_on_the_central_bus(self):
         trust = document_of(TENANT, TENANT.resources[("aws_iam_role", "forward")]["assume_role_policy"])
         (statement,) = statements(trust)

@@ -7,6 +7,7 @@
 //! pattern with quamina when loaded, so a pattern it cannot load is an error naming the file.
 //! The local stack routes with it; the CLI asks it which consumers an event should reach.
 
+pub mod forward;
 pub mod input;
 
 use std::collections::BTreeMap;
@@ -277,6 +278,27 @@ impl Routing {
     }
 }
 
+/// EventBridge's bounds on a target's retry policy.
+fn check_retry_policy(file: &str, r: RetryPolicy) -> Result<(), ConfigError> {
+    let reason = if r.maximum_retry_attempts > 185 {
+        format!(
+            "retryPolicy.maximumRetryAttempts {} is above 185",
+            r.maximum_retry_attempts
+        )
+    } else if !(60..=86_400).contains(&r.maximum_event_age_in_seconds) {
+        format!(
+            "retryPolicy.maximumEventAgeInSeconds {} is outside 60–86400",
+            r.maximum_event_age_in_seconds
+        )
+    } else {
+        return Ok(());
+    };
+    Err(ConfigError::OutOfRange {
+        file: file.to_owned(),
+        reason,
+    })
+}
+
 fn check_ranges(file: &str, decl: &ConsumerDecl) -> Result<(), ConfigError> {
     let out = |reason: String| {
         Err(ConfigError::OutOfRange {
@@ -284,19 +306,7 @@ fn check_ranges(file: &str, decl: &ConsumerDecl) -> Result<(), ConfigError> {
             reason,
         })
     };
-    let r = decl.retry_policy;
-    if r.maximum_retry_attempts > 185 {
-        return out(format!(
-            "retryPolicy.maximumRetryAttempts {} is above 185",
-            r.maximum_retry_attempts
-        ));
-    }
-    if !(60..=86_400).contains(&r.maximum_event_age_in_seconds) {
-        return out(format!(
-            "retryPolicy.maximumEventAgeInSeconds {} is outside 60–86400",
-            r.maximum_event_age_in_seconds
-        ));
-    }
+    check_retry_policy(file, decl.retry_policy)?;
     if let TargetDecl::Queue {
         fifo,
         message_group_id,

@@ -38,13 +38,13 @@ impl SqliteStock {
         Self { db }
     }
 
-    /// Set a SKU's level.
-    pub fn set_level(&self, sku: &str, available: u32) -> Result<(), StoreError> {
+    /// Set a tenant's level of a SKU.
+    pub fn set_level(&self, tenant: &str, sku: &str, available: u32) -> Result<(), StoreError> {
         self.db.with(|c| {
             exec(
                 c,
                 "INSERT OR REPLACE INTO stock(sku, available) VALUES (?1, ?2)",
-                params![sku, available],
+                params![tenant_key(tenant, sku), available],
             )
             .map(drop)
         })

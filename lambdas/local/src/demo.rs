@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use ecomm_ports::Clock as _;
 
 use crate::engine::RunStats;
-use crate::faults::{FaultSpec, Faults};
+use crate::faults::{FORWARD, FaultSpec, Faults};
 use crate::sqs::{ACCOUNT, REGION};
 use crate::{LocalError, LocalStack, StackOptions, names};
 
@@ -35,6 +35,9 @@ pub struct DemoOptions {
     pub start: DateTime<Utc>,
     /// How long the window is.
     pub window: Duration,
+    /// Tenant accounts whose producers take the orders, each forwarding to the central bus;
+    /// none sends every order through the central account's producer.
+    pub tenants: usize,
 }
 
 impl DemoOptions {
@@ -47,6 +50,7 @@ impl DemoOptions {
             faults: FaultSpec::default_profile(),
             start: Utc::now() - window,
             window,
+            tenants: 0,
         }
     }
 }
@@ -109,8 +113,31 @@ pub struct DemoReport {
     pub rejection_example: Option<Value>,
     /// An order that ran out of stock, to trace.
     pub out_of_stock_order: Option<String>,
+    /// Per tenant account (none without `--tenants`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<TenantSummary>,
     /// The engine's raw counters.
     pub stats: RunStats,
+}
+
+/// One tenant account of the demo's summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantSummary {
+    /// The tenant id.
+    pub tenant: String,
+    /// Its account.
+    pub account: String,
+    /// Orders its producer accepted.
+    pub orders_accepted: u64,
+    /// Events its forward put on the central bus.
+    pub forwarded: u64,
+    /// Forward attempts that failed.
+    pub forward_failures: u64,
+    /// The forward DLQ.
+    pub forward_dlq: String,
+    /// Messages now in it.
+    pub forward_dlq_depth: u64,
 }
 
 struct Product {
@@ -173,10 +200,21 @@ const CURRENCIES: [&str; 5] = ["USD", "USD", "USD", "EUR", "GBP"];
 struct Plan {
     /// Request bodies as bytes: a parsed `Value` per order would cost kilobytes each, held
     /// for the whole run.
-    submissions: Vec<(DateTime<Utc>, Vec<u8>, String)>,
+    submissions: Vec<Submission>,
     legacy: Vec<(DateTime<Utc>, Value)>,
     poison: Vec<(DateTime<Utc>, Value)>,
     valid_order_ids: Vec<String>,
+    /// Per tenant, the valid orders its producer takes.
+    tenant_order_ids: Vec<Vec<String>>,
+}
+
+/// An order for a producer: when, the body, the correlation id, and which tenant's producer
+/// (the central account's when `None`).
+struct Submission {
+    at: DateTime<Utc>,
+    body: Vec<u8>,
+    correlation_id: String,
+    tenant: Option<usize>,
 }
 
 fn order_body(rng: &mut ChaCha8Rng, order_id: &str) -> Value {
@@ -274,6 +312,7 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
         legacy: Vec::new(),
         poison: Vec::new(),
         valid_order_ids: Vec::new(),
+        tenant_order_ids: vec![Vec::new(); options.tenants],
     };
     let step_ms =
         options.window.num_milliseconds() / i64::try_from(options.orders.max(1)).unwrap_or(1);
@@ -286,6 +325,8 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
         // repeated correlation id merges two journeys in `ecomm trace`.
         let correlation_id = format!("corr-{:016x}", rng.random::<u64>());
         let mut body = order_body(&mut rng, &order_id);
+        // The tenants take the orders in turn; the legacy producer stays in the central account.
+        let tenant = (options.tenants > 0).then(|| i % options.tenants);
         match rng.random_range(0..100) {
             0..=2 => break_order(&mut rng, &mut body),
             3..=12 => {
@@ -297,10 +338,19 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
                 plan.valid_order_ids.push(order_id);
                 continue;
             }
-            _ => plan.valid_order_ids.push(order_id.clone()),
+            _ => {
+                if let Some(t) = tenant {
+                    plan.tenant_order_ids[t].push(order_id.clone());
+                }
+                plan.valid_order_ids.push(order_id);
+            }
         }
-        plan.submissions
-            .push((at, body.to_string().into_bytes(), correlation_id));
+        plan.submissions.push(Submission {
+            at,
+            body: body.to_string().into_bytes(),
+            correlation_id,
+            tenant,
+        });
     }
     for n in 0..options.faults.poison {
         let at =
@@ -321,6 +371,25 @@ fn plan(options: &DemoOptions, first_order: u64) -> Plan {
         plan.poison.push((at, event));
     }
     plan
+}
+
+/// `count` distinct orders of `pool` not in `taken`, so `throttle=analytics:2` leaves two
+/// messages, not sometimes one (fewer when the pool runs out).
+fn pick_orders(
+    rng: &mut ChaCha8Rng,
+    pool: &[String],
+    count: usize,
+    taken: &[&String],
+) -> Vec<String> {
+    let free = pool.iter().filter(|o| !taken.contains(o)).count();
+    let mut picked: Vec<String> = Vec::new();
+    while picked.len() < count.min(free) {
+        let order = &pool[rng.random_range(0..pool.len())];
+        if !taken.contains(&order) && !picked.contains(order) {
+            picked.push(order.clone());
+        }
+    }
+    picked
 }
 
 /// Reserve `count` order numbers atomically, so that two demos extending one state file at
@@ -356,6 +425,7 @@ pub async fn run(
     // Poison events are numbered from the same block as the orders.
     let numbers = options.orders.max(options.faults.poison) as u64;
     let first_order = reserve_order_numbers(path, numbers)?;
+    let tenants = crate::tenants::ensure(&crate::store::Db::open(path)?, options.tenants)?;
     let seed = run_seed(options.seed, first_order);
 
     let plan = plan(options, first_order);
@@ -373,26 +443,32 @@ pub async fn run(
     faults.mail_outage = options.faults.mail_outage.map(|(a, b)| (at(a), at(b)));
     faults.audit_outage = options.faults.audit_outage.map(|(a, b)| (at(a), at(b)));
     for (target, code, count) in &options.faults.delivery {
-        // N distinct orders, so `throttle=analytics:2` leaves two messages, not sometimes one.
-        let taken = |order: &String| {
-            faults
+        // A forward fault takes the tenants' orders, shared out so each tenant has its turn;
+        // any other, every valid order.
+        let pools: Vec<(&[String], usize)> = if target == FORWARD {
+            let n = plan.tenant_order_ids.len().max(1);
+            plan.tenant_order_ids
+                .iter()
+                .enumerate()
+                .map(|(t, pool)| (pool.as_slice(), count / n + usize::from(t < count % n)))
+                .collect()
+        } else {
+            vec![(plan.valid_order_ids.as_slice(), *count)]
+        };
+        for (pool, count) in pools {
+            let taken: Vec<&String> = faults
                 .delivery
                 .iter()
-                .any(|(t, o, _)| t == target && o == order)
-        };
-        let free = plan.valid_order_ids.iter().filter(|o| !taken(o)).count();
-        let mut picked: Vec<String> = Vec::new();
-        while picked.len() < (*count).min(free) {
-            let order = &plan.valid_order_ids[rng.random_range(0..plan.valid_order_ids.len())];
-            if !taken(order) && !picked.contains(order) {
-                picked.push(order.clone());
-            }
+                .filter(|(t, _, _)| t == target)
+                .map(|(_, o, _)| o)
+                .collect();
+            let picked = pick_orders(&mut rng, pool, count, &taken);
+            faults.delivery.extend(
+                picked
+                    .into_iter()
+                    .map(|order| (target.clone(), order, *code)),
+            );
         }
-        faults.delivery.extend(
-            picked
-                .into_iter()
-                .map(|order| (target.clone(), order, *code)),
-        );
     }
     *faults
         .gateway_timeouts_left
@@ -409,19 +485,35 @@ pub async fn run(
         },
         faults,
     )?;
-    let scale = u32::try_from(options.orders.div_ceil(100).max(1)).unwrap_or(u32::MAX);
-    for product in &CATALOGUE {
-        stack.stock().set_level(
-            product.sku,
-            product.stock_per_100_orders.saturating_mul(scale),
-        )?;
+    // The default tenant's stock (the central producer's and the legacy producer's orders),
+    // and each tenant's, for its share of the orders: a tenant's SKUs are its own.
+    let scale = |orders: usize| u32::try_from(orders.div_ceil(100).max(1)).unwrap_or(u32::MAX);
+    let share = options.orders.div_ceil(options.tenants.max(1));
+    let stocked = std::iter::once((ecomm_events::DEFAULT_TENANT, scale(options.orders))).chain(
+        tenants[..options.tenants]
+            .iter()
+            .map(|t| (t.id.as_str(), scale(share))),
+    );
+    for (tenant, scale) in stocked {
+        for product in &CATALOGUE {
+            stack.stock().set_level(
+                tenant,
+                product.sku,
+                product.stock_per_100_orders.saturating_mul(scale),
+            )?;
+        }
     }
     let orders_submitted = plan.submissions.len() as u64;
     let legacy_v1_events = plan.legacy.len() as u64;
     let poison_events = plan.poison.len() as u64;
     // Handed over, not copied: the schedule holds the only copy until each runs.
-    for (at, body, correlation_id) in plan.submissions {
-        stack.submit_order(at, body, Some(correlation_id));
+    for order in plan.submissions {
+        stack.submit_order_to(
+            order.at,
+            order.tenant,
+            order.body,
+            Some(order.correlation_id),
+        );
     }
     for (at, event) in plan.legacy.into_iter().chain(plan.poison) {
         stack.put_event(at, event);
@@ -476,6 +568,20 @@ pub async fn run(
         )
         .optional()
     })?;
+    let mut tenant_summaries = Vec::new();
+    for tenant in &tenants {
+        let t = stats.tenants.get(&tenant.id).cloned().unwrap_or_default();
+        let depth = stack.queues().stats(&tenant.forward_dlq(), now)?;
+        tenant_summaries.push(TenantSummary {
+            tenant: tenant.id.clone(),
+            account: tenant.account.clone(),
+            orders_accepted: t.orders_accepted,
+            forwarded: t.forwarded,
+            forward_failures: t.forward_failures,
+            forward_dlq: tenant.forward_dlq(),
+            forward_dlq_depth: depth.visible + depth.in_flight,
+        });
+    }
     Ok(DemoReport {
         state: path.display().to_string(),
         seed: options.seed,
@@ -488,6 +594,7 @@ pub async fn run(
         consumers,
         rejection_example: stats.rejections.first().cloned(),
         out_of_stock_order,
+        tenants: tenant_summaries,
         stats,
     })
 }

@@ -29,11 +29,26 @@ pub enum Work {
         body: Vec<u8>,
         /// The `x-correlation-id` header.
         correlation_id: Option<String>,
+        /// The tenant whose producer takes it; `None` for the central account's.
+        tenant: Option<usize>,
     },
-    /// An event put on the bus (`PutEvents` accepted it).
+    /// An event put on a bus (`PutEvents` accepted it).
     Put {
         /// The envelope.
         envelope: Arc<Value>,
+        /// The bus.
+        bus: Bus,
+    },
+    /// EventBridge delivering a tenant bus's event to its forward target, the central bus.
+    Forward {
+        /// The tenant's index.
+        tenant: usize,
+        /// The envelope.
+        envelope: Arc<Value>,
+        /// Retries made so far.
+        retries: u32,
+        /// When the event was put on the tenant's bus, epoch ms.
+        first_ms: i64,
     },
     /// EventBridge delivering an event to a target.
     Deliver {
@@ -64,6 +79,15 @@ pub enum Work {
         /// The consumer's index.
         target: usize,
     },
+}
+
+/// The bus an event is put on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bus {
+    /// The central account's, where the consumers' rules are.
+    Central,
+    /// A tenant account's (its index), whose one rule forwards to the central bus.
+    Tenant(usize),
 }
 
 /// Work in time order; ties keep their scheduling order.
@@ -108,6 +132,35 @@ impl Schedule {
 /// EventBridge's delay before retry `retries + 1`: exponential, capped at 5 minutes.
 pub fn delivery_backoff(retries: u32) -> Duration {
     Duration::seconds(1_i64 << retries.min(8)).min(Duration::minutes(5))
+}
+
+/// What EventBridge does after a failed delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Try again at this time, epoch ms.
+    Retry(i64),
+    /// Write the event to the target's DLQ, with this `EXHAUSTED_RETRY_CONDITION`.
+    DeadLetter(&'static str),
+}
+
+/// After attempt `retries + 1` failed at `at_ms` for an event first put at `first_ms`: retry
+/// per `policy`, or give up. An error a retry cannot fix (`retryable` false) gives up at once.
+pub fn after_delivery_failure(
+    policy: ecomm_consumers::RetryPolicy,
+    retryable: bool,
+    retries: u32,
+    at_ms: i64,
+    first_ms: i64,
+) -> AfterFailure {
+    let next = at_ms + delivery_backoff(retries).num_milliseconds();
+    let too_old = next - first_ms > i64::from(policy.maximum_event_age_in_seconds) * 1000;
+    if retryable && retries < policy.maximum_retry_attempts && !too_old {
+        AfterFailure::Retry(next)
+    } else if too_old {
+        AfterFailure::DeadLetter("MaximumEventAgeInSeconds")
+    } else {
+        AfterFailure::DeadLetter("MaximumRetryAttempts")
+    }
 }
 
 /// Lambda's delay before async retry `attempt + 1`: 1 minute, then 2 minutes.
@@ -159,4 +212,23 @@ pub struct RunStats {
     pub rejections: Vec<Value>,
     /// Work items processed.
     pub work_done: u64,
+    /// Per tenant account, by tenant id (none without tenants).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tenants: BTreeMap<String, TenantStats>,
+}
+
+/// What one tenant account did during a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantStats {
+    /// Orders the tenant's producer accepted.
+    pub orders_accepted: u64,
+    /// Events put on the tenant's bus.
+    pub events_put: u64,
+    /// Events the forward put on the central bus.
+    pub forwarded: u64,
+    /// Forward attempts that failed.
+    pub forward_failures: u64,
+    /// Events written to the forward DLQ.
+    pub dead_lettered: u64,
 }

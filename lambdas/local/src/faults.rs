@@ -37,25 +37,43 @@ impl DeliveryError {
         self == Self::Throttling
     }
 
-    /// The `ERROR_MESSAGE` attribute, for a delivery to `target` (a function, or a queue).
-    pub fn message(self, target: &str, function: bool) -> String {
-        match (self, function) {
-            (Self::Throttling, true) => {
+    /// The `ERROR_MESSAGE` attribute, for a delivery to `target`, a `kind`.
+    pub fn message(self, target: &str, kind: TargetNoun) -> String {
+        match (self, kind) {
+            (Self::Throttling, TargetNoun::Function) => {
                 format!("Rate exceeded: Lambda throttled the invocation of {target}")
             }
-            (Self::Throttling, false) => {
+            (Self::Throttling, TargetNoun::Queue) => {
                 format!("Rate exceeded: SQS throttled the send to {target}")
             }
-            (Self::NoPermissions, true) => format!(
+            (Self::Throttling, TargetNoun::Bus) => {
+                format!("Rate exceeded: PutEvents on {target} was throttled")
+            }
+            (Self::NoPermissions, TargetNoun::Function) => format!(
                 "EventBridge is not allowed to invoke {target}: the function's resource policy has no statement for the rule"
             ),
-            (Self::NoPermissions, false) => format!(
+            (Self::NoPermissions, TargetNoun::Queue) => format!(
                 "EventBridge is not allowed to send to {target}: the queue policy has no statement for the rule"
             ),
-            (Self::NoResource, true) => format!("Function not found: {target}"),
-            (Self::NoResource, false) => format!("Queue not found: {target}"),
+            (Self::NoPermissions, TargetNoun::Bus) => format!(
+                "EventBridge is not allowed to put events on {target}: the bus's resource policy does not admit this account, or the target's role may not call events:PutEvents on it"
+            ),
+            (Self::NoResource, TargetNoun::Function) => format!("Function not found: {target}"),
+            (Self::NoResource, TargetNoun::Queue) => format!("Queue not found: {target}"),
+            (Self::NoResource, TargetNoun::Bus) => format!("Event bus not found: {target}"),
         }
     }
+}
+
+/// What kind of target a delivery failed to reach, for its error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetNoun {
+    /// A Lambda function.
+    Function,
+    /// An SQS queue.
+    Queue,
+    /// Another event bus (a tenant's forward).
+    Bus,
 }
 
 /// A fault profile as written on the command line, before the demo resolves it to orders.
@@ -64,7 +82,8 @@ impl DeliveryError {
 /// `mail-outage=40%..47%` (the mailer fails during that part of the demo's time window),
 /// `audit-outage=20%..30%` (the audit table throttles every write during that part),
 /// `throttle=analytics:2` (EventBridge cannot deliver 2 orders to analytics: `THROTTLING`),
-/// `no-permissions=inventory:1` (the same with `NO_PERMISSIONS`),
+/// `no-permissions=inventory:1` (the same with `NO_PERMISSIONS`; `forward` as the target breaks
+/// the tenants' forward to the central bus, for orders of the tenants' producers),
 /// `gateway-timeout=1` (the payment gateway times out for 1 order's refund, every attempt),
 /// `poison=1` (1 `OrderCreated` of an unknown major version on the bus).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -98,13 +117,35 @@ impl FaultSpec {
         }
     }
 
-    /// Parse the command-line form.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        match text.trim() {
-            "default" => return Ok(Self::default_profile()),
-            "none" | "" => return Ok(Self::default()),
-            _ => {}
+    /// The default profile of a demo with `tenants` tenant accounts: with tenants, one order
+    /// of each fails its forward to the central bus too (`no-permissions=forward:N`).
+    pub fn default_profile_for(tenants: usize) -> Self {
+        let mut spec = Self::default_profile();
+        if tenants > 0 {
+            spec.delivery
+                .push((FORWARD.to_owned(), DeliveryError::NoPermissions, tenants));
         }
+        spec
+    }
+
+    /// Parse the command-line form, for a demo with `tenants` tenant accounts (a `forward`
+    /// fault needs one).
+    pub fn parse(text: &str, tenants: usize) -> Result<Self, String> {
+        let spec = match text.trim() {
+            "default" => return Ok(Self::default_profile_for(tenants)),
+            "none" | "" => return Ok(Self::default()),
+            _ => Self::parse_list(text)?,
+        };
+        if tenants == 0 && spec.delivery.iter().any(|(target, _, _)| target == FORWARD) {
+            return Err(
+                "a forward fault breaks the tenants' forward to the central bus: add --tenants N"
+                    .to_owned(),
+            );
+        }
+        Ok(spec)
+    }
+
+    fn parse_list(text: &str) -> Result<Self, String> {
         let mut spec = Self::default();
         for part in text.split(',').map(str::trim) {
             let (key, value) = part
@@ -164,6 +205,9 @@ fn count_of(part: &str, text: &str) -> Result<usize, String> {
         .parse()
         .map_err(|_| format!("{part:?}: {text:?} is not a count"))
 }
+
+/// The target name of the tenants' forward in a fault (`no-permissions=forward:2`).
+pub const FORWARD: &str = "forward";
 
 /// Faults resolved to times and orders, consulted by the engine and the local adapters.
 #[derive(Debug, Default)]
@@ -232,6 +276,7 @@ mod tests {
     fn the_command_line_form_parses_and_bad_input_is_explained() {
         let spec = FaultSpec::parse(
             "mail-outage=10%..20%, throttle=analytics:3, gateway-timeout=2, poison=0",
+            0,
         )
         .unwrap();
         assert_eq!(spec.mail_outage, Some((0.1, 0.2)));
@@ -240,25 +285,49 @@ mod tests {
             vec![("analytics".to_owned(), DeliveryError::Throttling, 3)]
         );
         assert_eq!(spec.gateway_timeouts, 2);
-        assert_eq!(FaultSpec::parse("none").unwrap(), FaultSpec::default());
+        assert_eq!(FaultSpec::parse("none", 0).unwrap(), FaultSpec::default());
         assert_eq!(
-            FaultSpec::parse("default").unwrap(),
+            FaultSpec::parse("default", 0).unwrap(),
             FaultSpec::default_profile()
         );
         assert!(
-            FaultSpec::parse("mail-outage=50%..10%")
+            FaultSpec::parse("mail-outage=50%..10%", 0)
                 .unwrap_err()
                 .contains("end after")
         );
         assert!(
-            FaultSpec::parse("meteor=1")
+            FaultSpec::parse("meteor=1", 0)
                 .unwrap_err()
                 .contains("unknown fault")
         );
         assert!(
-            FaultSpec::parse("poison=many")
+            FaultSpec::parse("poison=many", 0)
                 .unwrap_err()
                 .contains("not a count")
+        );
+    }
+
+    #[test]
+    fn a_forward_fault_needs_tenants_and_the_default_breaks_one_forward_per_tenant() {
+        assert!(
+            FaultSpec::parse("no-permissions=forward:1", 0)
+                .unwrap_err()
+                .contains("--tenants")
+        );
+        let spec = FaultSpec::parse("no-permissions=forward:3", 2).unwrap();
+        assert_eq!(
+            spec.delivery,
+            vec![("forward".to_owned(), DeliveryError::NoPermissions, 3)]
+        );
+        let default = FaultSpec::parse("default", 2).unwrap();
+        assert!(default.delivery.contains(&(
+            "forward".to_owned(),
+            DeliveryError::NoPermissions,
+            2
+        )));
+        assert_eq!(
+            FaultSpec::parse("default", 0).unwrap(),
+            FaultSpec::default_profile()
         );
     }
 }

@@ -16,6 +16,7 @@ pub mod faults;
 pub mod logs;
 pub mod sqs;
 pub mod store;
+pub mod tenants;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,11 +43,15 @@ use crate::adapters::{
     SqliteIdempotency, SqliteRefunds, SqliteStock,
 };
 use crate::clock::{SeededIds, SimClock, ms};
-use crate::engine::{RunStats, Schedule, Work, delivery_backoff, invoke_backoff};
-use crate::faults::Faults;
+use crate::engine::{
+    AfterFailure, Bus, RunStats, Schedule, Work, after_delivery_failure, invoke_backoff,
+};
+use crate::faults::{Faults, TargetNoun};
 use crate::logs::LogStore;
 use crate::sqs::{ACCOUNT, Queues, REGION, SqsError};
 use crate::store::{Db, StoreError};
+use crate::tenants::Tenant;
+use ecomm_consumers::forward::Forward;
 use ecomm_consumers::{ConfigError, Routing};
 
 /// The name prefix of every local resource, as `ecomm-<environment>` is on AWS.
@@ -61,6 +66,11 @@ const CHUNK: usize = 512;
 /// Names and ARNs of the local resources, shaped like AWS's.
 pub mod names {
     use super::{ACCOUNT, BUS, PREFIX, REGION};
+
+    /// The central bus's ARN: the target of every tenant's forward.
+    pub fn bus_arn() -> String {
+        format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{BUS}")
+    }
 
     /// The function of a consumer (or the producer).
     pub fn function(name: &str) -> String {
@@ -161,6 +171,44 @@ impl Handler {
     }
 }
 
+/// A tenant account at run time: its producer, publishing to its own bus, and its log groups.
+struct TenantRuntime {
+    tenant: Tenant,
+    producer: OrderProducer,
+    publisher: Arc<LocalPublisher>,
+    dispatch: tracing::Dispatch,
+}
+
+impl TenantRuntime {
+    /// The state's tenants, their forward DLQs created.
+    fn all(
+        db: &Db,
+        clock: &Arc<SimClock>,
+        ids: &Arc<SeededIds>,
+        queues: &Queues,
+        now_ms: i64,
+    ) -> Result<Vec<Self>, LocalError> {
+        tenants::load(db)?
+            .into_iter()
+            .map(|tenant| {
+                queues.create(&tenant.forward_dlq(), now_ms)?;
+                // The tenant's functions log to its own groups (`/aws/lambda/ecomm-local-acme-…`).
+                let layer =
+                    LogRecordLayer::new("local", LogStore::new(db.clone(), &tenant.prefix()))
+                        .with_clock(clock.clone());
+                let publisher = Arc::new(LocalPublisher::default());
+                Ok(Self {
+                    producer: OrderProducer::new(publisher.clone(), clock.clone(), ids.clone())
+                        .with_tenant(Some(tenant.id.clone())),
+                    publisher,
+                    dispatch: tracing::Dispatch::new(tracing_subscriber::registry().with(layer)),
+                    tenant,
+                })
+            })
+            .collect()
+    }
+}
+
 /// The stack over one state file.
 pub struct LocalStack {
     db: Db,
@@ -180,6 +228,10 @@ pub struct LocalStack {
     schedule: Mutex<Schedule>,
     stats: Mutex<RunStats>,
     dispatch: tracing::Dispatch,
+    /// The tenant accounts (none unless `ecomm demo --tenants N` added them).
+    tenants: Vec<TenantRuntime>,
+    /// The tenants' forward rule.
+    forward: Forward,
 }
 
 impl std::fmt::Debug for LocalStack {
@@ -282,6 +334,7 @@ impl LocalStack {
         let layer = LogRecordLayer::new("local", logs.clone()).with_clock(clock.clone());
         let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
         let producer = OrderProducer::new(publisher.clone(), clock.clone(), ids.clone());
+        let tenants = TenantRuntime::all(&db, &clock, &ids, &queues, ms(options.start))?;
         Ok(Self {
             stock: SqliteStock::new(db.clone()),
             db,
@@ -298,6 +351,8 @@ impl LocalStack {
             schedule: Mutex::new(Schedule::default()),
             stats: Mutex::new(RunStats::default()),
             dispatch,
+            tenants,
+            forward: Forward::embedded()?,
         })
     }
 
@@ -341,6 +396,16 @@ impl LocalStack {
         &self.faults
     }
 
+    /// The tenant accounts, in order.
+    pub fn tenants(&self) -> Vec<&Tenant> {
+        self.tenants.iter().map(|t| &t.tenant).collect()
+    }
+
+    /// The forward of every tenant account.
+    pub fn forward(&self) -> &Forward {
+        &self.forward
+    }
+
     /// The consumer's index, or an error listing the known ones.
     pub fn consumer_index(&self, name: &str) -> Result<usize, LocalError> {
         self.routing.index_of(name).ok_or_else(|| {
@@ -356,11 +421,24 @@ impl LocalStack {
 
     /// Schedule an order submission to the producer at `at`.
     pub fn submit_order(&self, at: DateTime<Utc>, body: Vec<u8>, correlation_id: Option<String>) {
+        self.submit_order_to(at, None, body, correlation_id);
+    }
+
+    /// Schedule an order submission at `at` to the producer of tenant `tenant` (its index), or
+    /// the central account's when `None`.
+    pub fn submit_order_to(
+        &self,
+        at: DateTime<Utc>,
+        tenant: Option<usize>,
+        body: Vec<u8>,
+        correlation_id: Option<String>,
+    ) {
         lock(&self.schedule).push(
             ms(at),
             Work::Submit {
                 body,
                 correlation_id,
+                tenant,
             },
         );
     }
@@ -368,12 +446,29 @@ impl LocalStack {
     /// Schedule an event put on the bus at `at`, as `PutEvents` would (every matching rule
     /// delivers it). The envelope's `id` and `time` are kept if present.
     pub fn put_event(&self, at: DateTime<Utc>, envelope: Value) {
+        self.put_event_on(at, Bus::Central, envelope);
+    }
+
+    /// The same on `bus`: a tenant's bus forwards what its rule matches to the central bus.
+    pub fn put_event_on(&self, at: DateTime<Utc>, bus: Bus, envelope: Value) {
         lock(&self.schedule).push(
             ms(at),
             Work::Put {
                 envelope: Arc::new(envelope),
+                bus,
             },
         );
+    }
+
+    /// The bus whose ARN is `arn`: the central one or a tenant's.
+    pub fn bus_of_arn(&self, arn: &str) -> Option<Bus> {
+        if arn == names::bus_arn() {
+            return Some(Bus::Central);
+        }
+        self.tenants
+            .iter()
+            .position(|t| t.tenant.bus_arn() == arn)
+            .map(Bus::Tenant)
     }
 
     /// Schedule an async invocation of a consumer's function with `payload` at `at`, as
@@ -466,10 +561,28 @@ impl LocalStack {
             Work::Submit {
                 body,
                 correlation_id,
+                tenant,
             } => {
-                let response = self.producer.submit(&body, correlation_id.as_deref()).await;
+                let response = match tenant {
+                    None => self.producer.submit(&body, correlation_id.as_deref()).await,
+                    Some(i) => {
+                        let runtime = &self.tenants[i];
+                        runtime
+                            .producer
+                            .submit(&body, correlation_id.as_deref())
+                            .with_subscriber(runtime.dispatch.clone())
+                            .await
+                    }
+                };
                 {
                     let mut stats = lock(&self.stats);
+                    if let (Some(i), 202) = (tenant, response.status) {
+                        stats
+                            .tenants
+                            .entry(self.tenants[i].tenant.id.clone())
+                            .or_default()
+                            .orders_accepted += 1;
+                    }
                     match response.status {
                         202 => stats.orders_accepted += 1,
                         400 => {
@@ -481,9 +594,18 @@ impl LocalStack {
                         _ => stats.orders_unpublished += 1,
                     }
                 }
-                self.put_published()
+                match tenant {
+                    None => self.put_published(),
+                    Some(i) => self.put_tenant_published(i),
+                }
             }
-            Work::Put { envelope } => self.put(&envelope),
+            Work::Put { envelope, bus } => self.put(&envelope, bus),
+            Work::Forward {
+                tenant,
+                envelope,
+                retries,
+                first_ms,
+            } => self.forward_to_central(at_ms, tenant, envelope, retries, first_ms),
             Work::Deliver {
                 target,
                 envelope,
@@ -509,13 +631,57 @@ impl LocalStack {
         for event in self.publisher.drain() {
             let envelope =
                 EventEnvelope::wrap(&event, self.ids.uuid(), self.clock.now(), ACCOUNT, REGION);
-            self.put(&serde_json::to_value(envelope).expect("envelopes always serialize"))?;
+            self.put(
+                &serde_json::to_value(envelope).expect("envelopes always serialize"),
+                Bus::Central,
+            )?;
         }
         Ok(())
     }
 
-    fn put(&self, envelope: &Value) -> Result<(), LocalError> {
+    /// Route what tenant `i`'s producer published: onto its bus, in its account.
+    fn put_tenant_published(&self, i: usize) -> Result<(), LocalError> {
+        let runtime = &self.tenants[i];
+        for event in runtime.publisher.drain() {
+            let envelope = EventEnvelope::wrap(
+                &event,
+                self.ids.uuid(),
+                self.clock.now(),
+                &runtime.tenant.account,
+                REGION,
+            );
+            self.put(
+                &serde_json::to_value(envelope).expect("envelopes always serialize"),
+                Bus::Tenant(i),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// An event accepted by `bus`. The central bus records it (the `events` table is what it
+    /// accepted) and delivers it to every consumer whose rule matches; a tenant's bus has the
+    /// forward rule only.
+    fn put(&self, envelope: &Value, bus: Bus) -> Result<(), LocalError> {
         let now = ms(self.clock.now());
+        if let Bus::Tenant(i) = bus {
+            lock(&self.stats)
+                .tenants
+                .entry(self.tenants[i].tenant.id.clone())
+                .or_default()
+                .events_put += 1;
+            if self.forward.forwards(envelope) {
+                lock(&self.schedule).push(
+                    now,
+                    Work::Forward {
+                        tenant: i,
+                        envelope: Arc::new(envelope.clone()),
+                        retries: 0,
+                        first_ms: now,
+                    },
+                );
+            }
+            return Ok(());
+        }
         let summary = EventSummary::of(envelope);
         self.db.with(|c| {
             c.execute(
@@ -593,56 +759,133 @@ impl LocalStack {
             .entry(consumer.name.clone())
             .or_default()
             .delivery_failures += 1;
-        let policy = consumer.retry_policy;
-        let next = at_ms + delivery_backoff(retries).num_milliseconds();
-        let too_old = next - first_ms > i64::from(policy.maximum_event_age_in_seconds) * 1000;
         // EventBridge does not retry what a retry cannot fix: a missing permission or target
         // goes to the DLQ at once.
-        let retryable = code.is_retried();
-        if retryable && retries < policy.maximum_retry_attempts && !too_old {
-            lock(&self.schedule).push(
-                next,
-                Work::Deliver {
-                    target,
-                    envelope,
-                    retries: retries + 1,
-                    first_ms,
-                },
-            );
-            return Ok(());
-        }
-        let (target_arn, target_name) = match consumer.target {
+        let condition = match after_delivery_failure(
+            consumer.retry_policy,
+            code.is_retried(),
+            retries,
+            at_ms,
+            first_ms,
+        ) {
+            AfterFailure::Retry(next) => {
+                lock(&self.schedule).push(
+                    next,
+                    Work::Deliver {
+                        target,
+                        envelope,
+                        retries: retries + 1,
+                        first_ms,
+                    },
+                );
+                return Ok(());
+            }
+            AfterFailure::DeadLetter(condition) => condition,
+        };
+        let (target_arn, target_name, noun) = match consumer.target {
             TargetDecl::Function => (
                 names::function_arn(&consumer.name),
                 names::function(&consumer.name),
+                TargetNoun::Function,
             ),
             TargetDecl::Queue { fifo, .. } => {
                 let queue = names::target_queue(&consumer.name, fifo);
-                (crate::sqs::queue_arn(&queue), queue)
+                (crate::sqs::queue_arn(&queue), queue, TargetNoun::Queue)
             }
         };
         let failure = TargetFailure {
             rule_arn: Some(names::rule_arn(&consumer.name)),
             target_arn: Some(target_arn),
             error_code: Some(code.code().to_owned()),
-            error_message: Some(code.message(&target_name, consumer.is_function())),
-            exhausted_retry_condition: Some(
-                if too_old {
-                    "MaximumEventAgeInSeconds"
-                } else {
-                    "MaximumRetryAttempts"
-                }
-                .to_owned(),
-            ),
+            error_message: Some(code.message(&target_name, noun)),
+            exhausted_retry_condition: Some(condition.to_owned()),
             retry_attempts: Some(retries),
         };
         let message = DlqMessage::eventbridge_target(&envelope, &failure);
-        self.dead_letter(&consumer.name, &message, at_ms)?;
+        self.dead_letter(&names::dlq(&consumer.name), &message, at_ms)?;
         lock(&self.stats)
             .consumers
             .entry(consumer.name.clone())
             .or_default()
             .dead_lettered_delivery += 1;
+        Ok(())
+    }
+
+    /// What EventBridge does with a tenant bus's event matched by the forward rule: put it on
+    /// the central bus (keeping its id and the tenant's account), or, when that fails, retry
+    /// per the forward's retry policy and then write it to the tenant's forward DLQ, in the
+    /// tenant's account. A forward fault names the target `forward`.
+    fn forward_to_central(
+        &self,
+        at_ms: i64,
+        tenant: usize,
+        envelope: Arc<Value>,
+        retries: u32,
+        first_ms: i64,
+    ) -> Result<(), LocalError> {
+        let runtime = &self.tenants[tenant];
+        let name = &self.forward.decl.name;
+        let order_id = EventSummary::of(&envelope).order_id;
+        let Some(code) = self.faults.delivery_error(name, order_id.as_deref()) else {
+            lock(&self.stats)
+                .tenants
+                .entry(runtime.tenant.id.clone())
+                .or_default()
+                .forwarded += 1;
+            // A bus-to-bus hop takes tens of milliseconds.
+            let latency = self
+                .ids
+                .with_rng(|rng| rand::RngExt::random_range(rng, 10..60));
+            lock(&self.schedule).push(
+                at_ms + latency,
+                Work::Put {
+                    envelope,
+                    bus: Bus::Central,
+                },
+            );
+            return Ok(());
+        };
+        lock(&self.stats)
+            .tenants
+            .entry(runtime.tenant.id.clone())
+            .or_default()
+            .forward_failures += 1;
+        let condition = match after_delivery_failure(
+            self.forward.decl.retry_policy,
+            code.is_retried(),
+            retries,
+            at_ms,
+            first_ms,
+        ) {
+            AfterFailure::Retry(next) => {
+                lock(&self.schedule).push(
+                    next,
+                    Work::Forward {
+                        tenant,
+                        envelope,
+                        retries: retries + 1,
+                        first_ms,
+                    },
+                );
+                return Ok(());
+            }
+            AfterFailure::DeadLetter(condition) => condition,
+        };
+        let failure = TargetFailure {
+            rule_arn: Some(runtime.tenant.forward_rule_arn()),
+            target_arn: Some(names::bus_arn()),
+            error_code: Some(code.code().to_owned()),
+            error_message: Some(code.message(&names::bus_arn(), TargetNoun::Bus)),
+            exhausted_retry_condition: Some(condition.to_owned()),
+            retry_attempts: Some(retries),
+        };
+        let message = DlqMessage::eventbridge_target(&envelope, &failure);
+        self.dead_letter(&runtime.tenant.forward_dlq(), &message, at_ms)?;
+        lock(&self.stats)
+            .tenants
+            .entry(runtime.tenant.id.clone())
+            .or_default()
+            .dead_lettered += 1;
         Ok(())
     }
 
@@ -723,7 +966,11 @@ impl LocalStack {
             error.error_type(),
             &error.to_string(),
         );
-        self.dead_letter(&name, &DlqMessage::lambda_destination(&record), at_ms)?;
+        self.dead_letter(
+            &names::dlq(&name),
+            &DlqMessage::lambda_destination(&record),
+            at_ms,
+        )?;
         lock(&self.stats)
             .consumers
             .entry(name)
@@ -865,18 +1112,14 @@ impl LocalStack {
         Ok(())
     }
 
-    fn dead_letter(
-        &self,
-        consumer: &str,
-        message: &DlqMessage,
-        at_ms: i64,
-    ) -> Result<(), LocalError> {
+    /// Write `message` to `queue` (a DLQ).
+    fn dead_letter(&self, queue: &str, message: &DlqMessage, at_ms: i64) -> Result<(), LocalError> {
         let message_id = self.ids.uuid();
         // Stamped with the simulated time of the failure, but readable at once: a run that
         // simulates minutes of retries should not leave its messages hidden in the future.
         let visible_ms = at_ms.min(chrono::Utc::now().timestamp_millis());
         self.queues.send(
-            &names::dlq(consumer),
+            queue,
             &message_id,
             &message.body,
             &message.attributes,

@@ -84,7 +84,12 @@ pub struct EntryResult {
 
 /// The ARN of a local queue.
 pub fn queue_arn(name: &str) -> String {
-    format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}")
+    queue_arn_in(ACCOUNT, name)
+}
+
+/// The ARN of a local queue in `account` (a tenant's, say).
+pub fn queue_arn_in(account: &str, name: &str) -> String {
+    format!("arn:aws:sqs:{REGION}:{account}:{name}")
 }
 
 /// The queues of the state file.

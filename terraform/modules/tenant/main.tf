@@ -7,6 +7,12 @@
 # forward@<this account>` re-publishes it to the central bus.
 
 locals {
+  # The forward's pattern and retry policy, declared once: the local stack reads this file too.
+  forward = jsondecode(file("${path.module}/forward.json"))
+  retry_policy = var.retry_policy != null ? var.retry_policy : {
+    maximum_retry_attempts       = local.forward.retryPolicy.maximumRetryAttempts
+    maximum_event_age_in_seconds = local.forward.retryPolicy.maximumEventAgeInSeconds
+  }
   prefix       = "ecomm-${var.environment}-${var.tenant}"
   forward_name = "${local.prefix}-forward"
   dlq_name     = "${local.prefix}-forward-dlq"
@@ -120,9 +126,9 @@ resource "aws_iam_role_policy" "forward" {
 
 resource "aws_cloudwatch_event_rule" "forward" {
   name           = local.forward_name
-  description    = "Forwards ${local.prefix}'s events to the central bus."
+  description    = local.forward.description
   event_bus_name = aws_cloudwatch_event_bus.this.name
-  event_pattern  = jsonencode({ source = [{ prefix = "ecomm." }] })
+  event_pattern  = jsonencode(local.forward.eventPattern)
   state          = "ENABLED"
 }
 
@@ -134,8 +140,8 @@ resource "aws_cloudwatch_event_target" "forward" {
   role_arn       = aws_iam_role.forward.arn
 
   retry_policy {
-    maximum_retry_attempts       = var.retry_policy.maximum_retry_attempts
-    maximum_event_age_in_seconds = var.retry_policy.maximum_event_age_in_seconds
+    maximum_retry_attempts       = local.retry_policy.maximum_retry_attempts
+    maximum_event_age_in_seconds = local.retry_policy.maximum_event_age_in_seconds
   }
 
   dead_letter_config {

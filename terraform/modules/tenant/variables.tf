@@ -24,15 +24,12 @@ variable "central_bus_arn" {
 }
 
 variable "retry_policy" {
-  description = "EventBridge's retries of a forward before it goes to the forward DLQ."
+  description = "EventBridge's retries of a forward before it goes to the forward DLQ; null keeps forward.json's."
   type = object({
     maximum_retry_attempts       = number
     maximum_event_age_in_seconds = number
   })
-  default = {
-    maximum_retry_attempts       = 185
-    maximum_event_age_in_seconds = 86400
-  }
+  default = null
 }
 
 variable "dlq_message_retention_seconds" {
