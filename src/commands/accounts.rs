@@ -95,21 +95,24 @@ pub(crate) async fn locate<'a>(
         match account.backend {
             Ok(backend) => {
                 if backend.consumers().await?.iter().any(|c| c.target == name) {
-                    having.push((account.id, backend));
+                    having.push((account.id, account.name, backend));
                 }
             }
             Err(_) => unread.push(account.id),
         }
     }
     match having.as_slice() {
-        [(_, backend)] if unread.is_empty() => Ok((*backend, name.to_owned())),
+        [(_, _, backend)] if unread.is_empty() => Ok((*backend, name.to_owned())),
         [] if unread.is_empty() => Err(UsageError(format!(
             "no consumer {name:?} in any of --accounts; `ecomm dlq ls` lists them"
         ))
         .into()),
         _ => Err(UsageError(format!(
             "name the account of {name:?}: {}{}",
-            ids(having.iter().map(|(id, _)| format!("{name}@{id}"))),
+            ids(having.iter().map(|(id, name_of, _)| match name_of {
+                Some(account) => format!("{name}@{account} ({id})"),
+                None => format!("{name}@{id}"),
+            })),
             if unread.is_empty() {
                 String::new()
             } else {

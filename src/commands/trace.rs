@@ -16,6 +16,7 @@ use ecomm_events::{
     DlqRecord, DomainEvent, EventEnvelope, LogLevel, LogRecord, Outcome as Logged, services,
 };
 
+use crate::backend::targets::TargetKind;
 use crate::backend::{Backend, BackendError, Consumer, LogLine, LogRequest, LogSearch};
 use crate::cli::{Filters, TraceArgs};
 use crate::interaction::Interaction;
@@ -353,7 +354,40 @@ fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer]) -> 
             }
         }
     }
-    let mut stuck: BTreeMap<(String, String), Stuck> = BTreeMap::new();
+    let stuck = stuck_events(messages, &mut events);
+    let routing = Routing::embedded().ok();
+    let deployed: BTreeSet<&str> = consumers.iter().map(|c| c.target.as_str()).collect();
+    let buses: BTreeSet<&str> = consumers
+        .iter()
+        .filter(|c| matches!(c.kind, TargetKind::EventBus { .. }))
+        .map(|c| c.target.as_str())
+        .collect();
+    let context = Context {
+        events: &events,
+        invocations: &invocations,
+        stuck: &stuck,
+        routing: routing.as_ref(),
+        deployed: &deployed,
+        buses: &buses,
+    };
+    let known: BTreeSet<String> = events.keys().cloned().collect();
+    let roots: Vec<String> = events
+        .iter()
+        .filter(|(_, f)| f.causation.as_ref().is_none_or(|c| !known.contains(c)))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut nodes: Vec<EventNode> = roots.iter().map(|id| node(id, &context, 0)).collect();
+    nodes.sort_by_key(|n| n.at);
+    nodes
+}
+
+/// The DLQ messages by (event id, consumer); an event known only from a DLQ gets its facts
+/// from the message.
+fn stuck_events(
+    messages: &[DlqHit],
+    events: &mut BTreeMap<String, EventFacts>,
+) -> BTreeMap<(String, String), Stuck> {
+    let mut stuck = BTreeMap::new();
     for (consumer, record, hit) in messages {
         let s = &record.summary;
         let Some(event_id) = s.event_id.clone() else {
@@ -368,24 +402,7 @@ fn build(records: &[LogRecord], messages: &[DlqHit], consumers: &[Consumer]) -> 
         }
         stuck.insert((event_id, consumer.clone()), hit.clone());
     }
-    let routing = Routing::embedded().ok();
-    let deployed: BTreeSet<&str> = consumers.iter().map(|c| c.target.as_str()).collect();
-    let context = Context {
-        events: &events,
-        invocations: &invocations,
-        stuck: &stuck,
-        routing: routing.as_ref(),
-        deployed: &deployed,
-    };
-    let known: BTreeSet<String> = events.keys().cloned().collect();
-    let roots: Vec<String> = events
-        .iter()
-        .filter(|(_, f)| f.causation.as_ref().is_none_or(|c| !known.contains(c)))
-        .map(|(id, _)| id.clone())
-        .collect();
-    let mut nodes: Vec<EventNode> = roots.iter().map(|id| node(id, &context, 0)).collect();
-    nodes.sort_by_key(|n| n.at);
-    nodes
+    stuck
 }
 
 /// What every node of one build reads.
@@ -397,6 +414,8 @@ struct Context<'a> {
     routing: Option<&'a Routing>,
     /// The consumers on the bus.
     deployed: &'a BTreeSet<&'a str>,
+    /// The consumers that are another bus (a tenant's forward to the central bus).
+    buses: &'a BTreeSet<&'a str>,
 }
 
 fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
@@ -406,6 +425,7 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
         stuck,
         routing,
         deployed,
+        buses,
     } = cx;
     let facts = &events[event_id];
     let mut consumers: BTreeSet<String> = invocations
@@ -476,10 +496,16 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
     // Names compare without their account (`inventory@444455556666`): across accounts an
     // event reaches the consumers of the one bus it is on.
     let seen: BTreeSet<&str> = list.iter().map(|i| base(&i.consumer)).collect();
+    // An event held in a forward's DLQ has not reached the bus beyond it: its consumers there
+    // are not missing, they wait for the forward (shown stuck, with its replay).
+    let held = list
+        .iter()
+        .any(|i| i.outcome == InvocationOutcome::Stuck && buses.contains(i.consumer.as_str()));
     // Only a consumer the bus has can be missing: the declarations may name one this
     // environment does not deploy.
     let missing = expected_consumers(*routing, &facts.detail_type)
         .into_iter()
+        .filter(|_| !held)
         .filter(|c| !seen.contains(c.as_str()))
         .filter_map(|c| {
             deployed

@@ -48,6 +48,7 @@ pub(super) fn print(printer: &Printer, banner: &str, summary: &DemoSummary) {
         ],
         rows,
     );
+    tenants(printer, report);
     for c in &report.consumers {
         if let Some(dlq) = c.reader_dlq.as_ref().filter(|d| d.depth > 0) {
             printer.message(&format!(
@@ -74,18 +75,59 @@ pub(super) fn print(printer: &Printer, banner: &str, summary: &DemoSummary) {
         .max_by_key(|c| c.dlq_depth);
     printer.hint("\nnext:");
     printer.hint("  ecomm dlq ls                         every DLQ at a glance");
-    if let Some(first) = fullest.map(|c| c.consumer.as_str()) {
+    // With tenants every consumer lives in an account: the forward DLQs first, since what
+    // waits there reached no consumer at all.
+    let forward = report
+        .tenants
+        .iter()
+        .find(|t| t.forward_dlq_depth > 0)
+        .map(|t| format!("forward@{}", t.tenant));
+    let first = forward.or_else(|| fullest.map(|c| c.consumer.clone()));
+    if let Some(first) = first.as_deref() {
         printer.hint(&format!(
-            "  ecomm dlq show {first:<21}why each message failed"
+            "  ecomm dlq show {first:<22}why each message failed"
         ));
         printer.hint(&format!(
-            "  ecomm redrive --target {first:<13}replay them (faults are gone now)"
+            "  ecomm redrive --target {first:<14}replay them (faults are gone now)"
         ));
     }
     if let Some(order) = &report.out_of_stock_order {
         printer.hint(&format!(
-            "  ecomm trace {order:<24}an out-of-stock order's saga"
+            "  ecomm trace {order:<25}an out-of-stock order's saga"
         ));
     }
     printer.hint("  ecomm ui                             all of it in one screen, a key away");
+}
+
+/// The tenant accounts of a demo with `--tenants`, one row each.
+fn tenants(printer: &Printer, report: &ecomm_local::demo::DemoReport) {
+    if report.tenants.is_empty() {
+        return;
+    }
+    let rows = report
+        .tenants
+        .iter()
+        .map(|t| {
+            let count = |n: u64, tone: fn(u64) -> Tone| Cell::toned(n.to_string(), tone(n));
+            vec![
+                t.tenant.clone().into(),
+                t.account.clone().into(),
+                count(t.orders_accepted, Tone::good_above_zero),
+                count(t.forwarded, |_| Tone::Plain),
+                count(t.forward_failures, Tone::bad_above_zero),
+                count(t.forward_dlq_depth, Tone::bad_above_zero),
+            ]
+        })
+        .collect();
+    printer.table(
+        &[
+            Column::keep("tenant", Priority::Essential),
+            Column::keep("account", Priority::Essential),
+            Column::keep("orders", Priority::Essential),
+            Column::keep("forwarded", Priority::Essential),
+            Column::keep("forward failures", Priority::Essential),
+            Column::keep("forward DLQ", Priority::Essential),
+        ],
+        rows,
+    );
 }

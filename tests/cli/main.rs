@@ -9,6 +9,7 @@ mod help;
 mod redrive;
 mod support;
 mod targets;
+mod tenants;
 mod trace;
 mod trace_aws;
 mod ui;

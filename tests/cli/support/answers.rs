@@ -291,7 +291,23 @@ pub(crate) struct DemoAnswer {
     /// The producer's 400 body of the first rejected order.
     pub(crate) rejection_example: Option<Value>,
     pub(crate) out_of_stock_order: Option<String>,
+    /// With `--tenants N`: each tenant account.
+    #[serde(default)]
+    pub(crate) tenants: Vec<DemoTenant>,
     pub(crate) stats: Value,
+}
+
+/// A tenant account's row of the demo summary.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct DemoTenant {
+    pub(crate) tenant: String,
+    pub(crate) account: String,
+    pub(crate) orders_accepted: u64,
+    pub(crate) forwarded: u64,
+    pub(crate) forward_failures: u64,
+    pub(crate) forward_dlq: String,
+    pub(crate) forward_dlq_depth: u64,
 }
 
 impl DemoAnswer {
