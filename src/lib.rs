@@ -136,6 +136,7 @@ async fn execute(
         Command::Ui(args) => {
             let session = ui::run(ui::Setup {
                 backend,
+                accounts: &[],
                 banner: banner.clone(),
                 refresh: std::time::Duration::from_secs(args.refresh),
                 journal: target.journal_path()?,
@@ -160,12 +161,6 @@ async fn across_accounts(
     printer: &Printer,
     patience: Patience,
 ) -> anyhow::Result<(String, Report)> {
-    if matches!(command, Command::Ui(_)) {
-        return Err(UsageError(
-            "`ecomm ui` reads one account at a time so far: drop --accounts and pass that account's --profile".to_owned(),
-        )
-        .into());
-    }
     let members = &accounts.members;
     let patients: Vec<Result<Patient<'_>, &backend::BackendError>> = members
         .iter()
@@ -191,15 +186,28 @@ async fn across_accounts(
             Report::DlqList(commands::accounts::ls(&views).await),
         ));
     }
+    // An order's chain wherever it went: every account read as one.
+    let estate = backend::estate::Estate {
+        banner: banner.clone(),
+        accounts: views
+            .iter()
+            .filter_map(|v| v.backend.ok().map(|b| (v.id, b)))
+            .collect(),
+    };
+    if let Command::Ui(args) = &command {
+        // Each command of the UI acts in the account of its consumer; a trace reads them all.
+        let session = ui::run(ui::Setup {
+            backend: &estate,
+            accounts: &views,
+            banner: banner.clone(),
+            refresh: std::time::Duration::from_secs(args.refresh),
+            journal: target.journal_path()?,
+            hold: args.visibility_timeout,
+        })
+        .await?;
+        return Ok((banner, Report::Interactive(session)));
+    }
     if matches!(command, Command::Trace(_)) {
-        // An order's chain wherever it went: every account read as one.
-        let estate = backend::estate::Estate {
-            banner,
-            accounts: views
-                .iter()
-                .filter_map(|v| v.backend.ok().map(|b| (v.id, b)))
-                .collect(),
-        };
         let unread: Vec<String> = views
             .iter()
             .filter_map(|v| {
@@ -220,7 +228,7 @@ async fn across_accounts(
     let named = command
         .target_mut()
         .expect("every other command acts on one consumer");
-    let (backend, name) = commands::accounts::locate(&views, named).await?;
+    let (_, backend, name) = commands::accounts::locate(&views, named).await?;
     *named = name;
     execute(command, backend, target, printer).await
 }

@@ -93,6 +93,9 @@ fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new("reading the DLQs…").block(block), area);
         return;
     };
+    // Across accounts, the account has a column of its own: `inventory` under `platform`,
+    // rather than `inventory@000000000000` cut to fit.
+    let accounts = list.rows.iter().any(|r| r.account.is_some());
     let rows = list.rows.iter().map(|r| {
         let wired = |yes: bool| {
             if yes {
@@ -108,8 +111,21 @@ fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 f.clone()
             }
         });
-        Row::new(vec![
-            Line::from(r.target.clone()),
+        let mut cells = if accounts {
+            let (name, id) = crate::backend::accounts::split(&r.target);
+            vec![
+                Line::from(name.to_owned()),
+                Line::from(
+                    r.account_name
+                        .clone()
+                        .or_else(|| id.map(str::to_owned))
+                        .unwrap_or_default(),
+                ),
+            ]
+        } else {
+            vec![Line::from(r.target.clone())]
+        };
+        cells.extend([
             Line::from(Span::styled(
                 opt(r.visible),
                 count_style(r.visible, Tone::bad_above_zero),
@@ -119,40 +135,46 @@ fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 count_style(r.in_flight, Tone::warn_above_zero),
             )),
             Line::from(opt(r.oldest_sent.map(age))),
-            Line::from(wired(r.delivery_failures_wired)),
+            // An account that could not be read says nothing of its wiring.
+            Line::from(if r.unreachable.is_some() {
+                Span::raw("-")
+            } else {
+                wired(r.delivery_failures_wired)
+            }),
             Line::from(
                 r.function_errors_wired
                     .map_or_else(|| Span::raw("-"), wired),
             ),
             Line::from(Span::raw(findings).fg(Color::Yellow)),
-        ])
+        ]);
+        Row::new(cells)
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(14),
-            Constraint::Length(8),
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Min(10),
-        ],
-    )
-    .header(
-        Row::new([
-            "target",
-            "visible",
-            "in flight",
-            "oldest",
-            "delivery",
-            "function",
-            "findings",
-        ])
-        .bold(),
-    )
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-    .block(block);
+    let mut widths = vec![Constraint::Length(14)];
+    let mut header = vec!["target"];
+    if accounts {
+        widths.push(Constraint::Length(14));
+        header.push("account");
+    }
+    widths.extend([
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Min(10),
+    ]);
+    header.extend([
+        "visible",
+        "in flight",
+        "oldest",
+        "delivery",
+        "function",
+        "findings",
+    ]);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).bold())
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        .block(block);
     let mut state = TableState::default().with_selected(Some(app.selected));
     frame.render_stateful_widget(table, area, &mut state);
 }
@@ -504,6 +526,16 @@ mod tests {
         app.finished(&Work::Overview, Ok(Answer::Overview(fixtures::overview())));
         app.key(KeyEvent::from(KeyCode::Down));
         snapshot("overview", &app);
+    }
+
+    #[test]
+    fn overview_across_accounts() {
+        let mut app = App::new("aws: 3 account(s), role ecomm-oncall, bus ecomm-prod".to_owned());
+        app.finished(
+            &Work::Overview,
+            Ok(Answer::Overview(fixtures::accounts_overview())),
+        );
+        snapshot("overview_accounts", &app);
     }
 
     #[test]

@@ -43,6 +43,36 @@ pub(crate) fn overview() -> DlqList {
     }
 }
 
+/// `dlq ls` across accounts: a central account's consumer, a tenant's forward, and an
+/// account whose role could not be assumed.
+pub(crate) fn accounts_overview() -> DlqList {
+    let in_account = |target: &str, account: &str, name: Option<&str>, visible: u64| DlqRow {
+        target: format!("{target}@{account}"),
+        account: Some(account.to_owned()),
+        account_name: name.map(str::to_owned),
+        ..row(target, visible, true)
+    };
+    let mut refused = in_account("*", "333333333333", None, 0);
+    refused.unreachable =
+        Some("cannot assume arn:aws:iam::333333333333:role/ecomm-oncall".to_owned());
+    refused.findings = vec![
+        "account not read: cannot assume arn:aws:iam::333333333333:role/ecomm-oncall".to_owned(),
+    ];
+    (refused.visible, refused.in_flight, refused.oldest_sent) = (None, None, None);
+    (refused.function, refused.dlq, refused.function_errors_wired) = (None, None, None);
+    refused.delivery_failures_wired = false;
+    // A bus target: no function, so no function errors to wire.
+    let mut forward = in_account("forward", "111111111111", Some("acme"), 2);
+    (forward.function, forward.function_errors_wired) = (None, None);
+    DlqList {
+        rows: vec![
+            in_account("inventory", "000000000000", Some("platform"), 1),
+            forward,
+            refused,
+        ],
+    }
+}
+
 /// The SQS message id of fixture message `n`.
 pub(crate) fn id(n: u32) -> String {
     format!("{:08x}-5f1c-4d2e-9a7b-3c6d8e0f{n:04}", 0x3f2a_9c00_u32 + n)

@@ -36,7 +36,11 @@ use app::{Answer, App, Work};
 
 /// What the UI is given: where to work, how often to refresh, where the redrive journal is.
 pub(crate) struct Setup<'a> {
+    /// The one account; across accounts, all of them read as one (for a trace).
     pub(crate) backend: &'a dyn Backend,
+    /// Across accounts, each of them: a command on one consumer acts in the account that owns
+    /// it (`NAME@ACCOUNT`). Empty for one account.
+    pub(crate) accounts: &'a [commands::accounts::Account<'a>],
     pub(crate) banner: String,
     pub(crate) refresh: Duration,
     pub(crate) journal: PathBuf,
@@ -119,27 +123,36 @@ enum Job {
 /// What the loop keeps between jobs: the consumers found (the periodic refresh reads only
 /// their counters) and the messages the open queue view holds hidden.
 #[derive(Default)]
-struct Kept {
+struct Kept<'a> {
     consumers: RefCell<Option<Vec<Consumer>>>,
-    holding: RefCell<Option<Rc<OpenView>>>,
+    /// Across accounts, each account's consumers.
+    discovered: RefCell<Option<commands::accounts::Discovered>>,
+    holding: RefCell<Option<Rc<OpenView<'a>>>>,
 }
 
-/// The messages one queue view holds.
-struct OpenView {
+/// The messages one queue view holds, and the account that holds them.
+struct OpenView<'a> {
     target: String,
     holding: Holding,
+    backend: &'a dyn Backend,
 }
 
-impl Kept {
+impl OpenView<'_> {
+    async fn renew(&self) -> usize {
+        self.holding.renew(self.backend).await
+    }
+}
+
+impl Kept<'_> {
     fn held_target(&self) -> Option<String> {
         self.holding.borrow().as_ref().map(|k| k.target.clone())
     }
 
     /// Give back whatever is held; how many could not be (they reappear on their own).
-    async fn release(&self, backend: &dyn Backend) -> usize {
+    async fn release(&self) -> usize {
         let taken = self.holding.borrow_mut().take();
         match taken {
-            Some(kept) => kept.holding.release(backend).await,
+            Some(kept) => kept.holding.release(kept.backend).await,
             None => 0,
         }
     }
@@ -162,7 +175,6 @@ async fn perform(
     interaction: &UiInteraction,
     work: &Work,
 ) -> Result<Answer, String> {
-    let backend = context.setup.backend;
     let kept = &context.kept;
     let mut line: Vec<String> = std::iter::once("ecomm".to_owned())
         .chain(work.command_line())
@@ -173,15 +185,19 @@ async fn perform(
             context.setup.hold.to_string(),
         ]);
     }
-    let cli = Cli::try_parse_from(line).map_err(|e| e.to_string())?;
+    let mut cli = Cli::try_parse_from(line).map_err(|e| e.to_string())?;
+    // The view's name of the consumer: `NAME@ACCOUNT` across accounts.
+    let named = cli.command.target_mut().map(|t| t.clone());
+    let backend = context.backend_for(&mut cli.command).await.map_err(text)?;
     let answer = match cli.command {
-        Command::Dlq(DlqCommand::Ls) => overview(backend, kept, work).await.map(Answer::Overview),
+        Command::Dlq(DlqCommand::Ls) => overview(context, work).await.map(Answer::Overview),
         Command::Dlq(DlqCommand::Show(args)) => {
             match commands::dlq::show_holding(backend, &args, interaction).await {
                 Ok((report, holding)) => {
                     *kept.holding.borrow_mut() = Some(Rc::new(OpenView {
-                        target: args.target.clone(),
+                        target: named.unwrap_or_else(|| args.target.clone()),
                         holding,
+                        backend,
                     }));
                     Ok(Answer::Queue(report))
                 }
@@ -211,22 +227,35 @@ async fn perform(
             ));
         }
     };
-    answer.map_err(|e| {
-        let mut text = e.to_string();
-        for cause in e.chain().skip(1) {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-        }
-        text
-    })
+    answer.map_err(text)
 }
 
-/// The overview: consumers discovered once (and again on `g`), their counters every refresh.
+/// An error and its causes, on one line.
+#[allow(clippy::needless_pass_by_value, reason = "used as a map_err function")]
+fn text(e: anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+    }
+    text
+}
+
+/// The overview: consumers discovered once (and again on `g`), their counters every refresh;
+/// across accounts, in each account.
 async fn overview(
-    backend: &dyn Backend,
-    kept: &Kept,
+    context: &Context<'_>,
     work: &Work,
 ) -> anyhow::Result<crate::report::dlq::DlqList> {
+    let (backend, kept) = (context.setup.backend, &context.kept);
+    let refresh = matches!(work, Work::Counters);
+    if !context.setup.accounts.is_empty() {
+        let known = kept.discovered.borrow().clone().filter(|_| refresh);
+        let (list, discovered) =
+            commands::accounts::survey(context.setup.accounts, known.as_ref()).await;
+        *kept.discovered.borrow_mut() = Some(discovered);
+        return Ok(list);
+    }
     let known = match work {
         Work::Counters => kept.consumers.borrow().clone(),
         _ => None,
@@ -244,19 +273,32 @@ async fn overview(
 /// Everything a job needs.
 struct Context<'a> {
     setup: &'a Setup<'a>,
-    kept: Kept,
+    kept: Kept<'a>,
     interaction: UiInteraction,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// Where `command` acts: across accounts, a command on one consumer acts in the account
+    /// that owns it, with the consumer's name there; anything else reads `setup.backend`.
+    async fn backend_for(&self, command: &mut Command) -> anyhow::Result<&'a dyn Backend> {
+        let accounts = self.setup.accounts;
+        match command.target_mut() {
+            Some(target) if !accounts.is_empty() => {
+                let (_, backend, name) = commands::accounts::locate(accounts, target).await?;
+                *target = name;
+                Ok(backend)
+            }
+            _ => Ok(self.setup.backend),
+        }
+    }
+
     /// Run a job. Any job that reads the DLQ starts by giving back what the view holds:
     /// a command sees every message, as it would from the shell.
     async fn run(&self, job: Job) -> Done {
-        let backend = self.setup.backend;
         match job {
             Job::Work(work) => {
                 if work != Work::Overview && work != Work::Counters {
-                    self.kept.release(backend).await;
+                    self.kept.release().await;
                 }
                 let answer = perform(self, &self.interaction, &work).await;
                 Done::Work(work, Box::new(answer))
@@ -264,7 +306,7 @@ impl Context<'_> {
             Job::Renew => {
                 let kept = self.kept.holding.borrow().clone();
                 let failed = match kept {
-                    Some(kept) => kept.holding.renew(backend).await,
+                    Some(kept) => kept.renew().await,
                     None => 0,
                 };
                 Done::Visibility {
@@ -274,7 +316,7 @@ impl Context<'_> {
             }
             Job::Release => Done::Visibility {
                 released: true,
-                failed: self.kept.release(backend).await,
+                failed: self.kept.release().await,
             },
         }
     }
@@ -295,7 +337,6 @@ pub(crate) async fn run(setup: Setup<'_>) -> anyhow::Result<UiSession> {
     let mut terminal = ratatui::try_init()?;
     let (result, unreleased) = guarded(
         &context.kept,
-        setup.backend,
         event_loop(&mut terminal, &context),
         ratatui::restore,
     )
@@ -312,14 +353,13 @@ pub(crate) async fn run(setup: Setup<'_>) -> anyhow::Result<UiSession> {
 /// Run `work`, then `restore` the terminal; then, however the work ended (an answer, an
 /// error, a panic), give back what `kept` holds: how many messages could not be.
 async fn guarded<T>(
-    kept: &Kept,
-    backend: &dyn Backend,
+    kept: &Kept<'_>,
     work: impl Future<Output = T>,
     restore: impl FnOnce(),
 ) -> (std::thread::Result<T>, usize) {
     let result = std::panic::AssertUnwindSafe(work).catch_unwind().await;
     restore();
-    let unreleased = kept.release(backend).await;
+    let unreleased = kept.release().await;
     (result, unreleased)
 }
 
@@ -451,7 +491,6 @@ mod tests {
         let restored = Cell::new(false);
         let (result, unreleased) = guarded(
             &kept,
-            &backend,
             async {
                 let cli = Cli::try_parse_from(["ecomm", "dlq", "show", "notification"])
                     .expect("a command line");
@@ -465,6 +504,7 @@ mod tests {
                 *kept.holding.borrow_mut() = Some(Rc::new(OpenView {
                     target: args.target.clone(),
                     holding,
+                    backend: &backend,
                 }));
                 assert_eq!(dlq_counts(&backend), (0, 3), "hidden while held");
                 panic!("a bug in the loop");

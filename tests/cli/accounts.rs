@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::support::{
-    DeniedAccount, Direct, LambdaRecorder, LsRow, RedriveReport, Shown, Stack, Wiring, endpoint,
-    order_created, sdk_config, unique,
+    DeniedAccount, Direct, LambdaRecorder, LsRow, Pty, RedriveReport, Shown, Stack, Wiring,
+    endpoint, order_created, sdk_config, unique,
 };
 
 const TENANT_A: &str = "111122223333";
@@ -324,4 +324,40 @@ async fn a_forward_dlq_is_replayed_onto_the_bus_its_target_names_unchanged() {
         arrived[0]["detail"], event["detail"],
         "the event, unchanged, on the central bus"
     );
+}
+
+#[tokio::test]
+async fn the_ui_across_accounts_opens_a_dlq_in_the_account_that_owns_it_and_gives_it_back() {
+    let bus = unique("ecomm");
+    let a = Stack::deploy_in(TENANT_A, &bus, &[("inventory", Wiring::Both)]).await;
+    let b = Stack::deploy_in(TENANT_B, &bus, &[("inventory", Wiring::Both)]).await;
+    a.dlq("inventory")
+        .seed_in_turn(&[order_created("ord-a", "c-a")])
+        .await;
+    b.dlq("inventory")
+        .seed_in_turn(&[
+            order_created("ord-b1", "c-b1"),
+            order_created("ord-b2", "c-b2"),
+        ])
+        .await;
+    let ui = a
+        .ecomm()
+        .args(&format!(
+            "--accounts {TENANT_A},{TENANT_B} --account-role ecomm-oncall ui --refresh 60"
+        ))
+        .process();
+    let mut pty = Pty::run(&ui, 120, 30);
+    let overview = pty.wait_for(TENANT_B);
+    assert!(overview.contains("account"), "{overview}");
+    pty.keys("\x1b[B");
+    pty.keys("\r");
+    pty.wait_for(&format!("inventory@{TENANT_B} DLQ: 2 of 2 read"));
+    pty.wait_for("2 hidden while open");
+    assert_eq!(b.dlq("inventory").depth().await, (0, 2), "held in B");
+    assert_eq!(a.dlq("inventory").depth().await, (1, 0), "A untouched");
+    pty.keys("\x7f");
+    pty.wait_for("Enter open DLQ");
+    b.dlq("inventory").assert_all_visible(2).await;
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.contents());
 }

@@ -12,14 +12,16 @@ use ecomm_events::{DlqRecord, DlqSource};
 use serde_json::Value;
 
 use crate::support::{
-    BusEvent, DemoAnswer, Ecomm, RedriveReport, START, TARGETS, Trace, bus_events, count, export,
-    ls, open_state, temp_state,
+    BusEvent, DemoAnswer, Ecomm, Pty, RedriveReport, START, TARGETS, Trace, bus_events, count,
+    export, ls, open_state, temp_state,
 };
 
 const CENTRAL: &str = "000000000000";
 const ACME: &str = "111111111111";
 const GLOBEX: &str = "222222222222";
 const CENTRAL_BUS: &str = "arn:aws:events:local:000000000000:event-bus/ecomm-local";
+const DOWN: &str = "\x1b[B";
+const ENTER: &str = "\r";
 /// Two orders of each tenant fail their forward.
 const FAULTS: &str = "no-permissions=forward:4";
 
@@ -334,4 +336,63 @@ fn a_trace_follows_an_order_across_the_forward_before_and_after_its_redrive() {
         );
     }
     assert!(created.missing.is_empty(), "{:?}", created.missing);
+}
+
+#[test]
+fn the_ui_shows_every_account_and_redrives_a_forward_dlq_in_its_tenants_account() {
+    let (_dir, state) = temp_state();
+    tenant_demo(&state);
+    let held: Vec<String> = held_at_forward(&state, "acme", ACME)
+        .iter()
+        .map(order_of)
+        .collect();
+    let path = state.to_str().expect("a UTF-8 path");
+    let mut pty = Pty::spawn(&["--state", path, "ui", "--refresh", "1"], &[], 100, 30);
+    let overview = pty.wait_for("globex");
+    let lines: Vec<&str> = overview.lines().filter(|l| l.contains("forward")).collect();
+    assert_eq!(lines.len(), 2, "{overview}");
+    assert!(
+        lines[0].contains("acme") && lines[1].contains("globex"),
+        "an account column, by the accounts' names: {overview}"
+    );
+    for _ in 0..TARGETS.len() {
+        pty.keys(DOWN);
+    }
+    pty.keys(ENTER);
+    pty.wait_for(&format!("forward@{ACME} DLQ: 2 of 2 read"));
+    pty.wait_for("2 hidden while open");
+    let row = |rows: &[crate::support::LsRow], target: &str| {
+        let row = rows.iter().find(|r| r.target == target).unwrap();
+        (row.visible, row.in_flight)
+    };
+    assert_eq!(
+        row(&ls(&state), &format!("forward@{ACME}")),
+        (Some(0), Some(2)),
+        "held in the tenant's DLQ while the view is open"
+    );
+    pty.keys("  ");
+    pty.wait_for("2 marked");
+    pty.keys("r");
+    pty.wait_for(&format!("Redrive 2 message(s) of forward@{ACME}?"));
+    pty.keys("y");
+    pty.wait_for("redriven: 2");
+    pty.keys("x");
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.contents());
+
+    let rows = ls(&state);
+    assert_eq!(row(&rows, &format!("forward@{ACME}")), (Some(0), Some(0)));
+    assert_eq!(
+        row(&rows, &format!("forward@{GLOBEX}")),
+        (Some(2), Some(0)),
+        "the other tenant's DLQ is left alone"
+    );
+    let central = bus_events(&open_state(&state));
+    for order in &held {
+        assert_eq!(
+            central_events_of(&central, order).get("OrderCreated"),
+            Some(&1),
+            "{order} reached the central bus"
+        );
+    }
 }
