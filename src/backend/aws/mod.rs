@@ -258,7 +258,72 @@ impl Backend for AwsBackend {
         self.put_on_bus(&self.bus, envelopes).await
     }
 
+    fn log_groups(&self, consumers: &[Consumer]) -> Vec<String> {
+        log_groups_on(&self.bus, consumers)
+    }
+
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
         self.search(request).await
+    }
+}
+
+/// The log groups of the functions on `bus`: the consumers', and the producer's, named after
+/// theirs. An account whose rules target no function (a tenant's, with its forward only) still
+/// runs a producer: Terraform names a bus after its prefix (`ecomm-prod-acme`), so the
+/// producer is `<bus>-order-producer`.
+fn log_groups_on(bus: &str, consumers: &[Consumer]) -> Vec<String> {
+    let mut groups = super::default_log_groups(consumers);
+    let producer = format!("-{}", ecomm_events::services::ORDER_PRODUCER);
+    if !groups.iter().any(|g| g.ends_with(&producer)) {
+        groups.push(format!("/aws/lambda/{bus}{producer}"));
+        groups.sort();
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::targets::TargetKind;
+
+    fn forward() -> Consumer {
+        let bus_arn = "arn:aws:events:eu-west-1:111122223333:event-bus/ecomm-prod".to_owned();
+        Consumer {
+            target: "forward".to_owned(),
+            rule: "ecomm-prod-acme-forward".to_owned(),
+            rule_arn:
+                "arn:aws:events:eu-west-1:444455556666:rule/ecomm-prod-acme/ecomm-prod-acme-forward"
+                    .to_owned(),
+            target_arn: bus_arn.clone(),
+            kind: TargetKind::EventBus { bus_arn },
+            input: ecomm_consumers::input::TargetInput::default(),
+            function: None,
+            function_dlq: None,
+            delivery_dlq: None,
+            dlq: None,
+            reader: None,
+            findings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_tenant_account_with_only_its_forward_still_has_its_producers_log_group() {
+        assert_eq!(
+            log_groups_on("ecomm-prod-acme", &[forward()]),
+            ["/aws/lambda/ecomm-prod-acme-order-producer"]
+        );
+        let inventory = Consumer {
+            target: "inventory".to_owned(),
+            function: Some("ecomm-prod-inventory".to_owned()),
+            ..forward()
+        };
+        assert_eq!(
+            log_groups_on("ecomm-prod", &[inventory]),
+            [
+                "/aws/lambda/ecomm-prod-inventory",
+                "/aws/lambda/ecomm-prod-order-producer"
+            ],
+            "named after the consumers' functions, as before"
+        );
     }
 }
