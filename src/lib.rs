@@ -228,7 +228,12 @@ async fn across_accounts(
     let named = command
         .target_mut()
         .expect("every other command acts on one consumer");
-    let (_, backend, name) = commands::accounts::locate(&views, named).await?;
+    let (index, backend, name) = commands::accounts::locate(&views, named).await?;
     *named = name;
-    execute(command, backend, target, printer).await
+    let (banner, mut report) = execute(command, backend, target, printer).await?;
+    if let Report::Redrive(redrive) = &mut report {
+        // The report names the consumer as the user does across accounts.
+        redrive.target = format!("{}@{}", redrive.target, views[index].id);
+    }
+    Ok((banner, report))
 }
