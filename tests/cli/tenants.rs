@@ -202,7 +202,11 @@ fn redriving_each_forward_dlq_completes_each_saga_once_per_tenant() {
         assert_eq!((copy.copied, copy.failed), (2, 0), "{copy:?}");
         let run = redrive(&state, &format!("forward@{tenant}"), &[]);
         assert_eq!((run.redriven, run.failed), (2, 0), "{run:?}");
-        assert_eq!(run.target, format!("forward@{account}"), "named by its account");
+        assert_eq!(
+            run.target,
+            format!("forward@{account}"),
+            "named by its account"
+        );
         assert_eq!(run.queue, format!("ecomm-local-{tenant}-forward-dlq"));
         assert_eq!(run.left_in_queue, Some(0), "{run:?}");
     }

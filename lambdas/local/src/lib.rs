@@ -759,28 +759,19 @@ impl LocalStack {
             .entry(consumer.name.clone())
             .or_default()
             .delivery_failures += 1;
-        // EventBridge does not retry what a retry cannot fix: a missing permission or target
-        // goes to the DLQ at once.
-        let condition = match after_delivery_failure(
+        let envelope_again = envelope.clone();
+        let Some(condition) = self.retry_delivery(
             consumer.retry_policy,
-            code.is_retried(),
-            retries,
-            at_ms,
-            first_ms,
-        ) {
-            AfterFailure::Retry(next) => {
-                lock(&self.schedule).push(
-                    next,
-                    Work::Deliver {
-                        target,
-                        envelope,
-                        retries: retries + 1,
-                        first_ms,
-                    },
-                );
-                return Ok(());
-            }
-            AfterFailure::DeadLetter(condition) => condition,
+            code,
+            (retries, at_ms, first_ms),
+            |retries| Work::Deliver {
+                target,
+                envelope: envelope_again,
+                retries,
+                first_ms,
+            },
+        ) else {
+            return Ok(());
         };
         let (target_arn, target_name, noun) = match consumer.target {
             TargetDecl::Function => (
@@ -809,6 +800,26 @@ impl LocalStack {
             .or_default()
             .dead_lettered_delivery += 1;
         Ok(())
+    }
+
+    /// After a failed delivery attempt (`retries` made, at `at_ms`, of an event first put at
+    /// `first_ms`): schedule `again(retries + 1)` per `policy` and return `None`, or return
+    /// the `EXHAUSTED_RETRY_CONDITION` to dead-letter the event with. EventBridge does not
+    /// retry what a retry cannot fix: a missing permission or target goes to the DLQ at once.
+    fn retry_delivery(
+        &self,
+        policy: ecomm_consumers::RetryPolicy,
+        code: faults::DeliveryError,
+        (retries, at_ms, first_ms): (u32, i64, i64),
+        again: impl FnOnce(u32) -> Work,
+    ) -> Option<&'static str> {
+        match after_delivery_failure(policy, code.is_retried(), retries, at_ms, first_ms) {
+            AfterFailure::Retry(next) => {
+                lock(&self.schedule).push(next, again(retries + 1));
+                None
+            }
+            AfterFailure::DeadLetter(condition) => Some(condition),
+        }
     }
 
     /// What EventBridge does with a tenant bus's event matched by the forward rule: put it on
@@ -850,26 +861,19 @@ impl LocalStack {
             .entry(runtime.tenant.id.clone())
             .or_default()
             .forward_failures += 1;
-        let condition = match after_delivery_failure(
+        let envelope_again = envelope.clone();
+        let Some(condition) = self.retry_delivery(
             self.forward.decl.retry_policy,
-            code.is_retried(),
-            retries,
-            at_ms,
-            first_ms,
-        ) {
-            AfterFailure::Retry(next) => {
-                lock(&self.schedule).push(
-                    next,
-                    Work::Forward {
-                        tenant,
-                        envelope,
-                        retries: retries + 1,
-                        first_ms,
-                    },
-                );
-                return Ok(());
-            }
-            AfterFailure::DeadLetter(condition) => condition,
+            code,
+            (retries, at_ms, first_ms),
+            |retries| Work::Forward {
+                tenant,
+                envelope: envelope_again,
+                retries,
+                first_ms,
+            },
+        ) else {
+            return Ok(());
         };
         let failure = TargetFailure {
             rule_arn: Some(runtime.tenant.forward_rule_arn()),
