@@ -6,6 +6,7 @@
 //! one structured log line every function emits. It depends on nothing AWS-specific, so the
 //! contract can be tested, documented and versioned on its own.
 
+pub mod buslog;
 pub mod dlq;
 pub mod envelope;
 pub mod error;

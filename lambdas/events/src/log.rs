@@ -103,6 +103,9 @@ pub struct LogRecord {
     /// The event the line is about: the one being handled, or for `published`, the new one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
+    /// The bus's id of `eventId` (its envelope's `id`), which the bus's own log is keyed by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus_event_id: Option<String>,
     /// The event that caused `eventId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub causation_id: Option<String>,
@@ -134,6 +137,7 @@ impl LogRecord {
             correlation_id: None,
             order_id: None,
             event_id: None,
+            bus_event_id: None,
             causation_id: None,
             detail_type: None,
             outcome: None,

@@ -242,6 +242,7 @@ impl<C: Consumer> ConsumerRuntime<C> {
             service = C::NAME,
             request_id = %invocation.request_id,
             event_id = summary.event_id.as_deref().unwrap_or_default(),
+            bus_event_id = raw.get("id").and_then(serde_json::Value::as_str).unwrap_or_default(),
             detail_type = summary.detail_type.as_deref().unwrap_or_default(),
             correlation_id = summary.correlation_id.as_deref().unwrap_or_default(),
             causation_id = summary.causation_id.as_deref().unwrap_or_default(),

@@ -176,6 +176,7 @@ where
         record.correlation_id = take("correlation_id");
         record.order_id = take("order_id");
         record.event_id = take("event_id");
+        record.bus_event_id = take("bus_event_id");
         record.causation_id = take("causation_id");
         record.detail_type = take("detail_type");
         record.outcome = take("outcome").as_deref().and_then(outcome);
