@@ -151,6 +151,18 @@ impl Backend for Estate<'_> {
         groups
     }
 
+    fn bus_log_groups(&self) -> Vec<String> {
+        self.accounts
+            .iter()
+            .flat_map(|(account, backend)| {
+                backend
+                    .bus_log_groups()
+                    .into_iter()
+                    .map(move |g| format!("{g}@{account}"))
+            })
+            .collect()
+    }
+
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
         let mut found = LogSearch::default();
         let searches = self.accounts.iter().map(|(account, backend)| async move {

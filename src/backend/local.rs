@@ -405,6 +405,13 @@ impl Backend for LocalBackend {
         Ok(envelopes.iter().map(|_| Ok(())).collect())
     }
 
+    fn bus_log_groups(&self) -> Vec<String> {
+        let bus = self
+            .of_tenant()
+            .map_or_else(|| ecomm_local::BUS.to_owned(), Tenant::prefix);
+        vec![ecomm_events::buslog::bus_log_group(&bus)]
+    }
+
     fn log_groups(&self, consumers: &[Consumer]) -> Vec<String> {
         match self.of_tenant() {
             // A tenant account runs the tenant's producer, and no consumer.

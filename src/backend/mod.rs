@@ -349,6 +349,12 @@ pub(crate) trait Backend {
         default_log_groups(consumers)
     }
 
+    /// The log groups of the bus's own log (its `LogConfig` records); none where the backend
+    /// has no such log.
+    fn bus_log_groups(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The lines of `request.groups` containing `request.term` in the window.
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError>;
 

@@ -431,6 +431,10 @@ impl Backend for Patient<'_> {
         self.inner.log_groups(consumers)
     }
 
+    fn bus_log_groups(&self) -> Vec<String> {
+        self.inner.bus_log_groups()
+    }
+
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
         self.call(async || self.inner.search_logs(request).await)
             .await

@@ -3,6 +3,7 @@
 //! `crate::interaction`. No command prints: `lib.rs` renders the report once.
 
 pub(crate) mod accounts;
+pub(crate) mod buslog;
 pub(crate) mod demo;
 pub(crate) mod dlq;
 pub(crate) mod local;

@@ -21,6 +21,7 @@ use crate::backend::{Backend, BackendError, Consumer, LogLine, LogRequest, LogSe
 use crate::cli::{Filters, TraceArgs};
 use crate::interaction::Interaction;
 use crate::report::Report;
+use crate::report::buslog::Delivery;
 use crate::report::trace::{
     Attempt, AttemptOutcome, EventNode, Invocation, InvocationOutcome, Stuck, TraceReport,
 };
@@ -149,7 +150,21 @@ async fn gather(
         )
         .collect();
 
-    let events = build(&records, &messages, consumers);
+    let mut events = build(&records, &messages, consumers);
+    // What the bus itself logged of each event: by the bus's ids of the events, which the
+    // consumers' lines and the DLQ messages (the envelopes) carry.
+    let bus_ids = bus_ids_of(&records, &messages);
+    let history = super::buslog::read(
+        backend,
+        bus_ids.values().flatten().cloned().collect::<BTreeSet<_>>(),
+        start,
+        end,
+    )
+    .await;
+    attach_deliveries(&mut events, &history, &bus_ids, consumers);
+    problems.extend(history.problems.iter().cloned());
+    let mut notes = notes;
+    notes.extend(history.off_note());
     // Every search meets the same unreadable group: say so once.
     let mut seen = BTreeSet::new();
     problems.retain(|p| seen.insert(p.clone()));
@@ -162,6 +177,81 @@ async fn gather(
         notes,
         partial,
     })
+}
+
+/// The bus's ids of each event (by its `eventId`): from the consumers' lines
+/// (`busEventId`) and the DLQ messages' envelopes.
+fn bus_ids_of(records: &[LogRecord], messages: &[DlqHit]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // A `published` line names the new event, but its bus id is the handled one's.
+    for r in records
+        .iter()
+        .filter(|r| r.outcome != Some(Logged::Published))
+    {
+        if let (Some(event), Some(bus)) = (&r.event_id, &r.bus_event_id) {
+            ids.entry(event.clone()).or_default().insert(bus.clone());
+        }
+    }
+    for (_, record, _) in messages {
+        let bus = record
+            .event
+            .as_ref()
+            .and_then(|e| e.get("id"))
+            .and_then(serde_json::Value::as_str);
+        if let (Some(event), Some(bus)) = (&record.summary.event_id, bus) {
+            ids.entry(event.clone()).or_default().insert(bus.to_owned());
+        }
+    }
+    ids
+}
+
+/// Each event's matched rules and each consumer's delivery, from the bus's log. A consumer
+/// the bus failed to deliver to, whose function never ran, becomes an invocation of its own
+/// (`undelivered`) instead of a missing one.
+fn attach_deliveries(
+    nodes: &mut [EventNode],
+    history: &super::buslog::BusHistory,
+    bus_ids: &BTreeMap<String, BTreeSet<String>>,
+    consumers: &[Consumer],
+) {
+    for node in nodes {
+        let ids: Vec<&String> = bus_ids.get(&node.event_id).into_iter().flatten().collect();
+        node.bus_event_ids = ids.iter().map(|id| (*id).clone()).collect();
+        node.matched_rules = ids.iter().flat_map(|id| history.rules(id)).collect();
+        node.matched_rules.sort();
+        node.matched_rules.dedup();
+        let delivery_to = |consumer: &str| {
+            let target = consumers.iter().find(|c| c.target == consumer)?;
+            ids.iter()
+                .rev()
+                .find_map(|id| history.delivery(id, &target.rule_arn, &target.target_arn))
+        };
+        for invocation in &mut node.invocations {
+            invocation.delivery = delivery_to(&invocation.consumer);
+            attach_deliveries(&mut invocation.emitted, history, bus_ids, consumers);
+        }
+        for consumer in consumers {
+            if node
+                .invocations
+                .iter()
+                .any(|i| i.consumer == consumer.target)
+            {
+                continue;
+            }
+            let Some(delivery) = delivery_to(&consumer.target).filter(Delivery::troubled) else {
+                continue;
+            };
+            node.missing.retain(|m| *m != consumer.target);
+            node.invocations.push(Invocation {
+                consumer: consumer.target.clone(),
+                outcome: InvocationOutcome::Undelivered,
+                attempts: Vec::new(),
+                emitted: Vec::new(),
+                stuck: None,
+                delivery: Some(delivery),
+            });
+        }
+    }
 }
 
 /// A log search that ran out of patience is a partial answer (exit 3) saying why, not a
@@ -455,19 +545,7 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
                     }
                 }
             }
-            let duplicate = AttemptOutcome::Logged(Logged::Duplicate);
-            let outcome = if in_dlq.is_some() {
-                InvocationOutcome::Stuck
-            } else {
-                attempts
-                    .iter()
-                    .rev()
-                    .find(|a| a.outcome != duplicate)
-                    .or(attempts.last())
-                    .map_or(InvocationOutcome::Unknown, |a| {
-                        InvocationOutcome::Attempt(a.outcome.clone())
-                    })
-            };
+            let outcome = outcome_of(&attempts, in_dlq.is_some());
             // Guard against a cycle in corrupt data: the chain is short by nature.
             let emitted = if depth > 16 {
                 Vec::new()
@@ -489,6 +567,7 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
                 attempts,
                 emitted,
                 stuck: in_dlq,
+                delivery: None,
             }
         })
         .collect();
@@ -525,7 +604,26 @@ fn node(event_id: &str, cx: &Context<'_>, depth: usize) -> EventNode {
         at: facts.at,
         invocations: list,
         missing,
+        bus_event_ids: Vec::new(),
+        matched_rules: Vec::new(),
     }
+}
+
+/// Where an invocation stands: stuck when in the DLQ, else its last attempt's outcome (a
+/// duplicate only when nothing else was logged).
+fn outcome_of(attempts: &[Attempt], in_dlq: bool) -> InvocationOutcome {
+    if in_dlq {
+        return InvocationOutcome::Stuck;
+    }
+    let duplicate = AttemptOutcome::Logged(Logged::Duplicate);
+    attempts
+        .iter()
+        .rev()
+        .find(|a| a.outcome != duplicate)
+        .or(attempts.last())
+        .map_or(InvocationOutcome::Unknown, |a| {
+            InvocationOutcome::Attempt(a.outcome.clone())
+        })
 }
 
 /// A log line's record. A line of another account's group (`GROUP@ACCOUNT`, see

@@ -9,6 +9,7 @@ use super::Printer;
 use super::cells::age;
 use super::fit::{Tone, TreeLine};
 use crate::cli::OutputFormat;
+use crate::report::buslog::AttemptResult;
 use crate::report::trace::{AttemptOutcome, EventNode, Invocation, InvocationOutcome, TraceReport};
 
 fn time(at: Option<DateTime<Utc>>) -> String {
@@ -91,6 +92,7 @@ fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<TreeLine>
             invocation_line(inv),
             tone_of(inv),
         ));
+        delivery_lines(inv, &detail, out);
         // Lambda does not tell a function its attempt number on AWS: number them in order.
         for (position, a) in inv.attempts.iter().enumerate() {
             if !a.outcome.did_not_finish() {
@@ -171,6 +173,49 @@ fn lines_of(event: &EventNode, prefix: &str, ages: bool, out: &mut Vec<TreeLine>
     }
 }
 
+/// Delivery attempts shown one by one, at most: the rest are counted.
+const DELIVERY_LINES: usize = 6;
+
+/// What the bus logged of a delivery that did not go right the first time: a summary, then
+/// each failed attempt with its time and error.
+fn delivery_lines(inv: &Invocation, detail: &str, out: &mut Vec<TreeLine>) {
+    let Some(delivery) = inv.delivery.as_ref().filter(|d| d.troubled()) else {
+        return;
+    };
+    out.push(line(
+        detail,
+        &format!("{detail}  "),
+        format!("bus: {}", delivery.summary()),
+        Tone::Warn,
+    ));
+    let failed: Vec<_> = delivery
+        .attempts
+        .iter()
+        .filter(|a| a.result != AttemptResult::Delivered)
+        .collect();
+    for a in failed.iter().take(DELIVERY_LINES) {
+        out.push(line(
+            detail,
+            &format!("{detail}  "),
+            format!(
+                "delivery {} at {}: {}",
+                a.attempt.map_or_else(|| "?".to_owned(), |n| n.to_string()),
+                time(Some(a.at)),
+                a.error.as_deref().unwrap_or("failed")
+            ),
+            Tone::Warn,
+        ));
+    }
+    if failed.len() > DELIVERY_LINES {
+        out.push(line(
+            detail,
+            detail,
+            format!("… {} more failed deliveries", failed.len() - DELIVERY_LINES),
+            Tone::Warn,
+        ));
+    }
+}
+
 /// The tree, line by line, with the ages of stuck messages.
 pub(super) fn tree(trace: &TraceReport) -> Vec<TreeLine> {
     tree_lines(trace, true)
@@ -195,6 +240,14 @@ fn tree_lines(trace: &TraceReport, ages: bool) -> Vec<TreeLine> {
             ),
             Tone::Plain,
         ));
+        if !event.matched_rules.is_empty() {
+            out.push(line(
+                "  ",
+                "    ",
+                format!("matched: {}", event.matched_rules.join(", ")),
+                Tone::Plain,
+            ));
+        }
         lines_of(event, "", ages, &mut out);
     }
     out
@@ -237,6 +290,14 @@ fn walk(event: &EventNode, publisher: &str, steps: &mut Vec<Step>) {
             );
         } else if !inv.outcome.is_success() {
             let _ = writeln!(text, "    Note over {}: {}", inv.consumer, inv.outcome);
+        }
+        if let Some(delivery) = inv.delivery.as_ref().filter(|d| d.troubled()) {
+            let _ = writeln!(
+                text,
+                "    Note over bus,{}: {}",
+                inv.consumer,
+                note_text(&delivery.summary())
+            );
         }
         let delivered = inv
             .attempts

@@ -2,6 +2,7 @@
 //! Mermaid. Commands build them and nothing here prints; each report knows how its command
 //! ended, and so the exit code.
 
+pub(crate) mod buslog;
 pub(crate) mod demo;
 pub(crate) mod dlq;
 pub(crate) mod redrive;

@@ -6,6 +6,7 @@ use ecomm_events::Outcome as Logged;
 use serde::Serialize;
 
 use super::Outcome;
+use super::buslog::Delivery;
 
 /// How one attempt of an invocation ended, as far as the logs tell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +37,8 @@ pub(crate) enum InvocationOutcome {
     Stuck,
     /// Nothing tells: no attempt was logged.
     Unknown,
+    /// The bus's log shows EventBridge failing to deliver it, and the function never ran.
+    Undelivered,
     /// The last attempt's outcome (a duplicate only when nothing else was logged).
     #[serde(untagged)]
     Attempt(AttemptOutcome),
@@ -46,7 +49,7 @@ impl InvocationOutcome {
     pub(crate) fn is_failure(&self) -> bool {
         matches!(
             self,
-            Self::Stuck | Self::Attempt(AttemptOutcome::Logged(Logged::Failed))
+            Self::Stuck | Self::Undelivered | Self::Attempt(AttemptOutcome::Logged(Logged::Failed))
         )
     }
 
@@ -61,6 +64,7 @@ impl std::fmt::Display for InvocationOutcome {
         f.write_str(match self {
             Self::Stuck => "stuck",
             Self::Unknown => "unknown",
+            Self::Undelivered => "undelivered",
             Self::Attempt(AttemptOutcome::Running) => "running",
             Self::Attempt(AttemptOutcome::Unfinished) => "unfinished",
             Self::Attempt(AttemptOutcome::Logged(logged)) => logged.as_str(),
@@ -124,6 +128,9 @@ pub(crate) struct Invocation {
     pub(crate) emitted: Vec<EventNode>,
     /// The DLQ message, when stuck.
     pub(crate) stuck: Option<Stuck>,
+    /// What the bus logged of its delivery to this consumer, when the bus logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) delivery: Option<Delivery>,
 }
 
 /// One event of the chain.
@@ -142,6 +149,12 @@ pub(crate) struct EventNode {
     pub(crate) invocations: Vec<Invocation>,
     /// Consumers whose rule matches this event but that never saw it.
     pub(crate) missing: Vec<String>,
+    /// The bus's ids of this event (one per time it was put on a bus), when known.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) bus_event_ids: Vec<String>,
+    /// The rules that matched it, per the bus's log.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) matched_rules: Vec<String>,
 }
 
 /// The answer of `trace`.

@@ -45,10 +45,8 @@ pub enum Work {
         tenant: usize,
         /// The envelope.
         envelope: Arc<Value>,
-        /// Retries made so far.
-        retries: u32,
-        /// When the event was put on the tenant's bus, epoch ms.
-        first_ms: i64,
+        /// Where the delivery is.
+        tries: Tries,
     },
     /// EventBridge delivering an event to a target.
     Deliver {
@@ -56,10 +54,8 @@ pub enum Work {
         target: usize,
         /// The envelope.
         envelope: Arc<Value>,
-        /// Retries made so far.
-        retries: u32,
-        /// When the event was put, epoch ms.
-        first_ms: i64,
+        /// Where the delivery is.
+        tries: Tries,
     },
     /// Lambda running an async invocation.
     Invoke {
@@ -79,6 +75,42 @@ pub enum Work {
         /// The consumer's index.
         target: usize,
     },
+}
+
+/// Where one delivery of an event to one target is.
+#[derive(Debug, Clone)]
+pub struct Tries {
+    /// Retries made so far.
+    pub retries: u32,
+    /// When the event was put on the bus, epoch ms.
+    pub first_ms: i64,
+    /// The delivery's id in the bus's log.
+    pub invocation_id: Arc<str>,
+}
+
+impl Tries {
+    /// A first try, of an event put at `first_ms`.
+    pub fn first(first_ms: i64, invocation_id: String) -> Self {
+        Self {
+            retries: 0,
+            first_ms,
+            invocation_id: invocation_id.into(),
+        }
+    }
+
+    /// The attempt this is, from 1.
+    pub fn attempt(&self) -> u32 {
+        self.retries + 1
+    }
+
+    /// The next try.
+    #[must_use]
+    pub fn next(&self) -> Self {
+        Self {
+            retries: self.retries + 1,
+            ..self.clone()
+        }
+    }
 }
 
 /// The bus an event is put on.

@@ -9,6 +9,7 @@
 //! carries the time it would have had.
 
 pub mod adapters;
+pub mod buslog;
 pub mod clock;
 pub mod demo;
 pub mod engine;
@@ -42,9 +43,10 @@ use crate::adapters::{
     FakeGateway, LocalPublisher, OutboxMailer, SqliteAnalytics, SqliteAuditTrail,
     SqliteIdempotency, SqliteRefunds, SqliteStock,
 };
+use crate::buslog::{BusLog, Hop};
 use crate::clock::{SeededIds, SimClock, ms};
 use crate::engine::{
-    AfterFailure, Bus, RunStats, Schedule, Work, after_delivery_failure, invoke_backoff,
+    AfterFailure, Bus, RunStats, Schedule, Tries, Work, after_delivery_failure, invoke_backoff,
 };
 use crate::faults::{Faults, TargetNoun};
 use crate::logs::LogStore;
@@ -232,6 +234,8 @@ pub struct LocalStack {
     tenants: Vec<TenantRuntime>,
     /// The tenants' forward rule.
     forward: Forward,
+    /// The buses' own logs.
+    bus_log: BusLog,
 }
 
 impl std::fmt::Debug for LocalStack {
@@ -331,6 +335,7 @@ impl LocalStack {
             }
         }
         let logs = LogStore::new(db.clone(), PREFIX);
+        let bus_log = BusLog::new(logs.clone());
         let layer = LogRecordLayer::new("local", logs.clone()).with_clock(clock.clone());
         let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
         let producer = OrderProducer::new(publisher.clone(), clock.clone(), ids.clone());
@@ -353,6 +358,7 @@ impl LocalStack {
             dispatch,
             tenants,
             forward: Forward::embedded()?,
+            bus_log,
         })
     }
 
@@ -603,15 +609,13 @@ impl LocalStack {
             Work::Forward {
                 tenant,
                 envelope,
-                retries,
-                first_ms,
-            } => self.forward_to_central(at_ms, tenant, envelope, retries, first_ms),
+                tries,
+            } => self.forward_to_central(at_ms, tenant, envelope, &tries),
             Work::Deliver {
                 target,
                 envelope,
-                retries,
-                first_ms,
-            } => self.deliver(at_ms, target, envelope, retries, first_ms),
+                tries,
+            } => self.deliver(at_ms, target, envelope, &tries),
             Work::Invoke {
                 target,
                 envelope,
@@ -670,13 +674,20 @@ impl LocalStack {
                 .or_default()
                 .events_put += 1;
             if self.forward.forwards(envelope) {
+                let tries = Tries::first(now, self.ids.uuid());
+                let tenant = &self.tenants[i].tenant;
+                let (bus, bus_arn, rule_arn) =
+                    (tenant.prefix(), tenant.bus_arn(), tenant.forward_rule_arn());
+                self.bus_log.matched(
+                    &forward_hop(&bus, &bus_arn, &rule_arn, envelope, &tries),
+                    now,
+                )?;
                 lock(&self.schedule).push(
                     now,
                     Work::Forward {
                         tenant: i,
                         envelope: Arc::new(envelope.clone()),
-                        retries: 0,
-                        first_ms: now,
+                        tries,
                     },
                 );
             }
@@ -700,17 +711,36 @@ impl LocalStack {
         let envelope = Arc::new(envelope.clone());
         let mut schedule = lock(&self.schedule);
         for target in self.routing.targets(&envelope) {
+            let tries = Tries::first(now, self.ids.uuid());
+            let (rule_arn, target_arn, service) = self.target_of(target);
+            self.bus_log.matched(
+                &consumer_hop(&rule_arn, &target_arn, service, &envelope, &tries),
+                now,
+            )?;
             schedule.push(
                 now,
                 Work::Deliver {
                     target,
                     envelope: envelope.clone(),
-                    retries: 0,
-                    first_ms: now,
+                    tries,
                 },
             );
         }
         Ok(())
+    }
+
+    /// A consumer's rule ARN, its target's ARN, and the service the target is.
+    fn target_of(&self, target: usize) -> (String, String, &'static str) {
+        let consumer = &self.routing.consumers[target];
+        let rule_arn = names::rule_arn(&consumer.name);
+        match consumer.target {
+            TargetDecl::Function => (rule_arn, names::function_arn(&consumer.name), "lambda"),
+            TargetDecl::Queue { fifo, .. } => (
+                rule_arn,
+                crate::sqs::queue_arn(&names::target_queue(&consumer.name, fifo)),
+                "sqs",
+            ),
+        }
     }
 
     fn deliver(
@@ -718,15 +748,18 @@ impl LocalStack {
         at_ms: i64,
         target: usize,
         envelope: Arc<Value>,
-        retries: u32,
-        first_ms: i64,
+        tries: &Tries,
     ) -> Result<(), LocalError> {
         let consumer = &self.routing.consumers[target];
         let order_id = EventSummary::of(&envelope).order_id;
-        let Some(code) = self
+        let fault = self
             .faults
-            .delivery_error(&consumer.name, order_id.as_deref())
-        else {
+            .delivery_error(&consumer.name, order_id.as_deref());
+        let (rule_arn, target_arn, service) = self.target_of(target);
+        let hop = consumer_hop(&rule_arn, &target_arn, service, &envelope, tries);
+        self.bus_log.attempt(&hop, at_ms, tries.attempt(), fault)?;
+        let Some(code) = fault else {
+            self.bus_log.ended(&hop, at_ms, tries.attempt(), false)?;
             lock(&self.stats)
                 .consumers
                 .entry(consumer.name.clone())
@@ -760,37 +793,31 @@ impl LocalStack {
             .or_default()
             .delivery_failures += 1;
         let envelope_again = envelope.clone();
-        let Some(condition) = self.retry_delivery(
-            consumer.retry_policy,
-            code,
-            (retries, at_ms, first_ms),
-            |retries| Work::Deliver {
-                target,
-                envelope: envelope_again,
-                retries,
-                first_ms,
-            },
-        ) else {
+        let Some(condition) =
+            self.retry_delivery(consumer.retry_policy, code, (tries, at_ms), |tries| {
+                Work::Deliver {
+                    target,
+                    envelope: envelope_again,
+                    tries,
+                }
+            })
+        else {
             return Ok(());
         };
-        let (target_arn, target_name, noun) = match consumer.target {
-            TargetDecl::Function => (
-                names::function_arn(&consumer.name),
-                names::function(&consumer.name),
-                TargetNoun::Function,
-            ),
+        self.bus_log.ended(&hop, at_ms, tries.attempt(), true)?;
+        let (target_name, noun) = match consumer.target {
+            TargetDecl::Function => (names::function(&consumer.name), TargetNoun::Function),
             TargetDecl::Queue { fifo, .. } => {
-                let queue = names::target_queue(&consumer.name, fifo);
-                (crate::sqs::queue_arn(&queue), queue, TargetNoun::Queue)
+                (names::target_queue(&consumer.name, fifo), TargetNoun::Queue)
             }
         };
         let failure = TargetFailure {
-            rule_arn: Some(names::rule_arn(&consumer.name)),
-            target_arn: Some(target_arn),
+            rule_arn: Some(rule_arn.clone()),
+            target_arn: Some(target_arn.clone()),
             error_code: Some(code.code().to_owned()),
             error_message: Some(code.message(&target_name, noun)),
             exhausted_retry_condition: Some(condition.to_owned()),
-            retry_attempts: Some(retries),
+            retry_attempts: Some(tries.retries),
         };
         let message = DlqMessage::eventbridge_target(&envelope, &failure);
         self.dead_letter(&names::dlq(&consumer.name), &message, at_ms)?;
@@ -802,20 +829,26 @@ impl LocalStack {
         Ok(())
     }
 
-    /// After a failed delivery attempt (`retries` made, at `at_ms`, of an event first put at
-    /// `first_ms`): schedule `again(retries + 1)` per `policy` and return `None`, or return
+    /// After a failed delivery attempt (`tries`, at `at_ms`): schedule `again(tries.next())`
+    /// per `policy` and return `None`, or return
     /// the `EXHAUSTED_RETRY_CONDITION` to dead-letter the event with. EventBridge does not
     /// retry what a retry cannot fix: a missing permission or target goes to the DLQ at once.
     fn retry_delivery(
         &self,
         policy: ecomm_consumers::RetryPolicy,
         code: faults::DeliveryError,
-        (retries, at_ms, first_ms): (u32, i64, i64),
-        again: impl FnOnce(u32) -> Work,
+        (tries, at_ms): (&Tries, i64),
+        again: impl FnOnce(Tries) -> Work,
     ) -> Option<&'static str> {
-        match after_delivery_failure(policy, code.is_retried(), retries, at_ms, first_ms) {
+        match after_delivery_failure(
+            policy,
+            code.is_retried(),
+            tries.retries,
+            at_ms,
+            tries.first_ms,
+        ) {
             AfterFailure::Retry(next) => {
-                lock(&self.schedule).push(next, again(retries + 1));
+                lock(&self.schedule).push(next, again(tries.next()));
                 None
             }
             AfterFailure::DeadLetter(condition) => Some(condition),
@@ -831,13 +864,18 @@ impl LocalStack {
         at_ms: i64,
         tenant: usize,
         envelope: Arc<Value>,
-        retries: u32,
-        first_ms: i64,
+        tries: &Tries,
     ) -> Result<(), LocalError> {
         let runtime = &self.tenants[tenant];
         let name = &self.forward.decl.name;
         let order_id = EventSummary::of(&envelope).order_id;
-        let Some(code) = self.faults.delivery_error(name, order_id.as_deref()) else {
+        let fault = self.faults.delivery_error(name, order_id.as_deref());
+        let t = &runtime.tenant;
+        let (bus, bus_arn, rule_arn) = (t.prefix(), t.bus_arn(), t.forward_rule_arn());
+        let hop = forward_hop(&bus, &bus_arn, &rule_arn, &envelope, tries);
+        self.bus_log.attempt(&hop, at_ms, tries.attempt(), fault)?;
+        let Some(code) = fault else {
+            self.bus_log.ended(&hop, at_ms, tries.attempt(), false)?;
             lock(&self.stats)
                 .tenants
                 .entry(runtime.tenant.id.clone())
@@ -865,23 +903,23 @@ impl LocalStack {
         let Some(condition) = self.retry_delivery(
             self.forward.decl.retry_policy,
             code,
-            (retries, at_ms, first_ms),
-            |retries| Work::Forward {
+            (tries, at_ms),
+            |tries| Work::Forward {
                 tenant,
                 envelope: envelope_again,
-                retries,
-                first_ms,
+                tries,
             },
         ) else {
             return Ok(());
         };
+        self.bus_log.ended(&hop, at_ms, tries.attempt(), true)?;
         let failure = TargetFailure {
             rule_arn: Some(runtime.tenant.forward_rule_arn()),
             target_arn: Some(names::bus_arn()),
             error_code: Some(code.code().to_owned()),
             error_message: Some(code.message(&names::bus_arn(), TargetNoun::Bus)),
             exhausted_retry_condition: Some(condition.to_owned()),
-            retry_attempts: Some(retries),
+            retry_attempts: Some(tries.retries),
         };
         let message = DlqMessage::eventbridge_target(&envelope, &failure);
         self.dead_letter(&runtime.tenant.forward_dlq(), &message, at_ms)?;
@@ -1133,3 +1171,50 @@ impl LocalStack {
         Ok(())
     }
 }
+
+/// A central consumer's delivery of `envelope`, as the central bus's log names it.
+fn consumer_hop<'a>(
+    rule_arn: &'a str,
+    target_arn: &'a str,
+    service: &'static str,
+    envelope: &'a Value,
+    tries: &'a Tries,
+) -> Hop<'a> {
+    Hop {
+        bus: BUS,
+        bus_arn: &CENTRAL_BUS_ARN,
+        rule_arn,
+        target_arn,
+        service,
+        event_id: envelope
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        invocation_id: &tries.invocation_id,
+    }
+}
+
+/// A tenant's forward of `envelope` to the central bus, as the tenant bus's log names it.
+fn forward_hop<'a>(
+    bus: &'a str,
+    bus_arn: &'a str,
+    rule_arn: &'a str,
+    envelope: &'a Value,
+    tries: &'a Tries,
+) -> Hop<'a> {
+    Hop {
+        bus,
+        bus_arn,
+        rule_arn,
+        target_arn: &CENTRAL_BUS_ARN,
+        service: "events",
+        event_id: envelope
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        invocation_id: &tries.invocation_id,
+    }
+}
+
+/// The central bus's ARN, made once.
+static CENTRAL_BUS_ARN: std::sync::LazyLock<String> = std::sync::LazyLock::new(names::bus_arn);

@@ -151,6 +151,29 @@ impl LogStore {
     }
 }
 
+impl LogStore {
+    /// Append a record of a bus's own log to `group`, found by the bus's event id.
+    pub fn append_bus(
+        &self,
+        group: &str,
+        record: &ecomm_events::buslog::BusLogRecord,
+    ) -> Result<(), StoreError> {
+        self.db.with(|c| {
+            exec(
+                c,
+                "INSERT INTO logs(log_group, ts_ms, line, event_id) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    group,
+                    record.message_timestamp_ms,
+                    record.to_json_line(),
+                    record.event_id
+                ],
+            )
+            .map(drop)
+        })
+    }
+}
+
 impl LogSink for LogStore {
     fn write(&self, record: &LogRecord) {
         // Logging never fails an invocation; a full disk shows up on the next write anyway.

@@ -262,6 +262,10 @@ impl Backend for AwsBackend {
         log_groups_on(&self.bus, consumers)
     }
 
+    fn bus_log_groups(&self) -> Vec<String> {
+        vec![ecomm_events::buslog::bus_log_group(&self.bus)]
+    }
+
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
         self.search(request).await
     }

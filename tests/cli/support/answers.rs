@@ -372,6 +372,12 @@ pub(crate) struct EventNode {
     pub(crate) at: Option<DateTime<Utc>>,
     pub(crate) invocations: Vec<Invocation>,
     pub(crate) missing: Vec<String>,
+    /// The bus's ids of the event, when the bus's log was read.
+    #[serde(default)]
+    pub(crate) bus_event_ids: Vec<String>,
+    /// The rules that matched it, per the bus's log.
+    #[serde(default)]
+    pub(crate) matched_rules: Vec<String>,
 }
 
 /// A consumer's handling of one event.
@@ -383,6 +389,31 @@ pub(crate) struct Invocation {
     pub(crate) attempts: Vec<Attempt>,
     pub(crate) emitted: Vec<EventNode>,
     pub(crate) stuck: Option<Stuck>,
+    /// What the bus logged of the delivery.
+    #[serde(default)]
+    pub(crate) delivery: Option<Delivery>,
+}
+
+/// What the bus logged of one event's delivery to one target.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Delivery {
+    pub(crate) rule: Option<String>,
+    pub(crate) attempts: Vec<DeliveryAttempt>,
+    /// `delivered`, `sent-to-dlq` or `failed`.
+    pub(crate) ended: Option<String>,
+}
+
+/// One delivery attempt, per the bus's log.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct DeliveryAttempt {
+    pub(crate) attempt: Option<u32>,
+    pub(crate) at: DateTime<Utc>,
+    /// `delivered`, `throttled`, `failed` or `refused`.
+    pub(crate) result: String,
+    pub(crate) error: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 /// One attempt of an invocation.

@@ -1,0 +1,194 @@
+//! The bus's own log (its `LogConfig` records), read for the commands that show what
+//! EventBridge did with an event: `trace` and `dlq show`. Records are found by the bus's event
+//! id (the envelope's `id`), one search per event, a few at a time.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use ecomm_events::buslog::{BusLogRecord, BusStep};
+use futures::StreamExt as _;
+
+use crate::backend::{Backend, LogRequest};
+use crate::report::buslog::{AttemptResult, Delivery, DeliveryAttempt, DeliveryEnd};
+
+/// Searches at once: `FilterLogEvents` allows as few as 5 per second per account.
+const AT_ONCE: usize = 4;
+
+/// What the bus logged of some events.
+#[derive(Debug, Default)]
+pub(crate) struct BusHistory {
+    /// By the bus's event id, oldest first.
+    records: BTreeMap<String, Vec<BusLogRecord>>,
+    /// The bus log groups that do not exist: logging is off on those buses.
+    pub(crate) off: Vec<String>,
+    /// Searches that failed otherwise.
+    pub(crate) problems: Vec<String>,
+}
+
+/// The bus's records of `event_ids` (the bus's ids) between `start` and `end`.
+pub(crate) async fn read(
+    backend: &dyn Backend,
+    event_ids: impl IntoIterator<Item = String>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> BusHistory {
+    let groups = backend.bus_log_groups();
+    let mut history = BusHistory::default();
+    if groups.is_empty() {
+        return history;
+    }
+    let groups = &groups;
+    let searches: Vec<_> = futures::stream::iter(event_ids)
+        .map(|id| async move {
+            let request = LogRequest {
+                groups,
+                term: &id,
+                start,
+                end,
+                insights: false,
+            };
+            (id.clone(), backend.search_logs(&request).await)
+        })
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await;
+    for (id, search) in searches {
+        match search {
+            Ok(search) => {
+                for problem in search.problems {
+                    // Across accounts a group is `GROUP@ACCOUNT`, its problem names `GROUP`.
+                    let named = |g: &&String| {
+                        let base = g.split_once('@').map_or(g.as_str(), |(base, _)| base);
+                        problem.contains(base)
+                    };
+                    match groups.iter().find(named) {
+                        Some(group) if problem.contains("does not exist") => {
+                            history.off.push(group.clone());
+                        }
+                        _ => history.problems.push(problem),
+                    }
+                }
+                let records = history.records.entry(id.clone()).or_default();
+                records.extend(
+                    search
+                        .lines
+                        .iter()
+                        .filter_map(|l| BusLogRecord::parse(&l.message))
+                        // The search matches a substring: keep this event's records only.
+                        .filter(|r| r.event_id == id),
+                );
+                records.sort_by_key(|r| r.message_timestamp_ms);
+            }
+            Err(e) => history.problems.push(format!("the bus's log: {e}")),
+        }
+    }
+    history.off.sort();
+    history.off.dedup();
+    history.problems.sort();
+    history.problems.dedup();
+    history
+}
+
+impl BusHistory {
+    /// What the bus logged of event `event_id`'s delivery by rule `rule_arn` to `target_arn`
+    /// (two tenants' forwards share their target, not their rule).
+    pub(crate) fn delivery(
+        &self,
+        event_id: &str,
+        rule_arn: &str,
+        target_arn: &str,
+    ) -> Option<Delivery> {
+        let records: Vec<&BusLogRecord> = self
+            .records
+            .get(event_id)?
+            .iter()
+            .filter(|r| {
+                r.details
+                    .rule_arn
+                    .as_deref()
+                    .is_none_or(|rule| rule == rule_arn)
+            })
+            .filter(|r| {
+                r.target_arn() == Some(target_arn)
+                    || r.details.target_arns.iter().any(|t| t == target_arn)
+            })
+            .collect();
+        if records.is_empty() {
+            return None;
+        }
+        let rule = records
+            .iter()
+            .find_map(|r| r.details.rule_arn.as_deref())
+            .map(rule_name);
+        let attempts = records
+            .iter()
+            .filter_map(|r| {
+                let result = match r.message_type {
+                    BusStep::InvocationAttemptSuccess => AttemptResult::Delivered,
+                    BusStep::InvocationAttemptThrottle => AttemptResult::Throttled,
+                    BusStep::InvocationAttemptRetryableFailure => AttemptResult::Failed,
+                    BusStep::InvocationAttemptPermanentFailure => AttemptResult::Refused,
+                    _ => return None,
+                };
+                Some(DeliveryAttempt {
+                    attempt: r.details.attempt_count,
+                    at: DateTime::from_timestamp_millis(r.message_timestamp_ms).unwrap_or_default(),
+                    result,
+                    error: r.failure().map(str::to_owned),
+                    message: r.error.as_ref().and_then(|e| e.error_message.clone()),
+                })
+            })
+            .collect();
+        let ended = records.iter().rev().find_map(|r| match r.message_type {
+            BusStep::InvocationSuccess => Some(DeliveryEnd::Delivered),
+            BusStep::InvocationDlq => Some(DeliveryEnd::SentToDlq),
+            BusStep::InvocationFailure => Some(
+                if records
+                    .iter()
+                    .any(|r| r.message_type == BusStep::InvocationDlq)
+                {
+                    DeliveryEnd::SentToDlq
+                } else {
+                    DeliveryEnd::Failed
+                },
+            ),
+            _ => None,
+        });
+        Some(Delivery {
+            rule,
+            attempts,
+            ended,
+        })
+    }
+
+    /// The rules that matched event `event_id`, by name.
+    pub(crate) fn rules(&self, event_id: &str) -> Vec<String> {
+        let mut rules: Vec<String> = self
+            .records
+            .get(event_id)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.message_type == BusStep::RuleMatch)
+            .filter_map(|r| r.details.rule_arn.as_deref().map(rule_name))
+            .collect();
+        rules.sort();
+        rules.dedup();
+        rules
+    }
+
+    /// Said once when a bus has no log to read.
+    pub(crate) fn off_note(&self) -> Option<String> {
+        if self.off.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "bus logging is off ({} does not exist): deliveries that never reached a function show only as missing; turn it on with the bus's LogConfig and a vended-logs delivery (docs/deploy.md, \"Bus logging\")",
+            self.off.join(", ")
+        ))
+    }
+}
+
+/// A rule's name from its ARN (`arn:aws:events:…:rule/BUS/NAME`).
+fn rule_name(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_owned()
+}
