@@ -19,6 +19,8 @@ const AT_ONCE: usize = 4;
 pub(crate) struct BusHistory {
     /// By the bus's event id, oldest first.
     records: BTreeMap<String, Vec<BusLogRecord>>,
+    /// The same, as logged.
+    raw: BTreeMap<String, Vec<String>>,
     /// The bus log groups that do not exist: logging is off on those buses.
     pub(crate) off: Vec<String>,
     /// Searches that failed otherwise.
@@ -68,16 +70,21 @@ pub(crate) async fn read(
                         _ => history.problems.push(problem),
                     }
                 }
-                let records = history.records.entry(id.clone()).or_default();
-                records.extend(
-                    search
-                        .lines
-                        .iter()
-                        .filter_map(|l| BusLogRecord::parse(&l.message))
-                        // The search matches a substring: keep this event's records only.
-                        .filter(|r| r.event_id == id),
-                );
-                records.sort_by_key(|r| r.message_timestamp_ms);
+                // The search matches a substring: keep this event's records only.
+                let mut found: Vec<(BusLogRecord, String)> = search
+                    .lines
+                    .into_iter()
+                    .filter_map(|l| BusLogRecord::parse(&l.message).map(|r| (r, l.message)))
+                    .filter(|(r, _)| r.event_id == id)
+                    .collect();
+                found.sort_by_key(|(r, _)| r.message_timestamp_ms);
+                let (records, raw): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+                history
+                    .records
+                    .entry(id.clone())
+                    .or_default()
+                    .extend(records);
+                history.raw.entry(id.clone()).or_default().extend(raw);
             }
             Err(e) => history.problems.push(format!("the bus's log: {e}")),
         }
@@ -174,6 +181,11 @@ impl BusHistory {
         rules.sort();
         rules.dedup();
         rules
+    }
+
+    /// The records of event `event_id`, as logged, oldest first.
+    pub(crate) fn raw(&self, event_id: &str) -> &[String] {
+        self.raw.get(event_id).map_or(&[], Vec::as_slice)
     }
 
     /// Said once when a bus has no log to read.

@@ -117,6 +117,8 @@ pub(crate) fn view(scanned: &Scanned, raw: bool) -> MessageView {
         correlation_id: r.summary.correlation_id.clone(),
         body: raw.then(|| m.body.clone()),
         attributes: raw.then(|| m.attributes.clone()),
+        delivery: None,
+        bus_log: None,
     }
 }
 
@@ -138,15 +140,16 @@ async fn scan_target(
     args: &ScanArgs,
     held: &Held,
     interaction: &dyn Interaction,
-) -> anyhow::Result<(Scan, QueueRef)> {
+) -> anyhow::Result<(Scan, Consumer)> {
     let consumers = backend.consumers().await?;
-    let queue = backend::find(&consumers, target)?.require_dlq()?.clone();
+    let consumer = backend::find(&consumers, target)?.clone();
+    let queue = consumer.require_dlq()?.clone();
     let reading = Reading {
         stop_at_start_count: false,
         interaction: Some(interaction),
     };
     match scan::read_until_interrupted(backend, &queue, filters, args, held, reading).await {
-        Ok(scan) => Ok((scan, queue)),
+        Ok(scan) => Ok((scan, consumer)),
         Err(e) => {
             scan::release(backend, &queue, held, args.concurrency).await;
             Err(e.into())
@@ -171,12 +174,13 @@ async fn look(
     filters: &Filters,
     args: &ScanArgs,
     interaction: &dyn Interaction,
-) -> anyhow::Result<(Scan, QueueRef, Coverage)> {
+) -> anyhow::Result<(Scan, Consumer, Coverage)> {
     let held = Held::default();
-    let (scan, queue) = scan_target(backend, target, filters, args, &held, interaction).await?;
-    let unreleased = scan::release(backend, &queue, &held, args.concurrency).await;
+    let (scan, consumer) = scan_target(backend, target, filters, args, &held, interaction).await?;
+    let queue = consumer.require_dlq()?;
+    let unreleased = scan::release(backend, queue, &held, args.concurrency).await;
     let coverage = coverage(&scan, unreleased);
-    Ok((scan, queue, coverage))
+    Ok((scan, consumer, coverage))
 }
 
 /// `dlq show`.
@@ -185,7 +189,7 @@ pub(crate) async fn show(
     args: &ShowArgs,
     interaction: &dyn Interaction,
 ) -> anyhow::Result<ShowReport> {
-    let (scan, queue, coverage) = look(
+    let (scan, consumer, coverage) = look(
         backend,
         &args.target,
         &args.filters,
@@ -193,7 +197,7 @@ pub(crate) async fn show(
         interaction,
     )
     .await?;
-    Ok(shown(&scan, queue.name, coverage, args))
+    Ok(shown(backend, &scan, &consumer, coverage, args).await)
 }
 
 /// `dlq show` for a view that stays open: what it read stays hidden from other readers, held
@@ -205,7 +209,7 @@ pub(crate) async fn show_holding(
     interaction: &dyn Interaction,
 ) -> anyhow::Result<(ShowReport, Holding)> {
     let held = Held::default();
-    let (scan, queue) = scan_target(
+    let (scan, consumer) = scan_target(
         backend,
         &args.target,
         &args.filters,
@@ -215,9 +219,9 @@ pub(crate) async fn show_holding(
     )
     .await?;
     let coverage = coverage(&scan, 0);
-    let report = shown(&scan, queue.name.clone(), coverage, args);
+    let report = shown(backend, &scan, &consumer, coverage, args).await;
     let holding = Holding {
-        queue,
+        queue: consumer.require_dlq()?.clone(),
         held,
         visibility: args.scan.visibility_timeout,
         concurrency: args.scan.concurrency,
@@ -225,11 +229,67 @@ pub(crate) async fn show_holding(
     Ok((report, holding))
 }
 
-fn shown(scan: &Scan, queue: String, coverage: Coverage, args: &ShowArgs) -> ShowReport {
+/// The most messages whose delivery `dlq show` looks up in the bus's log: one log search each.
+const DELIVERIES_LOOKED_UP: usize = 50;
+
+async fn shown(
+    backend: &dyn Backend,
+    scan: &Scan,
+    consumer: &Consumer,
+    coverage: Coverage,
+    args: &ShowArgs,
+) -> ShowReport {
+    let mut messages: Vec<MessageView> = scan.matching.iter().map(|s| view(s, args.raw)).collect();
+    let mut notes = Vec::new();
+    // A delivery failure's message is the event as put: what the bus logged of its delivery is
+    // found by the event's id on the bus.
+    let bus_ids: Vec<(usize, String)> = scan
+        .matching
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.record.kind() == ecomm_events::DlqKind::EventbridgeTarget)
+        .filter_map(|(i, s)| {
+            let id = s.record.event.as_ref()?.get("id")?.as_str()?;
+            Some((i, id.to_owned()))
+        })
+        .collect();
+    if bus_ids.len() > DELIVERIES_LOOKED_UP {
+        notes.push(format!(
+            "the bus's log was read for the first {DELIVERIES_LOOKED_UP} of {} delivery failures; narrow with filters to see the others'",
+            bus_ids.len()
+        ));
+    }
+    let looked_up = &bus_ids[..bus_ids.len().min(DELIVERIES_LOOKED_UP)];
+    if !looked_up.is_empty() {
+        let oldest = messages.iter().filter_map(|m| m.sent_at).min();
+        // EventBridge retries for up to a day before it gives up.
+        let start = oldest.unwrap_or_else(chrono::Utc::now) - chrono::Duration::hours(25);
+        let end = chrono::Utc::now() + chrono::Duration::minutes(5);
+        let history = super::buslog::read(
+            backend,
+            looked_up.iter().map(|(_, id)| id.clone()),
+            start,
+            end,
+        )
+        .await;
+        for (i, id) in looked_up {
+            messages[*i].delivery = history.delivery(id, &consumer.rule_arn, &consumer.target_arn);
+            if args.raw {
+                messages[*i].bus_log = Some(history.raw(id).to_vec());
+            }
+        }
+        notes.extend(history.off_note());
+        notes.extend(history.problems);
+    }
     ShowReport {
-        queue,
-        messages: scan.matching.iter().map(|s| view(s, args.raw)).collect(),
+        queue: consumer
+            .dlq
+            .as_ref()
+            .map(|q| q.name.clone())
+            .unwrap_or_default(),
+        messages,
         coverage,
+        notes,
         raw: args.raw,
         show_pii: args.show_pii,
     }
@@ -294,7 +354,7 @@ pub(crate) async fn purge(
         return purge_queue(backend, args, interaction).await;
     }
     let held = Held::default();
-    let (scan, queue) = scan_target(
+    let (scan, consumer) = scan_target(
         backend,
         &args.target,
         &args.filters,
@@ -303,6 +363,7 @@ pub(crate) async fn purge(
         interaction,
     )
     .await?;
+    let queue = consumer.require_dlq()?.clone();
     let report = RefCell::new(PurgeReport {
         queue: queue.name.clone(),
         incomplete: scan.incomplete.clone(),

@@ -186,6 +186,9 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
                 view.body.as_deref().unwrap_or_default(),
                 report.show_pii,
             ));
+            for record in view.bus_log.iter().flatten() {
+                printer.message(&format!("  bus log: {}", pii(record)));
+            }
         }
     } else {
         let rows = report
@@ -215,6 +218,28 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
             })
             .collect();
         printer.table(&SHOW_COLUMNS, rows);
+    }
+    // What the bus itself logged of each failed delivery, one line a message.
+    let deliveries: Vec<String> = report
+        .messages
+        .iter()
+        .filter_map(|v| {
+            let delivery = v.delivery.as_ref()?;
+            Some(format!(
+                "  {}  {}",
+                v.message_id.get(..8).unwrap_or(&v.message_id),
+                delivery.summary()
+            ))
+        })
+        .collect();
+    if !deliveries.is_empty() {
+        printer.message("delivery attempts, from the bus's log:");
+        for line in deliveries {
+            printer.message(&line);
+        }
+    }
+    for note in &report.notes {
+        printer.message(&format!("note: {note}"));
     }
     coverage(printer, &report.coverage);
 }

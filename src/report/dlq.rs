@@ -118,6 +118,12 @@ pub(crate) struct MessageView {
     /// The message attributes (with `--raw`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) attributes: Option<MessageAttributes>,
+    /// What the bus logged of the failed delivery, when the bus logs (target-DLQ messages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) delivery: Option<crate::report::buslog::Delivery>,
+    /// With `--raw`: the bus's log records of the event, as logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) bus_log: Option<Vec<String>>,
 }
 
 /// A message as exported and archived: exactly what SQS holds.
@@ -165,6 +171,9 @@ pub(crate) struct ShowReport {
     /// How much of the queue was read.
     #[serde(flatten)]
     pub(crate) coverage: Coverage,
+    /// What the reader should know of the bus's log: off, read in part.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) notes: Vec<String>,
     /// Whether the messages carry their bodies and attributes (`--raw`).
     #[serde(skip)]
     pub(crate) raw: bool,
