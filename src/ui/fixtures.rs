@@ -107,6 +107,8 @@ fn message(n: u32, error: &str, minutes: i64) -> MessageView {
             r#"{{"detail-type":"OrderCreated","detail":{{"orderId":"ord-0008{n}","customer":{{"email":"jane.doe@example.com"}}}}}}"#
         )),
         attributes: Some(attributes),
+        delivery: None,
+        bus_log: None,
     }
 }
 
@@ -124,6 +126,7 @@ pub(crate) fn notification_dlq() -> ShowReport {
             complete: true,
             ..Coverage::default()
         },
+        notes: Vec::new(),
         raw: true,
         show_pii: false,
     }
