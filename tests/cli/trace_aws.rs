@@ -446,6 +446,17 @@ async fn trace_on_aws_returns_exactly_the_chain_of_the_order_with_its_dlq_messag
     assert!(trace.problems.is_empty(), "{:?}", trace.problems);
     assert!(!trace.partial);
     assert_exactly_ord_1(&trace, &seeded);
+    // This bus does not log: the trace works as before, and says so once.
+    let off: Vec<&String> = trace
+        .notes
+        .iter()
+        .filter(|n| n.starts_with("bus logging is off"))
+        .collect();
+    assert_eq!(off.len(), 1, "{:?}", trace.notes);
+    assert!(
+        off[0].contains(&ecomm_events::buslog::bus_log_group(&stack.bus)),
+        "{off:?}"
+    );
     // No consumer of this bus subscribes to what is missing: analytics is not deployed here.
     assert!(trace.order_created().missing.is_empty());
 
@@ -683,4 +694,279 @@ async fn a_trace_across_accounts_follows_the_order_from_the_tenants_producer_to_
         inventory.redrive
     );
     central.dlq("inventory").assert_all_visible(1).await;
+}
+
+/// One record of the bus's own log, in the shape the EventBridge user guide documents
+/// ("Amazon EventBridge event bus log schema", eb-event-logs-schema): `message_type` is the
+/// step, `details` carries the rule, the target and the attempt, `error` the called service's
+/// answer.
+fn bus_record(
+    stack: &Stack,
+    event: &str,
+    at: DateTime<Utc>,
+    step: &str,
+    (rule, target): (&str, &str),
+    attempt: Option<u32>,
+    error: Option<(u16, &str)>,
+) -> (DateTime<Utc>, String) {
+    let mut record = json!({
+        "resource_arn": format!("arn:aws:events:us-east-1:123456789012:event-bus/{}", stack.bus),
+        "request_id": unique("req"),
+        "event_id": event,
+        "invocation_id": format!("inv-{target}"),
+        "message_timestamp_ms": at.timestamp_millis(),
+        "message_type": step,
+        "log_level": if error.is_some() { "ERROR" } else { "INFO" },
+        "details": {
+            "rule_arn": rule,
+            "role_arn": "",
+            "target_arn": target,
+            "attempt_type": if attempt == Some(1) { "FIRST" } else { "RETRY" },
+            "attempt_count": attempt,
+            "invocation_status": if error.is_some() { "FAILED" } else { "SUCCESS" },
+            "target_duration_ms": 9,
+            "target_response_body": ""
+        }
+    });
+    if step == "RULE_MATCH" {
+        record["details"] = json!({
+            "rule_arn": rule,
+            "target_arns": [target],
+            "invocation_ids": [format!("inv-{target}")]
+        });
+    }
+    if let Some((status, message)) = error {
+        record["error"] = json!({
+            "http_status_code": status,
+            "error_message": message,
+            "aws_service": "lambda",
+            "request_id": unique("lreq")
+        });
+    }
+    (at, record.to_string())
+}
+
+#[tokio::test]
+async fn the_buss_own_log_shows_each_targets_delivery_attempts_in_the_trace_and_dlq_show() {
+    let stack = deploy(&["inventory", "analytics"]).await;
+    stack
+        .log_groups(&["order-producer", "inventory", "analytics"])
+        .await;
+    let start = Utc::now() - Duration::minutes(30);
+    let created = event_id(41);
+    let bus_id = "5d1f0a77-aaaa-4bbb-8ccc-00000000b041";
+    let mut journey = Journey::new("ord-41", "corr-41", start);
+    journey.produce(&created);
+    journey.invoke(
+        "inventory",
+        (&created, "OrderCreated", None),
+        &[],
+        Some((Outcome::Succeeded, None)),
+    );
+    // Inventory's lines carry the bus's id of the event it handled; analytics never ran.
+    for (service, _, line) in &mut journey.lines {
+        if service == "inventory"
+            && let Some(mut record) = LogRecord::parse(line)
+        {
+            record.bus_event_id = Some(bus_id.to_owned());
+            *line = record.to_json_line();
+        }
+    }
+    write_journey(&stack, &journey, &["order-producer", "inventory"]).await;
+
+    let inventory = stack.consumer_of("inventory").clone();
+    let analytics = stack.consumer_of("analytics").clone();
+    let at = |s: i64| start + Duration::seconds(s);
+    let ours = |c: &crate::support::Deployed| (c.rule_arn.clone(), c.function_arn.clone());
+    let (inv_rule, inv_fn) = ours(&inventory);
+    let (ana_rule, ana_fn) = ours(&analytics);
+    let other = (
+        "arn:aws:events:us-east-1:123456789012:rule/other/not-ours",
+        "arn:aws:lambda:us-east-1:123456789012:function:not-ours",
+    );
+    let group = stack.bus_log_group().await;
+    let mut records = vec![
+        bus_record(
+            &stack,
+            bus_id,
+            at(1),
+            "RULE_MATCH",
+            (&inv_rule, &inv_fn),
+            None,
+            None,
+        ),
+        bus_record(
+            &stack,
+            bus_id,
+            at(1),
+            "RULE_MATCH",
+            (&ana_rule, &ana_fn),
+            None,
+            None,
+        ),
+        bus_record(
+            &stack,
+            bus_id,
+            at(1),
+            "INVOCATION_ATTEMPT_SUCCESS",
+            (&inv_rule, &inv_fn),
+            Some(1),
+            None,
+        ),
+        bus_record(
+            &stack,
+            bus_id,
+            at(1),
+            "INVOCATION_SUCCESS",
+            (&inv_rule, &inv_fn),
+            None,
+            None,
+        ),
+        // Another rule's target on the same event, and another event whose id contains ours.
+        bus_record(
+            &stack,
+            bus_id,
+            at(2),
+            "INVOCATION_ATTEMPT_THROTTLE",
+            other,
+            Some(1),
+            Some((429, "Rate Exceeded.")),
+        ),
+        bus_record(
+            &stack,
+            &format!("{bus_id}0"),
+            at(2),
+            "INVOCATION_ATTEMPT_THROTTLE",
+            (&ana_rule, &ana_fn),
+            Some(1),
+            Some((429, "Rate Exceeded.")),
+        ),
+    ];
+    for n in 1..=3 {
+        records.push(bus_record(
+            &stack,
+            bus_id,
+            at(i64::from(n) * 60),
+            "INVOCATION_ATTEMPT_THROTTLE",
+            (&ana_rule, &ana_fn),
+            Some(n),
+            Some((429, "Rate Exceeded.")),
+        ));
+    }
+    records.push(bus_record(
+        &stack,
+        bus_id,
+        at(600),
+        "INVOCATION_ATTEMPT_RETRYABLE_FAILURE",
+        (&ana_rule, &ana_fn),
+        Some(4),
+        Some((500, "Task timed out after 3.00 seconds")),
+    ));
+    stack.write_group(&group, &records).await;
+
+    let trace = trace_json(&stack, "ord-41", &[], 0);
+    let node = trace.order_created();
+    assert_eq!(node.bus_event_ids, [bus_id]);
+    let rule_name = |arn: &str| arn.rsplit('/').next().unwrap().to_owned();
+    let mut rules = vec![rule_name(&inv_rule), rule_name(&ana_rule)];
+    rules.sort();
+    assert_eq!(
+        node.matched_rules, rules,
+        "not-ours is no rule of this trace's"
+    );
+    let by = |consumer: &str| {
+        node.invocations
+            .iter()
+            .find(|i| i.consumer == consumer)
+            .unwrap_or_else(|| panic!("no {consumer}: {node:#?}"))
+    };
+    let delivered = by("inventory")
+        .delivery
+        .as_ref()
+        .expect("inventory's delivery");
+    assert_eq!(delivered.ended.as_deref(), Some("delivered"));
+    assert_eq!(delivered.attempts.len(), 1);
+    let undelivered = by("analytics");
+    assert_eq!(
+        undelivered.outcome, "undelivered",
+        "never ran, and the bus says why"
+    );
+    let delivery = undelivered.delivery.as_ref().unwrap();
+    let seen: Vec<(Option<u32>, &str, Option<&str>)> = delivery
+        .attempts
+        .iter()
+        .map(|a| (a.attempt, a.result.as_str(), a.error.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(1), "throttled", Some("THROTTLING")),
+            (Some(2), "throttled", Some("THROTTLING")),
+            (Some(3), "throttled", Some("THROTTLING")),
+            (Some(4), "failed", Some("TIMEOUT")),
+        ],
+        "this event's attempts at this target only"
+    );
+    assert_eq!(delivery.ended, None, "EventBridge is still retrying");
+    assert!(node.missing.is_empty(), "{:?}", node.missing);
+    assert!(
+        trace
+            .notes
+            .iter()
+            .all(|n| !n.contains("bus logging is off")),
+        "{:?}",
+        trace.notes
+    );
+    let tree = stack.ecomm().args("trace ord-41 --wait 1").stdout();
+    assert!(
+        tree.contains("bus: 4 attempts over 9 min: THROTTLING ×3, TIMEOUT"),
+        "{tree}"
+    );
+
+    // The same attempts, for a delivery failure in analytics' DLQ, in `dlq show`.
+    let event = crate::support::order_created("ord-42", "corr-42");
+    let dead = event["id"].as_str().unwrap().to_owned();
+    stack
+        .dlq("analytics")
+        .seed_target_failure(&event, "THROTTLING")
+        .await;
+    let mut attempts: Vec<(DateTime<Utc>, String)> = (1..=2)
+        .map(|n| {
+            bus_record(
+                &stack,
+                &dead,
+                at(700 + i64::from(n)),
+                "INVOCATION_ATTEMPT_THROTTLE",
+                (&ana_rule, &ana_fn),
+                Some(n),
+                Some((429, "Rate Exceeded.")),
+            )
+        })
+        .collect();
+    attempts.push(bus_record(
+        &stack,
+        &dead,
+        at(703),
+        "INVOCATION_DLQ",
+        (&ana_rule, &ana_fn),
+        None,
+        None,
+    ));
+    stack.write_group(&group, &attempts).await;
+    let shown: crate::support::Shown = stack
+        .ecomm()
+        .args("dlq show analytics --raw")
+        .json();
+    let message = &shown.messages[0];
+    let delivery = message.delivery.as_ref().expect("the bus's log of it");
+    assert_eq!(delivery.attempts.len(), 2);
+    assert_eq!(delivery.ended.as_deref(), Some("sent-to-dlq"));
+    let raw = message.bus_log.as_ref().expect("--raw keeps the records");
+    assert_eq!(raw.len(), 3);
+    assert!(raw.iter().all(|r| r.contains(&dead)), "{raw:?}");
+    let table = stack.ecomm().args("dlq show analytics").stdout();
+    assert!(
+        table.contains("2 attempts over 1 s: THROTTLING ×2, sent to DLQ"),
+        "{table}"
+    );
 }

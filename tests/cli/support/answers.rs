@@ -61,6 +61,9 @@ pub(crate) struct Shown {
     pub(crate) complete: bool,
     pub(crate) incomplete: Option<String>,
     pub(crate) interrupted: bool,
+    /// What to know of the bus's log.
+    #[serde(default)]
+    pub(crate) notes: Vec<String>,
 }
 
 impl Shown {
@@ -95,6 +98,12 @@ pub(crate) struct ShownMessage {
     /// With `--raw`.
     #[serde(default)]
     pub(crate) attributes: Option<MessageAttributes>,
+    /// What the bus logged of the failed delivery.
+    #[serde(default)]
+    pub(crate) delivery: Option<Delivery>,
+    /// With `--raw`: the bus's records of the event, as logged.
+    #[serde(default)]
+    pub(crate) bus_log: Option<Vec<String>>,
 }
 
 /// A line of `dlq export` or of a purge archive: the message as SQS holds it.

@@ -739,7 +739,24 @@ impl Stack {
 
     /// Write lines to a new stream of a service's group, in time order, as Lambda would.
     pub(crate) async fn write_logs(&self, service: &str, lines: &[(DateTime<Utc>, String)]) {
-        let group = self.log_group(service);
+        self.write_group(&self.log_group(service), lines).await;
+    }
+
+    /// The group the bus's own log is delivered to (as Terraform names it), created.
+    pub(crate) async fn bus_log_group(&self) -> String {
+        let group = ecomm_events::buslog::bus_log_group(&self.bus);
+        self.logs
+            .create_log_group()
+            .log_group_name(&group)
+            .send()
+            .await
+            .expect("create the bus's log group");
+        group
+    }
+
+    /// Write lines to a new stream of `group`, in time order.
+    pub(crate) async fn write_group(&self, group: &str, lines: &[(DateTime<Utc>, String)]) {
+        let group = group.to_owned();
         let stream = format!("2026/11/26/[$LATEST]{}", unique("s"));
         self.logs
             .create_log_stream()
