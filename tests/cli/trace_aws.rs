@@ -746,15 +746,15 @@ fn bus_record(
     (at, record.to_string())
 }
 
-#[tokio::test]
-async fn the_buss_own_log_shows_each_targets_delivery_attempts_in_the_trace_and_dlq_show() {
-    let stack = deploy(&["inventory", "analytics"]).await;
+/// Order `ord-41`: inventory handled its `OrderCreated` (bus id `bus_id`), the bus's log says
+/// how its deliveries went: inventory at once, analytics throttled three times then timed out
+/// (still retrying), plus another rule's target and another event. The two rules' ARNs.
+async fn seed_bus_logged_order(stack: &Stack, bus_id: &str) -> (String, String) {
     stack
         .log_groups(&["order-producer", "inventory", "analytics"])
         .await;
     let start = Utc::now() - Duration::minutes(30);
     let created = event_id(41);
-    let bus_id = "5d1f0a77-aaaa-4bbb-8ccc-00000000b041";
     let mut journey = Journey::new("ord-41", "corr-41", start);
     journey.produce(&created);
     journey.invoke(
@@ -772,97 +772,92 @@ async fn the_buss_own_log_shows_each_targets_delivery_attempts_in_the_trace_and_
             *line = record.to_json_line();
         }
     }
-    write_journey(&stack, &journey, &["order-producer", "inventory"]).await;
+    write_journey(stack, &journey, &["order-producer", "inventory"]).await;
 
-    let inventory = stack.consumer_of("inventory").clone();
-    let analytics = stack.consumer_of("analytics").clone();
     let at = |s: i64| start + Duration::seconds(s);
     let ours = |c: &crate::support::Deployed| (c.rule_arn.clone(), c.function_arn.clone());
-    let (inv_rule, inv_fn) = ours(&inventory);
-    let (ana_rule, ana_fn) = ours(&analytics);
+    let (inv_rule, inv_fn) = ours(stack.consumer_of("inventory"));
+    let (ana_rule, ana_fn) = ours(stack.consumer_of("analytics"));
     let other = (
         "arn:aws:events:us-east-1:123456789012:rule/other/not-ours",
         "arn:aws:lambda:us-east-1:123456789012:function:not-ours",
     );
     let group = stack.bus_log_group().await;
-    let mut records = vec![
-        bus_record(
-            &stack,
-            bus_id,
-            at(1),
-            "RULE_MATCH",
-            (&inv_rule, &inv_fn),
-            None,
-            None,
-        ),
-        bus_record(
-            &stack,
-            bus_id,
-            at(1),
-            "RULE_MATCH",
-            (&ana_rule, &ana_fn),
-            None,
-            None,
-        ),
-        bus_record(
-            &stack,
-            bus_id,
-            at(1),
-            "INVOCATION_ATTEMPT_SUCCESS",
-            (&inv_rule, &inv_fn),
-            Some(1),
-            None,
-        ),
-        bus_record(
-            &stack,
-            bus_id,
-            at(1),
-            "INVOCATION_SUCCESS",
-            (&inv_rule, &inv_fn),
-            None,
-            None,
-        ),
+    let (inv, ana) = ((&*inv_rule, &*inv_fn), (&*ana_rule, &*ana_fn));
+    let throttled = Some((429, "Rate Exceeded."));
+    let timed_out = Some((500, "Task timed out after 3.00 seconds"));
+    let not_ours = format!("{bus_id}0");
+    // (event, second, step, rule and target, attempt, error)
+    let steps = [
+        (bus_id, 1, "RULE_MATCH", inv, None, None),
+        (bus_id, 1, "RULE_MATCH", ana, None, None),
+        (bus_id, 1, "INVOCATION_ATTEMPT_SUCCESS", inv, Some(1), None),
+        (bus_id, 1, "INVOCATION_SUCCESS", inv, None, None),
         // Another rule's target on the same event, and another event whose id contains ours.
-        bus_record(
-            &stack,
+        (
             bus_id,
-            at(2),
+            2,
             "INVOCATION_ATTEMPT_THROTTLE",
             other,
             Some(1),
-            Some((429, "Rate Exceeded.")),
+            throttled,
         ),
-        bus_record(
-            &stack,
-            &format!("{bus_id}0"),
-            at(2),
+        (
+            &not_ours,
+            2,
             "INVOCATION_ATTEMPT_THROTTLE",
-            (&ana_rule, &ana_fn),
+            ana,
             Some(1),
-            Some((429, "Rate Exceeded.")),
+            throttled,
+        ),
+        (
+            bus_id,
+            60,
+            "INVOCATION_ATTEMPT_THROTTLE",
+            ana,
+            Some(1),
+            throttled,
+        ),
+        (
+            bus_id,
+            120,
+            "INVOCATION_ATTEMPT_THROTTLE",
+            ana,
+            Some(2),
+            throttled,
+        ),
+        (
+            bus_id,
+            180,
+            "INVOCATION_ATTEMPT_THROTTLE",
+            ana,
+            Some(3),
+            throttled,
+        ),
+        (
+            bus_id,
+            600,
+            "INVOCATION_ATTEMPT_RETRYABLE_FAILURE",
+            ana,
+            Some(4),
+            timed_out,
         ),
     ];
-    for n in 1..=3 {
-        records.push(bus_record(
-            &stack,
-            bus_id,
-            at(i64::from(n) * 60),
-            "INVOCATION_ATTEMPT_THROTTLE",
-            (&ana_rule, &ana_fn),
-            Some(n),
-            Some((429, "Rate Exceeded.")),
-        ));
-    }
-    records.push(bus_record(
-        &stack,
-        bus_id,
-        at(600),
-        "INVOCATION_ATTEMPT_RETRYABLE_FAILURE",
-        (&ana_rule, &ana_fn),
-        Some(4),
-        Some((500, "Task timed out after 3.00 seconds")),
-    ));
+    let records: Vec<(DateTime<Utc>, String)> = steps
+        .into_iter()
+        .map(|(event, second, step, target, attempt, error)| {
+            bus_record(stack, event, at(second), step, target, attempt, error)
+        })
+        .collect();
     stack.write_group(&group, &records).await;
+    (inv_rule, ana_rule)
+}
+
+#[tokio::test]
+async fn the_buss_own_log_shows_each_targets_delivery_attempts_in_the_trace() {
+    let stack = deploy(&["inventory", "analytics"]).await;
+    let bus_id = "5d1f0a77-aaaa-4bbb-8ccc-00000000b041";
+    let (inv_rule, ana_rule) = seed_bus_logged_order(&stack, bus_id).await;
 
     let trace = trace_json(&stack, "ord-41", &[], 0);
     let node = trace.order_created();
@@ -922,8 +917,16 @@ async fn the_buss_own_log_shows_each_targets_delivery_attempts_in_the_trace_and_
         tree.contains("bus: 4 attempts over 9 min: THROTTLING ×3, TIMEOUT"),
         "{tree}"
     );
+}
 
-    // The same attempts, for a delivery failure in analytics' DLQ, in `dlq show`.
+#[tokio::test]
+async fn dlq_show_gives_a_delivery_failure_its_attempts_from_the_buss_own_log() {
+    let stack = deploy(&["analytics"]).await;
+    let analytics = stack.consumer_of("analytics").clone();
+    let (ana_rule, ana_fn) = (analytics.rule_arn.clone(), analytics.function_arn.clone());
+    let group = stack.bus_log_group().await;
+    let start = Utc::now() - Duration::minutes(30);
+    let at = |s: i64| start + Duration::seconds(s);
     let event = crate::support::order_created("ord-42", "corr-42");
     let dead = event["id"].as_str().unwrap().to_owned();
     stack
@@ -953,10 +956,7 @@ async fn the_buss_own_log_shows_each_targets_delivery_attempts_in_the_trace_and_
         None,
     ));
     stack.write_group(&group, &attempts).await;
-    let shown: crate::support::Shown = stack
-        .ecomm()
-        .args("dlq show analytics --raw")
-        .json();
+    let shown: crate::support::Shown = stack.ecomm().args("dlq show analytics --raw").json();
     let message = &shown.messages[0];
     let delivery = message.delivery.as_ref().expect("the bus's log of it");
     assert_eq!(delivery.attempts.len(), 2);
