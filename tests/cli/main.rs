@@ -3,6 +3,7 @@
 
 mod accounts;
 mod aws;
+mod buslog;
 mod demo;
 mod dlq;
 mod help;
