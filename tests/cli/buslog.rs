@@ -43,6 +43,11 @@ fn delivery_failures(state: &std::path::Path) -> BTreeSet<(String, String, Strin
         .collect()
 }
 
+/// How often EventBridge retries a delivery to analytics, per its declaration.
+fn retries_of_analytics() -> usize {
+    usize::try_from(declared("analytics", "/retryPolicy/maximumRetryAttempts")).unwrap()
+}
+
 #[test]
 fn every_delivery_fault_of_the_demo_is_in_the_buss_log_with_its_attempts_and_dlq_send() {
     let (_dir, state) = demo_state();
@@ -83,7 +88,7 @@ fn every_delivery_fault_of_the_demo_is_in_the_buss_log_with_its_attempts_and_dlq
         );
         let expected = match code.as_str() {
             // Retried per the consumer's retry policy, then sent to the DLQ.
-            "THROTTLING" => declared("analytics", "/retryPolicy/maximumRetryAttempts") as usize + 1,
+            "THROTTLING" => retries_of_analytics() + 1,
             // Not retried.
             _ => 1,
         };
@@ -98,7 +103,7 @@ fn trace_and_dlq_show_read_a_throttled_deliverys_attempts_from_the_buss_log() {
         .args("dlq show analytics --error-code THROTTLING --raw")
         .json();
     let message = &shown.messages[0];
-    let retries = declared("analytics", "/retryPolicy/maximumRetryAttempts") as usize;
+    let retries = retries_of_analytics();
     let delivery = message.delivery.as_ref().expect("the bus's log of it");
     assert_eq!(delivery.attempts.len(), retries + 1);
     assert!(
