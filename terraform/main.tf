@@ -54,6 +54,12 @@ data "aws_secretsmanager_secret_version" "payment_api_key" {
 
 resource "aws_cloudwatch_event_bus" "this" {
   name = local.prefix
+
+  # What the bus logs of its own work (bus_logs.tf delivers it).
+  log_config {
+    level          = var.bus_log_level
+    include_detail = var.bus_log_include_detail
+  }
 }
 
 resource "aws_cloudwatch_event_archive" "this" {

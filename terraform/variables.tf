@@ -231,3 +231,25 @@ variable "oncall_role_name" {
   type        = string
   default     = "ecomm-oncall"
 }
+
+variable "bus_log_level" {
+  description = "What the bus logs of its own work (EventBridge LogConfig): OFF, ERROR (failed deliveries, DLQ sends), INFO (also rule matches and successes) or TRACE (every step). Read by `ecomm trace` and `ecomm dlq show`."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO", "TRACE"], var.bus_log_level)
+    error_message = "bus_log_level is OFF, ERROR, INFO or TRACE."
+  }
+}
+
+variable "bus_log_include_detail" {
+  description = "Whether the bus's log carries each event's detail and target input (FULL) or not (NONE). Event detail holds customer data: NONE in prod."
+  type        = string
+  default     = "NONE"
+
+  validation {
+    condition     = contains(["NONE", "FULL"], var.bus_log_include_detail)
+    error_message = "bus_log_include_detail is NONE or FULL."
+  }
+}

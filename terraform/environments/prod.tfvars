@@ -35,3 +35,7 @@ orders_api_throttle = {
   rate_limit  = 200
   burst_limit = 400
 }
+
+# Failed deliveries and DLQ sends only, without event detail: it holds customer data.
+bus_log_level          = "ERROR"
+bus_log_include_detail = "NONE"

@@ -24,3 +24,7 @@ orders_api_throttle = {
   rate_limit  = 10
   burst_limit = 20
 }
+
+# Every step of every delivery, with the events: staging data is synthetic.
+bus_log_level          = "INFO"
+bus_log_include_detail = "FULL"
