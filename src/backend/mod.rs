@@ -349,6 +349,19 @@ pub(crate) trait Backend {
         default_log_groups(consumers)
     }
 
+    /// A CloudWatch Logs Live Tail session over `groups` (at most 10) for lines containing
+    /// `term`: the lines as they are written. `Err` where Live Tail is not served (the local
+    /// stack, an endpoint without it, a caller without `logs:StartLiveTail`): follow by polling.
+    async fn live_tail(
+        &self,
+        _groups: &[String],
+        _term: &str,
+    ) -> Result<Box<dyn LiveTail + '_>, BackendError> {
+        Err(BackendError::Other(
+            "this backend has no Live Tail".to_owned(),
+        ))
+    }
+
     /// The log groups of the bus's own log (its `LogConfig` records); none where the backend
     /// has no such log.
     fn bus_log_groups(&self) -> Vec<String> {
@@ -374,6 +387,13 @@ pub(crate) trait Backend {
     fn weather(&self) -> Option<String> {
         None
     }
+}
+
+/// A Live Tail session: batches of new lines as CloudWatch Logs streams them.
+#[async_trait(?Send)]
+pub(crate) trait LiveTail {
+    /// The next batch, `None` when the session ends.
+    async fn next(&mut self) -> Option<Result<Vec<LogLine>, BackendError>>;
 }
 
 /// The log groups of the system's functions, as their names say: every consumer's, and the

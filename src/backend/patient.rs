@@ -435,6 +435,14 @@ impl Backend for Patient<'_> {
         self.inner.bus_log_groups()
     }
 
+    async fn live_tail(
+        &self,
+        groups: &[String],
+        term: &str,
+    ) -> Result<Box<dyn super::LiveTail + '_>, BackendError> {
+        self.inner.live_tail(groups, term).await
+    }
+
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
         self.call(async || self.inner.search_logs(request).await)
             .await

@@ -626,6 +626,53 @@ fn outcome_of(attempts: &[Attempt], in_dlq: bool) -> InvocationOutcome {
         })
 }
 
+/// How `trace --follow` learns that the trace may have changed.
+enum Following<'a> {
+    /// A Live Tail session's new lines.
+    Tail(Box<dyn crate::backend::LiveTail + 'a>),
+    /// Every `--interval` seconds, because Live Tail is not available (why).
+    Poll(String),
+}
+
+/// The longest a Live Tail follow waits without a line before it traces again: a redrive or a
+/// purge changes a DLQ without writing a line of the order.
+const TAIL_RECHECK_SECONDS: u64 = 30;
+
+impl Following<'_> {
+    /// What the trace's notes say of the mode.
+    fn note(&self, groups: usize, interval: u64) -> String {
+        match self {
+            Self::Tail(_) => format!(
+                "following with CloudWatch Logs Live Tail ({groups} log group(s)); DLQs read again every {TAIL_RECHECK_SECONDS} s"
+            ),
+            Self::Poll(why) => format!("following by polling every {interval} s ({why})"),
+        }
+    }
+
+    /// Until something may have changed; `Some(why)` when Live Tail ended and polling takes
+    /// over.
+    async fn wait(&mut self, interval: u64) -> Option<String> {
+        match self {
+            Self::Poll(_) => {
+                tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
+                None
+            }
+            Self::Tail(session) => {
+                let recheck = std::time::Duration::from_secs(TAIL_RECHECK_SECONDS.max(interval));
+                match tokio::time::timeout(recheck, session.next()).await {
+                    Ok(None) => Some("the Live Tail session ended".to_owned()),
+                    Ok(Some(Err(e))) => Some(first_line(&e.to_string())),
+                    Ok(Some(Ok(_))) | Err(_) => None,
+                }
+            }
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or(text).to_owned()
+}
+
 /// A log line's record. A line of another account's group (`GROUP@ACCOUNT`, see
 /// `backend::estate`) names its service after that account, as its consumer is named.
 fn record_of(line: &LogLine) -> Option<LogRecord> {
@@ -673,14 +720,31 @@ pub(crate) async fn follow(
 ) -> anyhow::Result<Report> {
     let consumers = backend.consumers().await?;
     let polls = async {
+        let first = gather(backend, args, &consumers).await?;
+        // Live Tail streams the lines of the order's journey as they are written: each wakes
+        // the trace. The term is the journey's correlation id, which every line carries.
+        let term = match first.correlation_ids.as_slice() {
+            [one] => one.clone(),
+            _ => args.id.clone(),
+        };
+        let groups = backend.log_groups(&consumers);
+        let mut tail = match backend.live_tail(&groups, &term).await {
+            Ok(session) => Following::Tail(session),
+            Err(e) => Following::Poll(first_line(&e.to_string())),
+        };
+        let mut note = tail.note(groups.len(), args.interval);
+        let mut trace = first;
         loop {
-            let trace = match gather(backend, args, &consumers).await {
-                Ok(trace) => trace,
-                Err(e) => return Err::<(), _>(e),
-            };
+            trace.notes.insert(0, note.clone());
             interaction.trace_update(&trace);
-            tokio::time::sleep(std::time::Duration::from_secs(args.interval)).await;
+            if let Some(ended) = tail.wait(args.interval).await {
+                tail = Following::Poll(ended);
+                note = tail.note(groups.len(), args.interval);
+            }
+            trace = gather(backend, args, &consumers).await?;
         }
+        #[allow(unreachable_code, reason = "the loop ends on Ctrl-C or an error")]
+        Ok::<(), anyhow::Error>(())
     };
     match scan::until_interrupted(polls).await {
         Err(e) if !e.is::<scan::Interrupted>() => Err(e),

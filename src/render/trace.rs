@@ -439,7 +439,12 @@ pub(super) fn follow(
         .problems
         .iter()
         .map(|p| line("", "  ", format!("warning: {p}"), Tone::Warn));
-    for line in tree_lines(trace, false).into_iter().chain(warnings) {
+    // How it follows (Live Tail or polling) is said once, and again when it changes.
+    let notes = trace
+        .notes
+        .iter()
+        .map(|n| line("", "  ", format!("note: {n}"), Tone::Plain));
+    for line in notes.chain(tree_lines(trace, false)).chain(warnings) {
         if shown.insert(line.whole()) {
             printer.tree(std::slice::from_ref(&line));
         }

@@ -970,3 +970,94 @@ async fn dlq_show_gives_a_delivery_failure_its_attempts_from_the_buss_own_log() 
         "{table}"
     );
 }
+
+/// The notes of each NDJSON document `trace --follow` prints, until `documents` were read
+/// (within a minute); then Ctrl-C, which must end it with exit 0.
+fn follow_notes(stack: &Stack, id: &str, documents: usize) -> Vec<Vec<String>> {
+    use std::io::BufRead as _;
+    let mut child = stack
+        .ecomm()
+        .args("trace")
+        .arg(id)
+        .args("--follow --interval 1 --wait 1 -o ndjson")
+        .process()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut notes = Vec::new();
+    while notes.len() < documents {
+        let Ok(line) = received.recv_timeout(std::time::Duration::from_secs(60)) else {
+            child.kill().unwrap();
+            panic!("no new document within a minute; so far: {notes:?}");
+        };
+        let trace: Trace = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        notes.push(trace.notes);
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(0),
+        "Ctrl-C ends --follow"
+    );
+    notes
+}
+
+#[tokio::test]
+async fn follow_streams_with_live_tail_where_the_endpoint_serves_it_and_polls_when_it_ends() {
+    // moto answers StartLiveTail with the lines already there, then ends the stream: the
+    // stream path, then the fall back to polling, both real.
+    let stack = deploy(&["inventory", "notification", "refund"]).await;
+    stack
+        .log_groups(&["order-producer", "inventory", "notification", "refund"])
+        .await;
+    seed(&stack).await;
+    let notes = follow_notes(&stack, "ord-1", 2);
+    assert_eq!(
+        notes[0][0],
+        "following with CloudWatch Logs Live Tail (4 log group(s)); DLQs read again every 30 s",
+        "{notes:?}"
+    );
+    assert_eq!(
+        notes[1][0], "following by polling every 1 s (the Live Tail session ended)",
+        "{notes:?}"
+    );
+}
+
+#[tokio::test]
+async fn follow_polls_and_says_why_where_live_tail_cannot_serve_the_trace() {
+    // Eleven log groups: more than one Live Tail session takes.
+    let targets = [
+        "inventory",
+        "notification",
+        "analytics",
+        "refund",
+        "audit",
+        "t6",
+        "t7",
+        "t8",
+        "t9",
+        "t10",
+    ];
+    let stack = deploy(&targets).await;
+    let notes = follow_notes(&stack, "ord-1", 1);
+    assert_eq!(
+        notes[0][0],
+        "following by polling every 1 s (Live Tail takes at most 10 log groups, this trace reads 11)",
+        "{notes:?}"
+    );
+}

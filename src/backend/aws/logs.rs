@@ -166,3 +166,117 @@ async fn insights(
     search.lines.sort_by_key(|l| l.timestamp);
     Ok(search)
 }
+
+/// Live Tail takes at most this many log groups.
+const LIVE_TAIL_GROUPS: usize = 10;
+
+/// A Live Tail session (`StartLiveTail`) over `groups`, by their ARNs, for lines containing
+/// `term`.
+pub(super) async fn live_tail<'a>(
+    logs: &'a aws_sdk_cloudwatchlogs::Client,
+    region: &str,
+    account: &str,
+    groups: &[String],
+    term: &str,
+) -> Result<Box<dyn crate::backend::LiveTail + 'a>, BackendError> {
+    if groups.len() > LIVE_TAIL_GROUPS {
+        return Err(BackendError::Other(format!(
+            "Live Tail takes at most {LIVE_TAIL_GROUPS} log groups, this trace reads {}",
+            groups.len()
+        )));
+    }
+    let arns: Vec<String> = groups
+        .iter()
+        .map(|g| format!("arn:aws:logs:{region}:{account}:log-group:{g}"))
+        .collect();
+    let output = logs
+        .start_live_tail()
+        .set_log_group_identifiers(Some(arns.clone()))
+        .log_event_filter_pattern(format!("\"{}\"", term.replace('"', "")))
+        .send()
+        .await
+        .map_err(|e| classify("while starting Live Tail", &e))?;
+    // Live Tail names a group by its ARN; the trace by its name.
+    let names = arns.into_iter().zip(groups.iter().cloned()).collect();
+    Ok(Box::new(Session {
+        stream: output.response_stream,
+        names,
+    }))
+}
+
+struct Session {
+    stream: aws_sdk_cloudwatchlogs::primitives::event_stream::EventReceiver<
+        aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream,
+        aws_sdk_cloudwatchlogs::types::error::StartLiveTailResponseStreamError,
+    >,
+    names: std::collections::BTreeMap<String, String>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl crate::backend::LiveTail for Session {
+    async fn next(&mut self) -> Option<Result<Vec<LogLine>, BackendError>> {
+        use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream as Stream;
+        loop {
+            let update = match self.stream.recv().await {
+                Ok(Some(Stream::SessionUpdate(update))) => update,
+                Ok(Some(_)) => continue,
+                Ok(None) => return None,
+                Err(e) => {
+                    return Some(Err(BackendError::Other(format!(
+                        "the Live Tail session failed: {}",
+                        aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e)
+                    ))));
+                }
+            };
+            let lines = update
+                .session_results()
+                .iter()
+                .map(|event| {
+                    let arn = event.log_group_identifier().unwrap_or_default();
+                    LogLine {
+                        group: self
+                            .names
+                            .get(arn)
+                            .cloned()
+                            .unwrap_or_else(|| arn.to_owned()),
+                        timestamp: DateTime::from_timestamp_millis(
+                            event.timestamp().unwrap_or_default(),
+                        )
+                        .unwrap_or_default(),
+                        message: event.message().unwrap_or_default().to_owned(),
+                    }
+                })
+                .collect();
+            return Some(Ok(lines));
+        }
+    }
+}
+
+/// With `--endpoint-url` (an emulator, a proxy), a call goes to that endpoint as given. The
+/// SDK names Live Tail's host with a `stream-` prefix (`stream-logs.<region>.amazonaws.com`),
+/// which for a given endpoint names a host that does not exist.
+#[derive(Debug)]
+pub(super) struct EndpointAsGiven;
+
+impl aws_sdk_cloudwatchlogs::config::Intercept for EndpointAsGiven {
+    fn name(&self) -> &'static str {
+        "EndpointAsGiven"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_cloudwatchlogs::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _components: &aws_sdk_cloudwatchlogs::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_cloudwatchlogs::config::ConfigBag,
+    ) -> Result<(), aws_sdk_cloudwatchlogs::error::BoxError> {
+        let uri = context.request().uri().to_owned();
+        if let Some((scheme, rest)) = uri.split_once("://")
+            && let Some(host) = rest.strip_prefix("stream-")
+        {
+            context
+                .request_mut()
+                .set_uri(format!("{scheme}://{host}"))?;
+        }
+        Ok(())
+    }
+}

@@ -165,11 +165,14 @@ impl AwsBackend {
                     .build(),
             ),
             // FilterLogEvents allows as few as 5 calls per second per account.
-            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
-                aws_sdk_cloudwatchlogs::config::Builder::from(&config)
-                    .retry_config(standard())
-                    .build(),
-            ),
+            logs: {
+                let mut logs =
+                    aws_sdk_cloudwatchlogs::config::Builder::from(&config).retry_config(standard());
+                if config.endpoint_url().is_some() {
+                    logs = logs.interceptor(logs::EndpointAsGiven);
+                }
+                aws_sdk_cloudwatchlogs::Client::from_conf(logs.build())
+            },
             bus: bus.to_owned(),
             names: names.clone(),
             region,
@@ -264,6 +267,14 @@ impl Backend for AwsBackend {
 
     fn bus_log_groups(&self) -> Vec<String> {
         vec![ecomm_events::buslog::bus_log_group(&self.bus)]
+    }
+
+    async fn live_tail(
+        &self,
+        groups: &[String],
+        term: &str,
+    ) -> Result<Box<dyn super::LiveTail + '_>, BackendError> {
+        logs::live_tail(&self.logs, &self.region, &self.account, groups, term).await
     }
 
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
