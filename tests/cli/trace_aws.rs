@@ -997,7 +997,7 @@ fn follow_notes(stack: &Stack, id: &str, documents: usize) -> Vec<Vec<String>> {
     });
     let mut notes = Vec::new();
     while notes.len() < documents {
-        let Ok(line) = received.recv_timeout(std::time::Duration::from_secs(60)) else {
+        let Ok(line) = received.recv_timeout(std::time::Duration::from_mins(1)) else {
             child.kill().unwrap();
             panic!("no new document within a minute; so far: {notes:?}");
         };
