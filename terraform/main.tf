@@ -142,6 +142,7 @@ module "consumer" {
     maximum_event_age_in_seconds = each.value.asyncInvoke.maximumEventAgeInSeconds
   }
 
+  on_failure        = try(each.value.onFailure, "sqs")
   tables            = { for table in try(each.value.tables, []) : table => local.table_grants[table] }
   environment       = try(local.consumer_environment[each.key], {})
   policy_statements = try(local.consumer_policy_statements[each.key], [])

@@ -126,6 +126,7 @@ impl LocalBackend {
             input: ecomm_consumers::input::TargetInput::default(),
             function: None,
             function_dlq: None,
+            failure_bucket: None,
             delivery_dlq: Some(dlq.arn.clone()),
             dlq: Some(dlq),
             reader: None,
@@ -214,6 +215,7 @@ impl Backend for LocalBackend {
                     kind,
                     input: c.target_input(),
                     function_dlq: function.as_ref().map(|_| queue_arn(&dlq)),
+                    failure_bucket: None,
                     function,
                     delivery_dlq: Some(queue_arn(&dlq)),
                     dlq: Some(QueueRef {

@@ -145,6 +145,9 @@ pub(crate) struct Consumer {
     pub(crate) delivery_dlq: Option<String>,
     /// The function's on-failure destination (function errors after async retries).
     pub(crate) function_dlq: Option<String>,
+    /// Where function errors' records go when the on-failure destination is a bucket: the
+    /// `s3://BUCKET/aws/lambda/async/FUNCTION/` prefix Lambda writes under.
+    pub(crate) failure_bucket: Option<String>,
     /// The queue `ecomm` reads: the target DLQ, or else the on-failure destination.
     pub(crate) dlq: Option<QueueRef>,
     /// The function behind a queue target, and that queue's own DLQ.

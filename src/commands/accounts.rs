@@ -100,6 +100,7 @@ fn unreachable(account: &Account<'_>, reason: String) -> DlqRow {
         delivery_failures_wired: false,
         function_errors_wired: None,
         reader: None,
+        failure_bucket: None,
         findings: vec![format!("account not read: {first}")],
     }
 }

@@ -90,6 +90,7 @@ pub(crate) async fn counters(
             // A target that is no function has no function errors to catch.
             function_errors_wired: consumer.function.is_some().then_some(function),
             reader,
+            failure_bucket: consumer.failure_bucket.clone(),
             findings: consumer.findings.clone(),
         });
     }

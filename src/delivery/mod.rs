@@ -264,6 +264,7 @@ mod tests {
             function: None,
             delivery_dlq: None,
             function_dlq: None,
+            failure_bucket: None,
             dlq: None,
             reader: None,
             findings: Vec::new(),

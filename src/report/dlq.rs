@@ -62,6 +62,9 @@ pub(crate) struct DlqRow {
     /// The function behind a queue target and its queue's own DLQ.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) reader: Option<ReaderRow>,
+    /// Where function errors' records go when that is a bucket (`s3://BUCKET/PREFIX`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) failure_bucket: Option<String>,
     /// Problems with the wiring.
     pub(crate) findings: Vec<String>,
 }

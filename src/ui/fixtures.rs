@@ -23,6 +23,7 @@ fn row(target: &str, visible: u64, wired: bool) -> DlqRow {
         delivery_failures_wired: wired,
         function_errors_wired: Some(true),
         reader: None,
+        failure_bucket: None,
         findings: if wired {
             Vec::new()
         } else {

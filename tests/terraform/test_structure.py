@@ -346,9 +346,12 @@ class ConsumerModule(unittest.TestCase):
             invoke["maximum_event_age_in_seconds"], "${var.async_invoke.maximum_event_age_in_seconds}"
         )
         on_failure = block(block(invoke["destination_config"])["on_failure"])
-        self.assertEqual(on_failure["destination"], self.dlq_arn)
+        # The DLQ, unless the declaration asks for a bucket (onFailure s3, see S3Failures).
+        self.assertEqual(
+            on_failure["destination"], f"${{local.failures_in_s3 ? aws_s3_bucket.failures[0].arn : {self.dlq_arn[2:-1]}}}"
+        )
         target_dlq = block(self.target.get("dead_letter_config", [{}])).get("arn")
-        self.assertEqual(on_failure["destination"], target_dlq, "the target's DLQ is another queue")
+        self.assertEqual(target_dlq, self.dlq_arn, "the target's DLQ is the consumer's DLQ")
 
     def test_dlq_is_standard_encrypted_and_keeps_14_days(self):
         self.assertNotEqual(self.dlq.get("fifo_queue"), True, "EventBridge target DLQs must be standard")
@@ -405,18 +408,28 @@ class ConsumerModule(unittest.TestCase):
             {
                 ("logs:CreateLogStream", "logs:PutLogEvents"): ["${aws_cloudwatch_log_group.this.arn}:*"],
                 ("events:PutEvents",): ["${var.event_bus_arn}"],
-                ("sqs:SendMessage",): [self.dlq_arn],
             },
         )
         dynamic = {}
         for entry in blocks(document.get("dynamic")):
             for label, body in entry.items():
                 dynamic.setdefault(label, []).append(body)
-        feeds = sorted(d["for_each"] for d in dynamic.get("statement", []))
-        self.assertEqual(feeds, ["${var.policy_statements}", "${var.tables}"])
-        for body in dynamic["statement"]:
-            content = block(body["content"])
-            self.assertEqual(content["actions"], "${statement.value.actions}")
+        by_feed = {d["for_each"]: block(d["content"]) for d in dynamic.get("statement", [])}
+        self.assertEqual(
+            sorted(by_feed),
+            sorted(
+                [
+                    "${var.policy_statements}",
+                    "${var.tables}",
+                    "${local.failures_in_s3 ? [] : [aws_sqs_queue.dlq.arn]}",
+                    '${local.failures_in_s3 ? ["s3"] : []}',
+                ]
+            ),
+        )
+        for feed in ("${var.policy_statements}", "${var.tables}"):
+            self.assertEqual(by_feed[feed]["actions"], "${statement.value.actions}")
+        sqs = by_feed["${local.failures_in_s3 ? [] : [aws_sqs_queue.dlq.arn]}"]
+        self.assertEqual(sqs["actions"], ["sqs:SendMessage"], "the on-failure destination, when it is the DLQ")
 
     def test_function_runtime_package_and_environment(self):
         f = self.function
@@ -523,6 +536,54 @@ class QueueConsumerModule(unittest.TestCase):
         self.assertEqual(set(alarms), {"dlq_visible", "dlq_oldest_message", "dlq_write_failed", "reader_dlq_visible"})
         self.assertEqual(alarms["reader_dlq_visible"]["for_each"], "${local.readers}")
         self.assertEqual(alarms["dlq_write_failed"]["metric_name"], "InvocationsFailedToBeSentToDLQ")
+
+
+class S3Failures(unittest.TestCase):
+    """A consumer declared `"onFailure": "s3"` sends its function errors' records to a bucket
+    of its own: private, encrypted, versioned, expiring as the DLQ does, written by that
+    function's role only, which may write there only if the bucket is this account's."""
+
+    def setUp(self):
+        self.document = document_of(CONSUMER, CONSUMER.resources[("aws_iam_role_policy", "function")]["policy"])
+
+    def test_the_root_passes_the_declarations_choice(self):
+        self.assertEqual(ROOT.modules["consumer"]["on_failure"], '${try(each.value.onFailure, "sqs")}')
+        self.assertIn("s3", str(CONSUMER.variables["on_failure"]["validation"]))
+
+    def test_the_bucket_is_private_encrypted_versioned_and_expires_as_the_dlq(self):
+        for kind in (
+            "aws_s3_bucket",
+            "aws_s3_bucket_public_access_block",
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "aws_s3_bucket_versioning",
+            "aws_s3_bucket_lifecycle_configuration",
+            "aws_s3_bucket_policy",
+        ):
+            self.assertEqual(
+                CONSUMER.resources[(kind, "failures")]["count"], "${local.failures_in_s3 ? 1 : 0}", kind
+            )
+        public = CONSUMER.resources[("aws_s3_bucket_public_access_block", "failures")]
+        for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+            self.assertIs(public[flag], True, flag)
+        rule = block(CONSUMER.resources[("aws_s3_bucket_lifecycle_configuration", "failures")]["rule"])
+        self.assertEqual(block(rule["expiration"])["days"], "${ceil(var.dlq_message_retention_seconds / 86400)}")
+        self.assertIn("aws/lambda/async/${local.function_name}/", CONSUMER.locals["failure_prefix"])
+
+    def test_only_the_functions_role_writes_and_only_into_this_accounts_bucket(self):
+        (statement,) = [
+            block(d["statement"]["content"] if isinstance(d.get("statement"), dict) else block(d["statement"])["content"])
+            for d in blocks(self.document.get("dynamic"))
+            if "statement" in d and '["s3"]' in str(block(d["statement"]).get("for_each"))
+        ]
+        self.assertEqual(statement["actions"], ["s3:PutObject", "s3:ListBucket"])
+        condition = block(statement["condition"])
+        self.assertEqual(condition["variable"], "s3:ResourceAccount")
+        self.assertEqual(condition["values"], ["${data.aws_caller_identity.current.account_id}"])
+        bucket_policy = CONSUMER.data[("aws_iam_policy_document", "failures")]
+        (writes,) = [s for s in blocks(bucket_policy["statement"]) if s["sid"] == "OnlyThisFunctionWrites"]
+        self.assertEqual(writes["effect"], "Deny")
+        self.assertEqual(block(writes["condition"])["variable"], "aws:PrincipalArn")
+        self.assertEqual(block(writes["condition"])["values"], ["${aws_iam_role.this.arn}"])
 
 
 class BusLogging(unittest.TestCase):

@@ -82,9 +82,25 @@ pub struct ConsumerDecl {
     /// The function's async-invoke settings (function targets only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub async_invoke: Option<AsyncInvoke>,
+    /// Where Lambda sends a function error's record after its retries (function targets
+    /// only): the consumer's DLQ, or a bucket of its own.
+    #[serde(default)]
+    pub on_failure: OnFailure,
     /// The tables the function may use.
     #[serde(default)]
     pub tables: Vec<String>,
+}
+
+/// Where a function consumer's errors go after Lambda's async retries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// The consumer's DLQ, beside its delivery failures.
+    #[default]
+    Sqs,
+    /// A bucket of the consumer's own (`<prefix>-<name>-failures-<account>`), for payloads an
+    /// SQS message cannot carry (near 1 MB). AWS only: the local stack keeps them in the DLQ.
+    S3,
 }
 
 /// The kind of a consumer's rule target.
@@ -337,6 +353,11 @@ fn check_ranges(file: &str, decl: &ConsumerDecl) -> Result<(), ConfigError> {
             }
         }
     }
+    if decl.on_failure == OnFailure::S3 && !decl.is_function() {
+        return out(
+            "onFailure s3 is Lambda's on-failure destination: function targets only".to_owned(),
+        );
+    }
     let Some(a) = decl.async_invoke else {
         return if decl.is_function() {
             out("a function target needs asyncInvoke".to_owned())
@@ -442,6 +463,29 @@ mod tests {
                 .starts_with("terraform/consumers/x.json: the event pattern"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn on_failure_is_the_dlq_unless_declared_s3_and_s3_is_for_functions_only() {
+        let routing = Routing::embedded().unwrap();
+        assert!(
+            routing
+                .consumers
+                .iter()
+                .all(|c| c.on_failure == OnFailure::Sqs),
+            "no consumer declares a bucket today"
+        );
+        let function = r#"{"name": "x", "description": "", "eventPattern": {"source": ["a"]},
+            "retryPolicy": {"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60},
+            "asyncInvoke": {"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60},
+            "onFailure": "s3"}"#;
+        let routing = Routing::from_files(&[("x.json", function)]).unwrap();
+        assert_eq!(routing.consumers[0].on_failure, OnFailure::S3);
+        let queue = r#"{"name": "q", "description": "", "eventPattern": {"source": ["a"]},
+            "retryPolicy": {"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": 60},
+            "target": {"type": "queue", "fifo": false}, "onFailure": "s3"}"#;
+        let err = Routing::from_files(&[("q.json", queue)]).unwrap_err();
+        assert!(err.to_string().contains("function targets only"), "{err}");
     }
 
     #[test]

@@ -78,19 +78,33 @@ impl AwsBackend {
                     }
                     _ => None,
                 };
+                // Lambda's S3 on-failure destination: records under aws/lambda/async/<function>/.
+                let failure_bucket = function_dlq
+                    .as_deref()
+                    .and_then(|d| d.strip_prefix("arn:aws:s3:::"))
+                    .zip(function.as_deref())
+                    .map(|(bucket, function)| {
+                        let bucket = bucket.split('/').next().unwrap_or(bucket);
+                        format!("s3://{bucket}/aws/lambda/async/{function}/")
+                    });
+                if let Some(bucket) = &failure_bucket {
+                    findings.push(format!(
+                        "function errors go to {bucket} (Lambda's S3 on-failure destination): ecomm lists and replays the DLQ only, so far; read the records with `aws s3 ls {bucket} --recursive`"
+                    ));
+                }
                 match (&delivery_dlq, &function_dlq) {
                     (None, None) => findings.push("no DLQ: failed deliveries and function errors are dropped".to_owned()),
                     (None, Some(_)) => findings.push("no target DeadLetterConfig: EventBridge delivery failures are dropped".to_owned()),
                     (Some(_), None) if function.is_some() => findings.push(
                         "no on-failure destination: function errors are dropped after Lambda's async retries".to_owned(),
                     ),
-                    (Some(a), Some(b)) if a != b => findings.push(format!("function errors go to {b}, not to the target DLQ {a}; ecomm reads {a}")),
+                    (Some(a), Some(b)) if a != b && failure_bucket.is_none() => findings.push(format!("function errors go to {b}, not to the target DLQ {a}; ecomm reads {a}")),
                     _ => {}
                 }
                 let chosen = delivery_dlq
                     .clone()
                     .or_else(|| function_dlq.clone().filter(|d| is_sqs(d)));
-                if function_dlq.as_deref().is_some_and(|d| !is_sqs(d)) {
+                if function_dlq.as_deref().is_some_and(|d| !is_sqs(d)) && failure_bucket.is_none() {
                     findings.push("the on-failure destination is not an SQS queue".to_owned());
                 }
                 let reader = match &kind {
@@ -124,6 +138,7 @@ impl AwsBackend {
                     function,
                     delivery_dlq,
                     function_dlq,
+                    failure_bucket,
                     dlq,
                     reader,
                     findings,

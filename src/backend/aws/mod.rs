@@ -314,6 +314,7 @@ mod tests {
             input: ecomm_consumers::input::TargetInput::default(),
             function: None,
             function_dlq: None,
+            failure_bucket: None,
             delivery_dlq: None,
             dlq: None,
             reader: None,

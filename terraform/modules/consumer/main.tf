@@ -114,11 +114,32 @@ data "aws_iam_policy_document" "function" {
     resources = [var.event_bus_arn]
   }
 
-  statement {
-    sid       = "OnFailureDestination"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+  dynamic "statement" {
+    for_each = local.failures_in_s3 ? [] : [aws_sqs_queue.dlq.arn]
+    content {
+      sid       = "OnFailureDestination"
+      effect    = "Allow"
+      actions   = ["sqs:SendMessage"]
+      resources = [statement.value]
+    }
+  }
+
+  # An S3 destination: what the Lambda docs ask of the role, in this account's bucket only
+  # (s3:ResourceAccount: a bucket of that name in another account is never written to).
+  dynamic "statement" {
+    for_each = local.failures_in_s3 ? ["s3"] : []
+    content {
+      sid       = "OnFailureDestinationS3"
+      effect    = "Allow"
+      actions   = ["s3:PutObject", "s3:ListBucket"]
+      resources = ["arn:aws:s3:::${local.failure_bucket}", "arn:aws:s3:::${local.failure_bucket}/${local.failure_prefix}*"]
+
+      condition {
+        test     = "StringEquals"
+        variable = "s3:ResourceAccount"
+        values   = [data.aws_caller_identity.current.account_id]
+      }
+    }
   }
 
   dynamic "statement" {
@@ -210,12 +231,12 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 
   destination_config {
     on_failure {
-      destination = aws_sqs_queue.dlq.arn
+      destination = local.failures_in_s3 ? aws_s3_bucket.failures[0].arn : aws_sqs_queue.dlq.arn
     }
   }
 
   # Lambda checks that the execution role may send to the destination.
-  depends_on = [aws_iam_role_policy.function, aws_sqs_queue_policy.dlq]
+  depends_on = [aws_iam_role_policy.function, aws_sqs_queue_policy.dlq, aws_s3_bucket_policy.failures]
 }
 
 # ---------------------------------------------------------------------------------------------

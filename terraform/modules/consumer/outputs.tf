@@ -57,3 +57,8 @@ output "alarm_names" {
     aws_cloudwatch_metric_alarm.destination_failed.alarm_name,
   ]
 }
+
+output "failure_bucket" {
+  description = "The bucket of the on-failure records, when the declaration says onFailure s3; null otherwise."
+  value       = local.failures_in_s3 ? aws_s3_bucket.failures[0].bucket : null
+}

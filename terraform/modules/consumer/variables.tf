@@ -178,3 +178,14 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
 }
+
+variable "on_failure" {
+  description = "Where Lambda sends a function error's record after its async retries: the DLQ (sqs) or a bucket of the consumer's own (s3, for payloads near 1 MB). From the declaration's onFailure."
+  type        = string
+  default     = "sqs"
+
+  validation {
+    condition     = contains(["sqs", "s3"], var.on_failure)
+    error_message = "on_failure is sqs or s3."
+  }
+}

@@ -38,6 +38,9 @@ pub(crate) struct LsRow {
     pub(crate) function_errors_wired: Option<bool>,
     /// The function behind a queue target and its queue's redrive DLQ.
     pub(crate) reader: Option<LsReader>,
+    /// Where function errors' records go when that is a bucket.
+    #[serde(default)]
+    pub(crate) failure_bucket: Option<String>,
     pub(crate) findings: Vec<String>,
 }
 
