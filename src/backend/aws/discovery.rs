@@ -78,15 +78,7 @@ impl AwsBackend {
                     }
                     _ => None,
                 };
-                // Lambda's S3 on-failure destination: records under aws/lambda/async/<function>/.
-                let failure_bucket = function_dlq
-                    .as_deref()
-                    .and_then(|d| d.strip_prefix("arn:aws:s3:::"))
-                    .zip(function.as_deref())
-                    .map(|(bucket, function)| {
-                        let bucket = bucket.split('/').next().unwrap_or(bucket);
-                        format!("s3://{bucket}/aws/lambda/async/{function}/")
-                    });
+                let failure_bucket = failure_bucket(function_dlq.as_deref(), function.as_deref());
                 if let Some(bucket) = &failure_bucket {
                     findings.push(format!(
                         "function errors go to {bucket} (Lambda's S3 on-failure destination): ecomm lists and replays the DLQ only, so far; read the records with `aws s3 ls {bucket} --recursive`"
@@ -316,4 +308,12 @@ fn target_input(target: &aws_sdk_eventbridge::types::Target) -> TargetInput {
 
 fn is_sqs(arn: &str) -> bool {
     arn.split(':').nth(2) == Some("sqs")
+}
+
+/// Lambda's S3 on-failure destination (`arn:aws:s3:::BUCKET`) as the prefix it writes the
+/// function's records under: `s3://BUCKET/aws/lambda/async/FUNCTION/`.
+fn failure_bucket(destination: Option<&str>, function: Option<&str>) -> Option<String> {
+    let bucket = destination?.strip_prefix("arn:aws:s3:::")?;
+    let bucket = bucket.split('/').next().unwrap_or(bucket);
+    Some(format!("s3://{bucket}/aws/lambda/async/{}/", function?))
 }
