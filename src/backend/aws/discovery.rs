@@ -79,26 +79,15 @@ impl AwsBackend {
                     _ => None,
                 };
                 let failure_bucket = failure_bucket(function_dlq.as_deref(), function.as_deref());
-                if let Some(bucket) = &failure_bucket {
-                    findings.push(format!(
-                        "function errors go to {bucket} (Lambda's S3 on-failure destination): ecomm lists and replays the DLQ only, so far; read the records with `aws s3 ls {bucket} --recursive`"
-                    ));
-                }
-                match (&delivery_dlq, &function_dlq) {
-                    (None, None) => findings.push("no DLQ: failed deliveries and function errors are dropped".to_owned()),
-                    (None, Some(_)) => findings.push("no target DeadLetterConfig: EventBridge delivery failures are dropped".to_owned()),
-                    (Some(_), None) if function.is_some() => findings.push(
-                        "no on-failure destination: function errors are dropped after Lambda's async retries".to_owned(),
-                    ),
-                    (Some(a), Some(b)) if a != b && failure_bucket.is_none() => findings.push(format!("function errors go to {b}, not to the target DLQ {a}; ecomm reads {a}")),
-                    _ => {}
-                }
+                wiring_findings(
+                    (delivery_dlq.as_deref(), function_dlq.as_deref()),
+                    function.is_some(),
+                    failure_bucket.as_deref(),
+                    &mut findings,
+                );
                 let chosen = delivery_dlq
                     .clone()
                     .or_else(|| function_dlq.clone().filter(|d| is_sqs(d)));
-                if function_dlq.as_deref().is_some_and(|d| !is_sqs(d)) && failure_bucket.is_none() {
-                    findings.push("the on-failure destination is not an SQS queue".to_owned());
-                }
                 let reader = match &kind {
                     TargetKind::Sqs { queue, .. } => {
                         self.queue_reader(queue, &mut findings).await?
@@ -316,4 +305,40 @@ fn failure_bucket(destination: Option<&str>, function: Option<&str>) -> Option<S
     let bucket = destination?.strip_prefix("arn:aws:s3:::")?;
     let bucket = bucket.split('/').next().unwrap_or(bucket);
     Some(format!("s3://{bucket}/aws/lambda/async/{}/", function?))
+}
+
+/// What is miswired, from where delivery failures (`delivery`) and function errors (`function`)
+/// go: `(delivery, function)` destinations, whether the target is a function, and the bucket
+/// when function errors go to S3.
+fn wiring_findings(
+    (delivery, errors): (Option<&str>, Option<&str>),
+    is_function: bool,
+    bucket: Option<&str>,
+    findings: &mut Vec<String>,
+) {
+    if let Some(bucket) = bucket {
+        findings.push(format!(
+            "function errors go to {bucket} (Lambda's S3 on-failure destination): ecomm lists and replays the DLQ only, so far; read the records with `aws s3 ls {bucket} --recursive`"
+        ));
+    }
+    let miswired = match (delivery, errors) {
+        (None, None) => {
+            Some("no DLQ: failed deliveries and function errors are dropped".to_owned())
+        }
+        (None, Some(_)) => {
+            Some("no target DeadLetterConfig: EventBridge delivery failures are dropped".to_owned())
+        }
+        (Some(_), None) if is_function => Some(
+            "no on-failure destination: function errors are dropped after Lambda's async retries"
+                .to_owned(),
+        ),
+        (Some(a), Some(b)) if a != b && bucket.is_none() => Some(format!(
+            "function errors go to {b}, not to the target DLQ {a}; ecomm reads {a}"
+        )),
+        _ => None,
+    };
+    findings.extend(miswired);
+    if errors.is_some_and(|d| !is_sqs(d)) && bucket.is_none() {
+        findings.push("the on-failure destination is not an SQS queue".to_owned());
+    }
 }
