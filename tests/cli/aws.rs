@@ -1057,11 +1057,7 @@ async fn interrupted_while_holding(stack: &Stack, args: &[&str], held: u64) -> (
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("send SIGINT");
-    assert!(sent.success());
+    crate::support::interrupt(&child);
     let out = child.wait_with_output().expect("ecomm ends after Ctrl-C");
     let answer = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(

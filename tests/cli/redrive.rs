@@ -711,11 +711,7 @@ fn ctrl_c_loses_nothing_and_a_rerun_finishes_the_job() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(700));
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    crate::support::interrupt(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     let report: RedriveReport = serde_json::from_slice(&out.stdout).unwrap();

@@ -526,11 +526,7 @@ fn follow_prints_the_chain_as_it_is_now_keeps_polling_and_ends_cleanly_on_ctrl_c
         child.try_wait().unwrap().is_none(),
         "--follow runs until interrupted"
     );
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    crate::support::interrupt(&child);
     assert_eq!(
         child.wait().unwrap().code(),
         Some(0),

@@ -1004,11 +1004,7 @@ fn follow_notes(stack: &Stack, id: &str, documents: usize) -> Vec<Vec<String>> {
         let trace: Trace = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         notes.push(trace.notes);
     }
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    crate::support::interrupt(&child);
     assert_eq!(
         child.wait().unwrap().code(),
         Some(0),

@@ -231,6 +231,15 @@ impl Session {
 
 /// Filters that make a transcript stable: ARNs, UUIDs, times, state and journal paths. Widths
 /// are kept, so that tables stay aligned.
+/// Ctrl-C to a running `ecomm`, as a terminal sends it: SIGINT, to its PID.
+pub(crate) fn interrupt(child: &std::process::Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(sent.success(), "SIGINT to {}", child.id());
+}
+
 pub(crate) fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     // Named by the test alone, so the files do not depend on the test binary's name.

@@ -16,7 +16,7 @@ mod recorder;
 mod stack;
 
 pub(crate) use answers::*;
-pub(crate) use ecomm::{Ecomm, Session, assert_session_snapshot, snapshot_settings};
+pub(crate) use ecomm::{Ecomm, Session, assert_session_snapshot, interrupt, snapshot_settings};
 pub(crate) use faults::*;
 pub(crate) use fixtures::*;
 pub(crate) use local::*;
