@@ -311,6 +311,19 @@ fn a_trace_follows_an_order_across_the_forward_before_and_after_its_redrive() {
     assert_eq!(hops, [(format!("forward@{ACME}").as_str(), "stuck")]);
     let stuck = created.invocations[0].stuck.as_ref().unwrap();
     assert_eq!(stuck.error_code.as_deref(), Some("NO_PERMISSIONS"));
+    // The tenant bus's own log of the forward: its rule matched, one attempt, refused.
+    assert_eq!(created.matched_rules, ["ecomm-local-acme-forward"]);
+    let delivery = created.invocations[0]
+        .delivery
+        .as_ref()
+        .expect("the tenant bus's log");
+    let attempts: Vec<(&str, Option<&str>)> = delivery
+        .attempts
+        .iter()
+        .map(|a| (a.result.as_str(), a.error.as_deref()))
+        .collect();
+    assert_eq!(attempts, [("refused", Some("NO_PERMISSIONS"))]);
+    assert_eq!(delivery.ended.as_deref(), Some("sent-to-dlq"));
     assert!(
         stuck.redrive.starts_with(&format!(
             "ecomm redrive --target forward@{ACME} --message-id "
