@@ -39,55 +39,27 @@ pub(crate) async fn read(
     if groups.is_empty() {
         return history;
     }
+    let mut groups = groups;
+    let mut ids = event_ids.into_iter();
+    // The first search alone: a group that does not exist (the bus does not log) is not
+    // searched again for every other event.
+    let Some(first) = ids.next() else {
+        return history;
+    };
+    let found = search(backend, &groups, first, (start, end)).await;
+    history.take(found, &groups);
+    groups.retain(|g| !history.off.contains(g));
+    if groups.is_empty() {
+        return history;
+    }
     let groups = &groups;
-    let searches: Vec<_> = futures::stream::iter(event_ids)
-        .map(|id| async move {
-            let request = LogRequest {
-                groups,
-                term: &id,
-                start,
-                end,
-                insights: false,
-            };
-            (id.clone(), backend.search_logs(&request).await)
-        })
+    let searches: Vec<_> = futures::stream::iter(ids)
+        .map(|id| search(backend, groups, id, (start, end)))
         .buffer_unordered(AT_ONCE)
         .collect()
         .await;
-    for (id, search) in searches {
-        match search {
-            Ok(search) => {
-                for problem in search.problems {
-                    // Across accounts a group is `GROUP@ACCOUNT`, its problem names `GROUP`.
-                    let named = |g: &&String| {
-                        let base = g.split_once('@').map_or(g.as_str(), |(base, _)| base);
-                        problem.contains(base)
-                    };
-                    match groups.iter().find(named) {
-                        Some(group) if problem.contains("does not exist") => {
-                            history.off.push(group.clone());
-                        }
-                        _ => history.problems.push(problem),
-                    }
-                }
-                // The search matches a substring: keep this event's records only.
-                let mut found: Vec<(BusLogRecord, String)> = search
-                    .lines
-                    .into_iter()
-                    .filter_map(|l| BusLogRecord::parse(&l.message).map(|r| (r, l.message)))
-                    .filter(|(r, _)| r.event_id == id)
-                    .collect();
-                found.sort_by_key(|(r, _)| r.message_timestamp_ms);
-                let (records, raw): (Vec<_>, Vec<_>) = found.into_iter().unzip();
-                history
-                    .records
-                    .entry(id.clone())
-                    .or_default()
-                    .extend(records);
-                history.raw.entry(id.clone()).or_default().extend(raw);
-            }
-            Err(e) => history.problems.push(format!("the bus's log: {e}")),
-        }
+    for found in searches {
+        history.take(found, groups);
     }
     history.off.sort();
     history.off.dedup();
@@ -96,7 +68,70 @@ pub(crate) async fn read(
     history
 }
 
+/// One event's search: its id, and what the search found.
+async fn search(
+    backend: &dyn Backend,
+    groups: &[String],
+    id: String,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> (
+    String,
+    Result<crate::backend::LogSearch, crate::backend::BackendError>,
+) {
+    let request = LogRequest {
+        groups,
+        term: &id,
+        start,
+        end,
+        insights: false,
+    };
+    let found = backend.search_logs(&request).await;
+    (id, found)
+}
+
 impl BusHistory {
+    /// Keep what one search found of its event: the event's records (its own only: the search
+    /// matches a substring), the groups that do not exist, the other problems.
+    fn take(
+        &mut self,
+        (id, search): (
+            String,
+            Result<crate::backend::LogSearch, crate::backend::BackendError>,
+        ),
+        groups: &[String],
+    ) {
+        let search = match search {
+            Ok(search) => search,
+            Err(e) => {
+                self.problems.push(format!("the bus's log: {e}"));
+                return;
+            }
+        };
+        for problem in search.problems {
+            // Across accounts a group is `GROUP@ACCOUNT`, its problem names `GROUP`.
+            let named = |g: &&String| {
+                let base = g.split_once('@').map_or(g.as_str(), |(base, _)| base);
+                problem.contains(base)
+            };
+            match groups.iter().find(named) {
+                Some(group) if problem.contains("does not exist") => {
+                    self.off.push(group.clone());
+                }
+                _ => self.problems.push(problem),
+            }
+        }
+        let mut found: Vec<(BusLogRecord, String)> = search
+            .lines
+            .into_iter()
+            .filter_map(|l| BusLogRecord::parse(&l.message).map(|r| (r, l.message)))
+            .filter(|(r, _)| r.event_id == id)
+            .collect();
+        found.sort_by_key(|(r, _)| r.message_timestamp_ms);
+        let (records, raw): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+        self.records.entry(id.clone()).or_default().extend(records);
+        self.raw.entry(id).or_default().extend(raw);
+    }
+
     /// What the bus logged of event `event_id`'s delivery by rule `rule_arn` to `target_arn`
     /// (two tenants' forwards share their target, not their rule).
     pub(crate) fn delivery(
