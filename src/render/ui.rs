@@ -309,9 +309,12 @@ fn message(frame: &mut Frame<'_>, app: &App, area: Rect) {
             ),
         ),
         field("receives", m.receive_count.to_string()),
-        Line::from(""),
-        Line::from("attributes").bold(),
     ];
+    // What the bus itself logged of a failed delivery, when it logs.
+    if let Some(delivery) = &m.delivery {
+        lines.push(field("bus log", delivery.summary()));
+    }
+    lines.extend([Line::from(""), Line::from("attributes").bold()]);
     for (name, value) in m.attributes.iter().flatten() {
         lines.push(Line::from(format!(
             "  {name} [{}] = {}",
@@ -536,6 +539,33 @@ mod tests {
             Ok(Answer::Overview(fixtures::accounts_overview())),
         );
         snapshot("overview_accounts", &app);
+    }
+
+    #[test]
+    fn a_failed_delivery_shows_what_the_bus_logged_of_it() {
+        use crate::report::buslog::{AttemptResult, Delivery, DeliveryAttempt, DeliveryEnd};
+        let mut app = opened();
+        let throttled = |minute: i64| DeliveryAttempt {
+            attempt: None,
+            at: chrono::DateTime::UNIX_EPOCH + chrono::Duration::minutes(minute),
+            result: AttemptResult::Throttled,
+            error: Some("THROTTLING".to_owned()),
+            message: None,
+        };
+        let report = app.queue.report.as_mut().unwrap();
+        for message in &mut report.messages {
+            message.delivery = Some(Delivery {
+                rule: Some("ecomm-local-analytics".to_owned()),
+                attempts: vec![throttled(0), throttled(61)],
+                ended: Some(DeliveryEnd::SentToDlq),
+            });
+        }
+        keys(&mut app, &[KeyCode::Enter]);
+        let text = screen(&app, 160, 48);
+        assert!(
+            text.contains("bus log      2 attempts over 61 min: THROTTLING ×2, sent to DLQ"),
+            "{text}"
+        );
     }
 
     #[test]
