@@ -225,11 +225,12 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
         .iter()
         .filter_map(|v| {
             let delivery = v.delivery.as_ref()?;
-            Some(format!(
-                "  {}  {}",
-                v.message_id.get(..8).unwrap_or(&v.message_id),
-                delivery.summary()
-            ))
+            // By order, as on-call looks for it; else by the message's id.
+            let which = v
+                .order_id
+                .as_deref()
+                .unwrap_or_else(|| v.message_id.get(..8).unwrap_or(&v.message_id));
+            Some(format!("  {which}  {}", delivery.summary()))
         })
         .collect();
     if !deliveries.is_empty() {

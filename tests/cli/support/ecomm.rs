@@ -256,6 +256,8 @@ pub(crate) fn snapshot_settings() -> insta::Settings {
         r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?",
         "[TIME]",
     );
+    // How long a handler ran is the machine's, not the system's: a loaded machine takes ms.
+    settings.add_filter(r" · \d+ ms", " · [MS]");
     // Truncated message ids in tables.
     settings.add_filter(r"┆ [0-9a-f]{7}… ┆", "┆ xxxxxxx… ┆");
     settings.add_filter(r"│ [0-9a-f]{7}… ┆", "│ xxxxxxx… ┆");
