@@ -101,7 +101,7 @@ impl LocalBackend {
     }
 
     fn of_tenant(&self) -> Option<&Tenant> {
-        self.tenant.map(|i| self.stack.tenants()[i])
+        self.tenant.and_then(|i| self.stack.tenant(i))
     }
 
     fn bus(&self) -> Bus {

@@ -407,6 +407,11 @@ impl LocalStack {
         self.tenants.iter().map(|t| &t.tenant).collect()
     }
 
+    /// Tenant account `i`.
+    pub fn tenant(&self, i: usize) -> Option<&Tenant> {
+        self.tenants.get(i).map(|t| &t.tenant)
+    }
+
     /// The forward of every tenant account.
     pub fn forward(&self) -> &Forward {
         &self.forward
@@ -679,7 +684,12 @@ impl LocalStack {
                 let (bus, bus_arn, rule_arn) =
                     (tenant.prefix(), tenant.bus_arn(), tenant.forward_rule_arn());
                 self.bus_log.matched(
-                    &forward_hop(&bus, &bus_arn, &rule_arn, envelope, &tries),
+                    &hop(
+                        (&bus, &bus_arn),
+                        (&rule_arn, &CENTRAL_BUS_ARN, "events"),
+                        envelope,
+                        &tries,
+                    ),
                     now,
                 )?;
                 lock(&self.schedule).push(
@@ -714,7 +724,12 @@ impl LocalStack {
             let tries = Tries::first(now, self.ids.uuid());
             let (rule_arn, target_arn, service) = self.target_of(target);
             self.bus_log.matched(
-                &consumer_hop(&rule_arn, &target_arn, service, &envelope, &tries),
+                &hop(
+                    (BUS, &CENTRAL_BUS_ARN),
+                    (&rule_arn, &target_arn, service),
+                    &envelope,
+                    &tries,
+                ),
                 now,
             )?;
             schedule.push(
@@ -756,7 +771,12 @@ impl LocalStack {
             .faults
             .delivery_error(&consumer.name, order_id.as_deref());
         let (rule_arn, target_arn, service) = self.target_of(target);
-        let hop = consumer_hop(&rule_arn, &target_arn, service, &envelope, tries);
+        let hop = hop(
+            (BUS, &CENTRAL_BUS_ARN),
+            (&rule_arn, &target_arn, service),
+            &envelope,
+            tries,
+        );
         self.bus_log.attempt(&hop, at_ms, tries.attempt(), fault)?;
         let Some(code) = fault else {
             self.bus_log.ended(&hop, at_ms, tries.attempt(), false)?;
@@ -872,7 +892,12 @@ impl LocalStack {
         let fault = self.faults.delivery_error(name, order_id.as_deref());
         let t = &runtime.tenant;
         let (bus, bus_arn, rule_arn) = (t.prefix(), t.bus_arn(), t.forward_rule_arn());
-        let hop = forward_hop(&bus, &bus_arn, &rule_arn, &envelope, tries);
+        let hop = hop(
+            (&bus, &bus_arn),
+            (&rule_arn, &CENTRAL_BUS_ARN, "events"),
+            &envelope,
+            tries,
+        );
         self.bus_log.attempt(&hop, at_ms, tries.attempt(), fault)?;
         let Some(code) = fault else {
             self.bus_log.ended(&hop, at_ms, tries.attempt(), false)?;
@@ -1172,33 +1197,11 @@ impl LocalStack {
     }
 }
 
-/// A central consumer's delivery of `envelope`, as the central bus's log names it.
-fn consumer_hop<'a>(
-    rule_arn: &'a str,
-    target_arn: &'a str,
-    service: &'static str,
-    envelope: &'a Value,
-    tries: &'a Tries,
-) -> Hop<'a> {
-    Hop {
-        bus: BUS,
-        bus_arn: &CENTRAL_BUS_ARN,
-        rule_arn,
-        target_arn,
-        service,
-        event_id: envelope
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-        invocation_id: &tries.invocation_id,
-    }
-}
-
-/// A tenant's forward of `envelope` to the central bus, as the tenant bus's log names it.
-fn forward_hop<'a>(
-    bus: &'a str,
-    bus_arn: &'a str,
-    rule_arn: &'a str,
+/// One delivery of `envelope`, as its bus's log names it: the bus (name, ARN), and the rule,
+/// the target and the service the target is.
+fn hop<'a>(
+    (bus, bus_arn): (&'a str, &'a str),
+    (rule_arn, target_arn, service): (&'a str, &'a str, &'static str),
     envelope: &'a Value,
     tries: &'a Tries,
 ) -> Hop<'a> {
@@ -1206,8 +1209,8 @@ fn forward_hop<'a>(
         bus,
         bus_arn,
         rule_arn,
-        target_arn: &CENTRAL_BUS_ARN,
-        service: "events",
+        target_arn,
+        service,
         event_id: envelope
             .get("id")
             .and_then(Value::as_str)
