@@ -114,6 +114,7 @@ impl LocalBackend {
             name: tenant.forward_dlq(),
             arn: tenant.forward_dlq_arn(),
             url: tenant.forward_dlq(),
+            records: None,
         };
         Consumer {
             target: self.stack.forward().decl.name.clone(),
@@ -199,6 +200,7 @@ impl Backend for LocalBackend {
                                     name: queue.clone(),
                                     arn: queue_arn(&queue),
                                     url: queue.clone(),
+                                    records: None,
                                 },
                                 message_group_id: message_group_id.clone(),
                             },
@@ -222,6 +224,7 @@ impl Backend for LocalBackend {
                         name: dlq.clone(),
                         arn: queue_arn(&dlq),
                         url: dlq,
+                        records: None,
                     }),
                     reader: match c.target {
                         TargetDecl::Queue {
@@ -236,6 +239,7 @@ impl Backend for LocalBackend {
                                     name: dlq.clone(),
                                     arn: queue_arn(&dlq),
                                     url: dlq,
+                                    records: None,
                                 }),
                             })
                         }
@@ -257,6 +261,7 @@ impl Backend for LocalBackend {
             visible: stats.visible,
             in_flight: stats.in_flight,
             oldest_sent: stats.oldest_sent_ms.map(ecomm_local::clock::from_ms),
+            records: None,
         })
     }
 

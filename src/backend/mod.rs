@@ -110,6 +110,29 @@ pub(crate) struct QueueRef {
     pub(crate) arn: String,
     /// The queue URL (the name again on the local stack).
     pub(crate) url: String,
+    /// The other half of this DLQ, when the function's on-failure destination is a bucket:
+    /// Lambda's records there are read, held and deleted as messages of this queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) records: Option<RecordBucket>,
+}
+
+/// Where Lambda writes a function's on-failure records in S3: `s3://BUCKET/PREFIX`, the
+/// prefix being `aws/lambda/async/FUNCTION/`. Each object holds one record, the same JSON as
+/// the SQS on-failure record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecordBucket {
+    /// The bucket.
+    pub(crate) bucket: String,
+    /// The key prefix, ending in `/`.
+    pub(crate) prefix: String,
+}
+
+impl RecordBucket {
+    /// `s3://BUCKET/PREFIX`.
+    pub(crate) fn url(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.prefix)
+    }
 }
 
 impl QueueRef {
@@ -180,16 +203,28 @@ impl Consumer {
     }
 }
 
-/// A queue's counters.
+/// A DLQ's counters: its queue's, and its records' in a bucket (see [`QueueRef::records`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct QueueStats {
-    /// `ApproximateNumberOfMessages`.
+    /// `ApproximateNumberOfMessages`, and the records no reader holds.
     pub(crate) visible: u64,
-    /// `ApproximateNumberOfMessagesNotVisible`.
+    /// `ApproximateNumberOfMessagesNotVisible`, and the records this process holds.
     pub(crate) in_flight: u64,
     /// When the oldest message was sent, when known.
     pub(crate) oldest_sent: Option<DateTime<Utc>>,
+    /// Of these, the records in the bucket.
+    pub(crate) records: Option<RecordStats>,
+}
+
+/// What a bucket of on-failure records holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecordStats {
+    /// How many records (objects).
+    pub(crate) objects: u64,
+    /// When the oldest was written.
+    pub(crate) oldest: Option<DateTime<Utc>>,
 }
 
 /// A received message.

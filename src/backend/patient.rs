@@ -559,6 +559,7 @@ mod tests {
             name: "q".to_owned(),
             arn: "arn:aws:sqs:us-east-1:123456789012:q".to_owned(),
             url: "q".to_owned(),
+            records: None,
         }
     }
 
@@ -575,6 +576,7 @@ mod tests {
                 visible: 1,
                 in_flight: 0,
                 oldest_sent: None,
+                records: None,
             })
         }
         async fn receive(

@@ -101,6 +101,8 @@ fn unreachable(account: &Account<'_>, reason: String) -> DlqRow {
         function_errors_wired: None,
         reader: None,
         failure_bucket: None,
+        failure_objects: None,
+        oldest_object: None,
         findings: vec![format!("account not read: {first}")],
     }
 }

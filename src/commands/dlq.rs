@@ -22,7 +22,8 @@ use crate::scan::{self, Held, Holding, Reading, Scan, Scanned};
 fn wired(consumer: &Consumer) -> (bool, bool) {
     let dlq_arn = consumer.dlq.as_ref().map(|q| q.arn.as_str());
     let delivery = consumer.delivery_dlq.is_some() && consumer.delivery_dlq.as_deref() == dlq_arn;
-    let function = consumer.function_dlq.is_some() && consumer.function_dlq.as_deref() == dlq_arn;
+    let function = consumer.function_dlq.is_some() && consumer.function_dlq.as_deref() == dlq_arn
+        || consumer.dlq.as_ref().is_some_and(|q| q.records.is_some());
     (delivery, function)
 }
 
@@ -76,6 +77,14 @@ pub(crate) async fn counters(
             None => None,
         };
         let (delivery, function) = wired(consumer);
+        let records = stats.as_ref().and_then(|s| s.records);
+        let oldest_sent = match (
+            stats.as_ref().and_then(|s| s.oldest_sent),
+            records.and_then(|r| r.oldest),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         rows.push(DlqRow {
             target: consumer.target.clone(),
             account: None,
@@ -85,12 +94,14 @@ pub(crate) async fn counters(
             dlq: consumer.dlq.as_ref().map(|q| q.name.clone()),
             visible: stats.as_ref().map(|s| s.visible),
             in_flight: stats.as_ref().map(|s| s.in_flight),
-            oldest_sent: stats.and_then(|s| s.oldest_sent),
+            oldest_sent,
             delivery_failures_wired: delivery,
             // A target that is no function has no function errors to catch.
             function_errors_wired: consumer.function.is_some().then_some(function),
             reader,
             failure_bucket: consumer.failure_bucket.clone(),
+            failure_objects: records.map(|r| r.objects),
+            oldest_object: records.and_then(|r| r.oldest),
             findings: consumer.findings.clone(),
         });
     }
@@ -288,6 +299,7 @@ async fn shown(
             .as_ref()
             .map(|q| q.name.clone())
             .unwrap_or_default(),
+        bucket: records_url(consumer.dlq.as_ref()),
         messages,
         coverage,
         notes,
@@ -367,6 +379,7 @@ pub(crate) async fn purge(
     let queue = consumer.require_dlq()?.clone();
     let report = RefCell::new(PurgeReport {
         queue: queue.name.clone(),
+        bucket: records_url(Some(&queue)),
         incomplete: scan.incomplete.clone(),
         interrupted: scan.interrupted,
         ..PurgeReport::default()
@@ -402,16 +415,25 @@ async fn purge_queue(
         .clone();
     let stats = backend.queue_stats(&queue).await?;
     let count = stats.visible + stats.in_flight;
+    let records = match (&queue.records, stats.records) {
+        (Some(at), Some(records)) => format!(
+            ", {} of them records in {} (DeleteObjects)",
+            records.objects,
+            at.url()
+        ),
+        _ => String::new(),
+    };
     confirm(
         interaction,
         args.yes,
         &format!(
-            "Purge all {count} message(s) of {} (PurgeQueue, no archive)?",
+            "Purge all {count} message(s) of {} (PurgeQueue, no archive){records}?",
             queue.name
         ),
     )?;
     backend.purge(&queue).await?;
     Ok(PurgeReport {
+        bucket: records_url(Some(&queue)),
         queue: queue.name,
         deleted: count,
         full_purge: true,
@@ -480,6 +502,14 @@ async fn delete_matching(
         }
     }
     Ok(())
+}
+
+/// `s3://BUCKET/PREFIX` of the records read with a DLQ, if any.
+fn records_url(queue: Option<&QueueRef>) -> Option<String> {
+    queue?
+        .records
+        .as_ref()
+        .map(crate::backend::RecordBucket::url)
 }
 
 fn confirm(interaction: &dyn Interaction, yes: bool, question: &str) -> anyhow::Result<()> {

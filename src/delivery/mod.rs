@@ -277,6 +277,7 @@ mod tests {
                 name: "audit".to_owned(),
                 arn: String::new(),
                 url: String::new(),
+                records: None,
             },
             message_group_id: None,
         }

@@ -1,4 +1,4 @@
-//! Short forms shared by the tables and trees: ages and absent values.
+//! Short forms shared by the tables and trees: ages, absent values and message names.
 
 use chrono::{DateTime, Utc};
 
@@ -16,4 +16,10 @@ pub(super) fn age(since: DateTime<Utc>) -> String {
 /// The value, or `-`.
 pub(super) fn opt<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+/// A message's id as a table names it: an SQS message id whole, a record in S3 by the last part
+/// of its key (the rest is the prefix every record of the function shares).
+pub(super) fn message_name(message_id: &str) -> &str {
+    message_id.rsplit('/').next().unwrap_or(message_id)
 }

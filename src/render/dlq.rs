@@ -1,7 +1,7 @@
 //! `dlq ls | show | export | purge` output.
 
 use super::Printer;
-use super::cells::{age, opt};
+use super::cells::{age, message_name, opt};
 use super::fit::{Cell, Column, Priority, Tone};
 use super::pii::{mask_text, pretty_body};
 use crate::cli::OutputFormat;
@@ -127,6 +127,16 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
                 );
             }
         }
+        if let (Some(bucket), Some(objects)) = (&row.failure_bucket, row.failure_objects) {
+            let oldest = row
+                .oldest_object
+                .map(|t| format!(", the oldest {} old", age(t)))
+                .unwrap_or_default();
+            printer.message(&format!("{}: function errors go to {bucket}:", row.target));
+            printer.message(&format!(
+                "  {objects} record(s){oldest}, read with the DLQ (counted in visible)"
+            ));
+        }
         for finding in &row.findings {
             printer.message(&format!("warning: {}: {finding}", row.target));
         }
@@ -153,8 +163,13 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
         }
         OutputFormat::Table | OutputFormat::Wide => {}
     }
+    let bucket = report
+        .bucket
+        .as_ref()
+        .map(|b| format!(" and {b}"))
+        .unwrap_or_default();
     printer.message(&format!(
-        "{banner}\n{}: {} matching of {} read",
+        "{banner}\n{}{bucket}: {} matching of {} read",
         report.queue,
         report.messages.len(),
         report.coverage.seen
@@ -196,7 +211,7 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
             .iter()
             .map(|v| {
                 vec![
-                    v.message_id.clone().into(),
+                    message_name(&v.message_id).into(),
                     opt(v.sent_at.map(age)).into(),
                     v.receive_count.to_string().into(),
                     v.kind.as_str().into(),
@@ -219,7 +234,15 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
             .collect();
         printer.table(&SHOW_COLUMNS, rows);
     }
-    // What the bus itself logged of each failed delivery, one line a message.
+    deliveries(printer, report);
+    for note in &report.notes {
+        printer.message(&format!("note: {note}"));
+    }
+    coverage(printer, &report.coverage);
+}
+
+/// What the bus itself logged of each failed delivery, one line a message.
+fn deliveries(printer: &Printer, report: &ShowReport) {
     let deliveries: Vec<String> = report
         .messages
         .iter()
@@ -239,10 +262,6 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
             printer.message(&line);
         }
     }
-    for note in &report.notes {
-        printer.message(&format!("note: {note}"));
-    }
-    coverage(printer, &report.coverage);
 }
 
 /// What a scan could not see or give back.
@@ -291,14 +310,19 @@ pub(super) fn purged(printer: &Printer, banner: &str, report: &PurgeReport) {
     if let Some(archive) = &report.archive {
         printer.message(&format!("archived to {archive}"));
     }
+    let bucket = report
+        .bucket
+        .as_ref()
+        .map(|b| format!(" and {b}"))
+        .unwrap_or_default();
     if report.full_purge {
         printer.message(&format!(
-            "purged {} (about {} message(s))",
+            "purged {}{bucket} (about {} message(s))",
             report.queue, report.deleted
         ));
     } else {
         printer.message(&format!(
-            "deleted {} message(s) from {}",
+            "deleted {} message(s) from {}{bucket}",
             report.deleted, report.queue
         ));
     }

@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier, Style, Stylize as _};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use super::cells::{age, opt};
+use super::cells::{age, message_name, opt};
 use super::fit::Tone;
 use super::pii::{mask_text, pretty_body};
 use crate::ui::app::{App, Dialog, Screen, Sort};
@@ -227,7 +227,7 @@ fn queue(frame: &mut Frame<'_>, app: &App, area: Rect) {
         };
         let mut cells = vec![
             Line::from(Span::raw(mark).fg(Color::Cyan)),
-            Line::from(super::fit::cut(&m.message_id, 8)),
+            Line::from(super::fit::cut(message_name(&m.message_id), 8)),
             Line::from(opt(m.sent_at.map(age))),
             Line::from(Span::raw(opt(m.error_code.as_deref())).fg(Color::Red)),
             Line::from(opt(m.error_message.as_deref().map(mask_text))),

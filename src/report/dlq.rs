@@ -65,6 +65,13 @@ pub(crate) struct DlqRow {
     /// Where function errors' records go when that is a bucket (`s3://BUCKET/PREFIX`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) failure_bucket: Option<String>,
+    /// How many records the bucket holds, when read (counted in `visible` and `inFlight` too:
+    /// ecomm reads them with the DLQ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) failure_objects: Option<u64>,
+    /// When the oldest of them was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) oldest_object: Option<DateTime<Utc>>,
     /// Problems with the wiring.
     pub(crate) findings: Vec<String>,
 }
@@ -87,7 +94,7 @@ pub(crate) struct ReaderRow {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct MessageView {
-    /// The SQS message id.
+    /// The SQS message id; for a record in S3, its key.
     pub(crate) message_id: String,
     /// When it entered the DLQ.
     pub(crate) sent_at: Option<DateTime<Utc>>,
@@ -169,6 +176,9 @@ pub(crate) struct Coverage {
 pub(crate) struct ShowReport {
     /// The queue.
     pub(crate) queue: String,
+    /// The bucket of the function errors' records read with it (`s3://BUCKET/PREFIX`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) bucket: Option<String>,
     /// The matching messages, oldest first.
     pub(crate) messages: Vec<MessageView>,
     /// How much of the queue was read.
@@ -221,6 +231,9 @@ impl ExportReport {
 pub(crate) struct PurgeReport {
     /// The queue.
     pub(crate) queue: String,
+    /// The bucket of the function errors' records purged with it (`s3://BUCKET/PREFIX`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) bucket: Option<String>,
     /// Messages deleted (for a full purge: the approximate count before it).
     pub(crate) deleted: u64,
     /// Messages that matched but could not be deleted (they stay in the queue).

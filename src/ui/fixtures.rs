@@ -24,6 +24,8 @@ fn row(target: &str, visible: u64, wired: bool) -> DlqRow {
         function_errors_wired: Some(true),
         reader: None,
         failure_bucket: None,
+        failure_objects: None,
+        oldest_object: None,
         findings: if wired {
             Vec::new()
         } else {
@@ -117,6 +119,7 @@ fn message(n: u32, error: &str, minutes: i64) -> MessageView {
 pub(crate) fn notification_dlq() -> ShowReport {
     ShowReport {
         queue: "ecomm-local-notification-dlq".to_owned(),
+        bucket: None,
         messages: vec![
             message(1, "DependencyUnavailable", 50),
             message(2, "DependencyUnavailable", 40),

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{
-    Archived, Ecomm, FaultMix, FaultyProxy, LambdaRecorder, LsRow, Purged, RedriveReport, Shown,
-    Stack, Wiring, by_event_id, dlq_fixture, event_id, garbage, lambda_dlq, order_created,
-    order_created_v1, out_of_stock, unique, unknown_json,
+    Ecomm, FaultMix, FaultyProxy, LambdaRecorder, LsRow, Purged, RedriveReport, Shown, Stack,
+    Wiring, by_event_id, dlq_fixture, event_id, garbage, lambda_dlq, order_created,
+    order_created_v1, out_of_stock, read_archive, unknown_json,
 };
 
 fn set<const N: usize>(ids: [&String; N]) -> BTreeSet<String> {
@@ -742,14 +742,6 @@ async fn invokes_of_a_function_deleted_after_discovery_fail_and_every_message_st
     dlq.assert_all_visible(3).await;
 }
 
-fn read_archive(path: &std::path::Path) -> Vec<Archived> {
-    std::fs::read_to_string(path)
-        .expect("the archive")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("an archived message"))
-        .collect()
-}
-
 #[tokio::test]
 async fn purge_with_a_filter_archives_exactly_the_messages_it_deletes_verbatim() {
     let stack = Stack::deploy(&[("analytics", Wiring::Both)]).await;
@@ -1163,56 +1155,4 @@ async fn a_dlq_deleted_from_under_its_target_is_a_finding_of_ls_and_a_clear_erro
         .code(1)
         .stderr();
     assert!(stderr.contains("consumer inventory has no DLQ"), "{stderr}");
-}
-
-#[tokio::test]
-async fn a_function_whose_on_failure_destination_is_a_bucket_is_found_with_that_bucket() {
-    let stack = Stack::deploy(&[("analytics", Wiring::Both), ("inventory", Wiring::Both)]).await;
-    let analytics = stack.consumer_of("analytics").clone();
-    // Lambda's S3 on-failure destination, as Terraform wires it for `"onFailure": "s3"`.
-    let bucket = unique("ecomm-failures");
-    // (moto keeps every config put and answers with the first: replace it, as AWS's put does.)
-    stack
-        .lambda
-        .delete_function_event_invoke_config()
-        .function_name(&analytics.function)
-        .send()
-        .await
-        .unwrap();
-    stack
-        .lambda
-        .put_function_event_invoke_config()
-        .function_name(&analytics.function)
-        .destination_config(
-            aws_sdk_lambda::types::DestinationConfig::builder()
-                .on_failure(
-                    aws_sdk_lambda::types::OnFailure::builder()
-                        .destination(format!("arn:aws:s3:::{bucket}"))
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let rows: Vec<LsRow> = stack.ecomm().args("-o json dlq ls").json();
-    let row = |target: &str| rows.iter().find(|r| r.target == target).unwrap();
-    let prefix = format!("s3://{bucket}/aws/lambda/async/{}/", analytics.function);
-    assert_eq!(
-        row("analytics").failure_bucket.as_deref(),
-        Some(prefix.as_str())
-    );
-    assert_eq!(
-        row("analytics").function_errors_wired,
-        Some(false),
-        "not in the DLQ ecomm reads"
-    );
-    let findings = &row("analytics").findings;
-    assert!(
-        findings.iter().any(|f| f.contains(&prefix))
-            && !findings.iter().any(|f| f.contains("not an SQS queue")),
-        "{findings:?}"
-    );
-    assert_eq!(row("inventory").failure_bucket, None);
-    assert_eq!(row("inventory").function_errors_wired, Some(true));
 }

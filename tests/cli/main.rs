@@ -7,6 +7,7 @@ mod buslog;
 mod demo;
 mod dlq;
 mod help;
+mod records;
 mod redrive;
 mod support;
 mod targets;

@@ -7,7 +7,7 @@ use aws_sdk_lambda::operation::get_function_event_invoke_config::GetFunctionEven
 use super::AwsBackend;
 use super::errors::classify;
 use crate::backend::targets::{TargetArn, TargetInput, TargetKind};
-use crate::backend::{BackendError, Consumer, QueueReader, QueueRef};
+use crate::backend::{BackendError, Consumer, QueueReader, QueueRef, RecordBucket};
 
 /// `my-function` of `arn:aws:lambda:<region>:<account>:function:my-function[:qualifier]`.
 fn function_name(arn: &str) -> String {
@@ -78,11 +78,11 @@ impl AwsBackend {
                     }
                     _ => None,
                 };
-                let failure_bucket = failure_bucket(function_dlq.as_deref(), function.as_deref());
+                let records = failure_bucket(function_dlq.as_deref(), function.as_deref());
                 wiring_findings(
                     (delivery_dlq.as_deref(), function_dlq.as_deref()),
                     function.is_some(),
-                    failure_bucket.as_deref(),
+                    records.as_ref(),
                     &mut findings,
                 );
                 let chosen = delivery_dlq
@@ -94,9 +94,10 @@ impl AwsBackend {
                     }
                     _ => None,
                 };
+                let failure_bucket = records.as_ref().map(RecordBucket::url);
                 let dlq = match &chosen {
                     Some(arn) => match self.queue_ref(arn).await {
-                        Ok(queue) => Some(queue),
+                        Ok(queue) => Some(QueueRef { records, ..queue }),
                         Err(BackendError::QueueNotFound(_)) => {
                             findings.push(format!("the DLQ {arn} does not exist"));
                             None
@@ -301,10 +302,13 @@ fn is_sqs(arn: &str) -> bool {
 
 /// Lambda's S3 on-failure destination (`arn:aws:s3:::BUCKET`) as the prefix it writes the
 /// function's records under: `s3://BUCKET/aws/lambda/async/FUNCTION/`.
-fn failure_bucket(destination: Option<&str>, function: Option<&str>) -> Option<String> {
+fn failure_bucket(destination: Option<&str>, function: Option<&str>) -> Option<RecordBucket> {
     let bucket = destination?.strip_prefix("arn:aws:s3:::")?;
     let bucket = bucket.split('/').next().unwrap_or(bucket);
-    Some(format!("s3://{bucket}/aws/lambda/async/{}/", function?))
+    Some(RecordBucket {
+        bucket: bucket.to_owned(),
+        prefix: format!("aws/lambda/async/{}/", function?),
+    })
 }
 
 /// What is miswired, from where delivery failures (`delivery`) and function errors (`function`)
@@ -313,12 +317,14 @@ fn failure_bucket(destination: Option<&str>, function: Option<&str>) -> Option<S
 fn wiring_findings(
     (delivery, errors): (Option<&str>, Option<&str>),
     is_function: bool,
-    bucket: Option<&str>,
+    bucket: Option<&RecordBucket>,
     findings: &mut Vec<String>,
 ) {
-    if let Some(bucket) = bucket {
+    if let (Some(bucket), None) = (bucket, delivery) {
         findings.push(format!(
-            "function errors go to {bucket} (Lambda's S3 on-failure destination): ecomm lists and replays the DLQ only, so far; read the records with `aws s3 ls {bucket} --recursive`"
+            "function errors go to {} (Lambda's S3 on-failure destination), but there is no target DeadLetterConfig: ecomm reads a bucket's records with the DLQ they belong to, so it cannot read them; read them with `aws s3 ls {} --recursive`",
+            bucket.url(),
+            bucket.url()
         ));
     }
     let miswired = match (delivery, errors) {
@@ -340,5 +346,48 @@ fn wiring_findings(
     findings.extend(miswired);
     if errors.is_some_and(|d| !is_sqs(d)) && bucket.is_none() {
         findings.push("the on-failure destination is not an SQS queue".to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUEUE: &str = "arn:aws:sqs:eu-west-1:111122223333:ecomm-prod-analytics-dlq";
+    const BUCKET: &str = "arn:aws:s3:::ecomm-prod-analytics-failures-111122223333";
+
+    fn findings(delivery: Option<&str>, errors: Option<&str>) -> Vec<String> {
+        let bucket = failure_bucket(errors, Some("ecomm-prod-analytics"));
+        let mut findings = Vec::new();
+        wiring_findings((delivery, errors), true, bucket.as_ref(), &mut findings);
+        findings
+    }
+
+    #[test]
+    fn a_bucket_beside_the_target_dlq_is_read_with_it_and_is_no_finding() {
+        assert_eq!(
+            failure_bucket(Some(BUCKET), Some("ecomm-prod-analytics")).map(|b| b.url()),
+            Some(
+                "s3://ecomm-prod-analytics-failures-111122223333/aws/lambda/async/ecomm-prod-analytics/"
+                    .to_owned()
+            )
+        );
+        assert_eq!(findings(Some(QUEUE), Some(BUCKET)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_bucket_without_a_target_dlq_is_said_to_be_unreadable() {
+        let found = findings(None, Some(BUCKET));
+        assert!(
+            found.iter().any(|f| f.contains("cannot read them")
+                && f.contains("aws s3 ls s3://ecomm-prod-analytics-failures-111122223333/")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("EventBridge delivery failures are dropped")),
+            "{found:?}"
+        );
     }
 }

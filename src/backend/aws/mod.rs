@@ -1,12 +1,14 @@
 //! The backend over AWS, one module per concern: [`errors`] (what the user can act on),
 //! [`discovery`] (rules, targets, on-failure destinations), [`sqs`] (the DLQs), [`logs`]
-//! (`FilterLogEvents` and Logs Insights) and [`delivery`] (`Invoke` and `PutEvents`). This file
-//! connects, and maps the port onto them.
+//! (`FilterLogEvents` and Logs Insights), [`delivery`] (`Invoke` and `PutEvents`) and
+//! [`records`] (Lambda's on-failure records in S3, the other half of a DLQ). This file connects,
+//! and maps the port onto them.
 
 mod delivery;
 mod discovery;
 mod errors;
 mod logs;
+mod records;
 mod sqs;
 
 use std::collections::BTreeMap;
@@ -33,6 +35,9 @@ pub(crate) struct AwsBackend {
     sfn: aws_sdk_sfn::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    s3: aws_sdk_s3::Client,
+    /// What this process holds of the records in S3 (S3 has no visibility timeout).
+    records: records::Leases,
     bus: String,
     names: BTreeMap<String, String>,
     region: String,
@@ -173,6 +178,14 @@ impl AwsBackend {
                 }
                 aws_sdk_cloudwatchlogs::Client::from_conf(logs.build())
             },
+            // An endpoint given (moto, LocalStack) serves buckets by path, not by host name.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .retry_config(standard())
+                    .force_path_style(config.endpoint_url().is_some())
+                    .build(),
+            ),
+            records: records::Leases::default(),
             bus: bus.to_owned(),
             names: names.clone(),
             region,
@@ -203,13 +216,21 @@ impl Backend for AwsBackend {
     }
 
     async fn queue_stats(&self, queue: &QueueRef) -> Result<QueueStats, BackendError> {
-        self.stats(queue).await
+        let mut stats = self.stats(queue).await?;
+        if let Some(at) = &queue.records {
+            let (records, held) = self.record_stats(at).await?;
+            stats.visible += records.objects.saturating_sub(held);
+            stats.in_flight += held;
+            stats.records = Some(records);
+        }
+        Ok(stats)
     }
 
     async fn oldest_sent(&self, queue: &QueueRef) -> Option<DateTime<Utc>> {
         self.oldest_message_sent(queue).await
     }
 
+    /// The records in the bucket first, while this walk of it hands any out; then the queue.
     async fn receive(
         &self,
         queue: &QueueRef,
@@ -217,6 +238,12 @@ impl Backend for AwsBackend {
         visibility_s: u32,
         wait_s: u8,
     ) -> Result<Vec<Message>, BackendError> {
+        if let Some(at) = &queue.records {
+            let records = self.receive_records(at, max, visibility_s).await?;
+            if !records.is_empty() {
+                return Ok(records);
+            }
+        }
         self.receive_messages(queue, max, visibility_s, wait_s)
             .await
     }
@@ -226,7 +253,22 @@ impl Backend for AwsBackend {
         queue: &QueueRef,
         receipts: &[String],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
-        self.delete_batch(queue, receipts).await
+        let (objects, messages) = by_place(receipts);
+        let mut outcomes = Vec::new();
+        if !objects.is_empty() {
+            let refs: Vec<&str> = objects.iter().map(|(_, r)| *r).collect();
+            outcomes.extend(self.delete_records(&refs).await?.into_iter().zip(objects));
+        }
+        if !messages.is_empty() {
+            let owned: Vec<String> = messages.iter().map(|(_, r)| (*r).to_owned()).collect();
+            outcomes.extend(
+                self.delete_batch(queue, &owned)
+                    .await?
+                    .into_iter()
+                    .zip(messages),
+            );
+        }
+        Ok(in_order(outcomes))
     }
 
     async fn change_visibility(
@@ -235,10 +277,25 @@ impl Backend for AwsBackend {
         receipts: &[String],
         seconds: u32,
     ) -> Result<Vec<EntryOutcome>, BackendError> {
-        self.change_visibility_batch(queue, receipts, seconds).await
+        let (objects, messages) = by_place(receipts);
+        let mut outcomes = Vec::new();
+        if let Some(at) = queue.records.as_ref().filter(|_| !objects.is_empty()) {
+            let refs: Vec<&str> = objects.iter().map(|(_, r)| *r).collect();
+            let leased = self.lease_records(at, &refs, seconds).await;
+            outcomes.extend(leased.into_iter().zip(objects));
+        }
+        if !messages.is_empty() {
+            let owned: Vec<String> = messages.iter().map(|(_, r)| (*r).to_owned()).collect();
+            let changed = self.change_visibility_batch(queue, &owned, seconds).await?;
+            outcomes.extend(changed.into_iter().zip(messages));
+        }
+        Ok(in_order(outcomes))
     }
 
     async fn purge(&self, queue: &QueueRef) -> Result<(), BackendError> {
+        if let Some(at) = &queue.records {
+            self.purge_records(at).await?;
+        }
         self.purge_queue(queue).await
     }
 
@@ -280,6 +337,23 @@ impl Backend for AwsBackend {
     async fn search_logs(&self, request: &LogRequest<'_>) -> Result<LogSearch, BackendError> {
         self.search(request).await
     }
+}
+
+/// A batch's receipts split into the records' and the queue's, each with its place in the batch.
+type Placed<'a> = Vec<(usize, &'a str)>;
+
+fn by_place(receipts: &[String]) -> (Placed<'_>, Placed<'_>) {
+    receipts
+        .iter()
+        .map(String::as_str)
+        .enumerate()
+        .partition(|(_, r)| records::object_of(r).is_some())
+}
+
+/// The outcomes of both halves of a batch, back in the batch's order.
+fn in_order(mut outcomes: Vec<(EntryOutcome, (usize, &str))>) -> Vec<EntryOutcome> {
+    outcomes.sort_by_key(|(_, (i, _))| *i);
+    outcomes.into_iter().map(|(o, _)| o).collect()
 }
 
 /// The log groups of the functions on `bus`: the consumers', and the producer's, named after

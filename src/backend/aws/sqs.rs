@@ -65,6 +65,7 @@ impl AwsBackend {
             name: (*name).to_owned(),
             arn: arn.to_owned(),
             url: url.queue_url().unwrap_or_default().to_owned(),
+            records: None,
         })
     }
 
@@ -124,6 +125,7 @@ impl AwsBackend {
             visible: number(QueueAttributeName::ApproximateNumberOfMessages),
             in_flight: number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
             oldest_sent: None,
+            records: None,
         })
     }
 

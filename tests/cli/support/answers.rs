@@ -41,6 +41,12 @@ pub(crate) struct LsRow {
     /// Where function errors' records go when that is a bucket.
     #[serde(default)]
     pub(crate) failure_bucket: Option<String>,
+    /// How many records that bucket holds (counted in `visible` too).
+    #[serde(default)]
+    pub(crate) failure_objects: Option<u64>,
+    /// When the oldest of them was written.
+    #[serde(default)]
+    pub(crate) oldest_object: Option<DateTime<Utc>>,
     pub(crate) findings: Vec<String>,
 }
 
@@ -59,6 +65,9 @@ pub(crate) struct LsReader {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Shown {
     pub(crate) queue: String,
+    /// The bucket of function errors' records read with the queue.
+    #[serde(default)]
+    pub(crate) bucket: Option<String>,
     pub(crate) messages: Vec<ShownMessage>,
     pub(crate) seen: usize,
     pub(crate) complete: bool,
@@ -120,6 +129,15 @@ pub(crate) struct Archived {
     pub(crate) attributes: MessageAttributes,
 }
 
+/// The lines of an archive (`dlq purge --archive`) or an export file.
+pub(crate) fn read_archive(path: &std::path::Path) -> Vec<Archived> {
+    std::fs::read_to_string(path)
+        .expect("the archive")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an archived message"))
+        .collect()
+}
+
 /// `dlq export --file F --output json`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -137,6 +155,9 @@ pub(crate) struct Exported {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Purged {
     pub(crate) queue: String,
+    /// The bucket of function errors' records purged with the queue.
+    #[serde(default)]
+    pub(crate) bucket: Option<String>,
     pub(crate) deleted: u64,
     pub(crate) failed: u64,
     pub(crate) archive: Option<String>,

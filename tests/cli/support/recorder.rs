@@ -34,12 +34,14 @@ pub(crate) struct Invocation {
 pub(crate) struct LambdaRecorder {
     endpoint: String,
     log: Arc<Mutex<Vec<Invocation>>>,
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 struct Proxy {
     upstream: String,
     client: reqwest::Client,
     log: Arc<Mutex<Vec<Invocation>>>,
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 impl LambdaRecorder {
@@ -47,16 +49,36 @@ impl LambdaRecorder {
     pub(crate) fn start(upstream: &str) -> Self {
         let (listener, endpoint) = loopback_listener();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let refused = Arc::new(Mutex::new(Vec::new()));
         let proxy = Arc::new(Proxy {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
             log: Arc::clone(&log),
+            refused: Arc::clone(&refused),
         });
         spawn_server(listener, move |request| {
             let proxy = Arc::clone(&proxy);
             async move { proxy.handle(request).await }
         });
-        Self { endpoint, log }
+        Self {
+            endpoint,
+            log,
+            refused,
+        }
+    }
+
+    /// From now on, refuse every invoke whose payload contains `text` as Lambda refuses a
+    /// payload above its limit (413 `RequestTooLargeException`, not retried).
+    pub(crate) fn refuse_containing(&self, text: &str) {
+        self.refused
+            .lock()
+            .expect("not poisoned")
+            .push(text.to_owned());
+    }
+
+    /// Accept every invoke again.
+    pub(crate) fn refuse_none(&self) {
+        self.refused.lock().expect("not poisoned").clear();
     }
 
     /// The URL to pass as `--endpoint-url`.
@@ -153,7 +175,16 @@ impl Proxy {
                 Bytes::new(),
             )
             .await;
-            let accepted = lookup.status() == StatusCode::OK;
+            let exists = lookup.status() == StatusCode::OK;
+            let text = String::from_utf8_lossy(&body);
+            let refused = exists
+                && self
+                    .refused
+                    .lock()
+                    .expect("not poisoned")
+                    .iter()
+                    .any(|t| text.contains(t.as_str()));
+            let accepted = exists && !refused;
             self.log
                 .lock()
                 .expect("the log is not poisoned")
@@ -166,25 +197,21 @@ impl Proxy {
                     payload: serde_json::from_slice(&body).unwrap_or(Value::Null),
                     accepted,
                 });
+            if refused {
+                return lambda_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "RequestTooLargeException",
+                    "Request must be smaller than 1048576 bytes for the InvokeFunction operation",
+                );
+            }
             if !accepted {
-                let message = format!(
-                    "Function not found: arn:aws:lambda:us-east-1:123456789012:function:{function}"
-                );
-                let mut response = plain(
+                return lambda_error(
                     StatusCode::NOT_FOUND,
-                    &json!({"Type": "User", "message": message}).to_string(),
+                    "ResourceNotFoundException",
+                    &format!(
+                        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:{function}"
+                    ),
                 );
-                let headers = response.headers_mut();
-                headers.insert(
-                    "content-type",
-                    "application/json".parse().expect("a header"),
-                );
-                headers.insert(
-                    "x-amzn-errortype",
-                    "ResourceNotFoundException".parse().expect("a header"),
-                );
-                headers.insert("x-amzn-requestid", "proxy".parse().expect("a header"));
-                return response;
             }
         }
         forward(
@@ -197,6 +224,22 @@ impl Proxy {
         )
         .await
     }
+}
+
+/// A Lambda API error as Lambda answers it.
+fn lambda_error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let mut response = plain(
+        status,
+        &json!({"Type": "User", "message": message}).to_string(),
+    );
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        "application/json".parse().expect("a header"),
+    );
+    headers.insert("x-amzn-errortype", code.parse().expect("a header"));
+    headers.insert("x-amzn-requestid", "proxy".parse().expect("a header"));
+    response
 }
 
 /// Send a request on to `upstream`, and its answer back.
