@@ -132,10 +132,11 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
                 .oldest_object
                 .map(|t| format!(", the oldest {} old", age(t)))
                 .unwrap_or_default();
-            printer.message(&format!("{}: function errors go to {bucket}:", row.target));
             printer.message(&format!(
-                "  {objects} record(s){oldest}, read with the DLQ (counted in visible)"
+                "{}: {objects} function error record(s) in S3{oldest}, counted in visible:",
+                row.target
             ));
+            printer.message(&format!("  {bucket}"));
         }
         for finding in &row.findings {
             printer.message(&format!("warning: {}: {finding}", row.target));
@@ -163,17 +164,15 @@ pub(super) fn show(printer: &Printer, banner: &str, report: &ShowReport) {
         }
         OutputFormat::Table | OutputFormat::Wide => {}
     }
-    let bucket = report
-        .bucket
-        .as_ref()
-        .map(|b| format!(" and {b}"))
-        .unwrap_or_default();
     printer.message(&format!(
-        "{banner}\n{}{bucket}: {} matching of {} read",
+        "{banner}\n{}: {} matching of {} read",
         report.queue,
         report.messages.len(),
         report.coverage.seen
     ));
+    if let Some(bucket) = &report.bucket {
+        printer.message(&format!("  with the function errors' records in {bucket}"));
+    }
     // Error messages and attributes quote what failed, e.g. the address SES rejected.
     let pii = |text: &str| {
         if report.show_pii {

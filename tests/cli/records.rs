@@ -41,6 +41,13 @@ async fn records_in_a_bucket_are_listed_shown_exported_and_purged_with_the_dlq()
     assert_eq!(row.function_errors_wired, Some(true), "ecomm reads them");
     assert!(row.findings.is_empty(), "{:?}", row.findings);
 
+    let table = stack.ecomm().args("dlq ls").columns(80).stdout();
+    assert!(
+        table.contains("inventory: 3 function error record(s) in S3, the oldest")
+            && table.contains(&format!("  {}\n", bucket.url())),
+        "{table}"
+    );
+
     let shown: Shown = stack.ecomm().args("dlq show inventory --wait 1").json();
     assert_eq!(shown.bucket.as_deref(), Some(bucket.url().as_str()));
     assert_eq!(shown.ids(), &all_keys | &BTreeSet::from([queued.clone()]));
@@ -62,6 +69,20 @@ async fn records_in_a_bucket_are_listed_shown_exported_and_purged_with_the_dlq()
         ord_1.ids(),
         BTreeSet::from([queued.clone(), key("ord-1")]),
         "filters select records as they select messages"
+    );
+    let table = stack
+        .ecomm()
+        .args("dlq show inventory --wait 1")
+        .columns(200)
+        .stdout();
+    let rows: Vec<&str> = table.lines().filter(|l| l.contains('┆')).collect();
+    assert!(
+        table.contains(&format!(
+            "with the function errors' records in {}",
+            bucket.url()
+        )) && rows.iter().filter(|r| r.contains("record-")).count() == 3
+            && rows.iter().all(|r| !r.contains("aws/lambda/async/")),
+        "a record is named by its key's last part: {table}"
     );
     assert_eq!(bucket.keys().await, all_keys, "reading deletes nothing");
     dlq.assert_all_visible(1).await;
