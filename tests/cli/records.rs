@@ -8,26 +8,58 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use ecomm_events::DlqMessage;
+
 use crate::support::{
-    LambdaRecorder, LsRow, Purged, RedriveReport, Shown, Stack, Wiring, by_event_id, event_id,
-    order_created, read_archive,
+    FailureBucket, LambdaRecorder, LsRow, Purged, RedriveReport, Shown, Stack, Wiring, by_event_id,
+    event_id, order_created, read_archive,
 };
 
-#[tokio::test]
-async fn records_in_a_bucket_are_listed_shown_exported_and_purged_with_the_dlq() {
-    let stack = Stack::deploy(&[("inventory", Wiring::Both), ("analytics", Wiring::Both)]).await;
-    let bucket = stack.failure_bucket("inventory").await;
-    let dlq = stack.dlq("inventory");
-    let queued = dlq
-        .seed_target_failure(&order_created("ord-1", "corr-1"), "THROTTLING")
-        .await;
-    let mut records = BTreeMap::new();
-    for order in ["ord-1", "ord-2", "ord-3"] {
-        let record = dlq.destination_record(&order_created(order, "corr-1"), "Timeout");
-        records.insert(order, (bucket.seed(&record).await, record));
+/// inventory's DLQ with one delivery failure of ord-1 in the queue, and a record each of ord-1,
+/// ord-2 and ord-3 in its bucket.
+struct Seeded {
+    bucket: FailureBucket,
+    queued: String,
+    /// By order: the record's key and body.
+    records: BTreeMap<&'static str, (String, DlqMessage)>,
+}
+
+impl Seeded {
+    async fn on(stack: &Stack) -> Self {
+        let bucket = stack.failure_bucket("inventory").await;
+        let dlq = stack.dlq("inventory");
+        let queued = dlq
+            .seed_target_failure(&order_created("ord-1", "corr-1"), "THROTTLING")
+            .await;
+        let mut records = BTreeMap::new();
+        for order in ["ord-1", "ord-2", "ord-3"] {
+            let record = dlq.destination_record(&order_created(order, "corr-1"), "Timeout");
+            records.insert(order, (bucket.seed(&record).await, record));
+        }
+        Self {
+            bucket,
+            queued,
+            records,
+        }
     }
-    let key = |order: &str| records[order].0.clone();
-    let all_keys: BTreeSet<String> = records.values().map(|(k, _)| k.clone()).collect();
+
+    fn key(&self, order: &str) -> String {
+        self.records[order].0.clone()
+    }
+
+    fn keys(&self) -> BTreeSet<String> {
+        self.records.values().map(|(k, _)| k.clone()).collect()
+    }
+}
+
+#[tokio::test]
+async fn records_in_a_bucket_are_listed_shown_and_exported_with_the_dlq() {
+    let stack = Stack::deploy(&[("inventory", Wiring::Both), ("analytics", Wiring::Both)]).await;
+    let seeded = Seeded::on(&stack).await;
+    let (bucket, queued, records) = (&seeded.bucket, &seeded.queued, &seeded.records);
+    let key = |order: &str| seeded.key(order);
+    let all_keys = seeded.keys();
+    let dlq = stack.dlq("inventory");
 
     let rows: Vec<LsRow> = stack.ecomm().args("dlq ls").json();
     let row = rows.iter().find(|r| r.target == "inventory").unwrap();
@@ -93,10 +125,19 @@ async fn records_in_a_bucket_are_listed_shown_exported_and_purged_with_the_dlq()
         .into_iter()
         .map(|e| (e.message_id, e.body))
         .collect();
-    for (order, (key, record)) in &records {
+    for (order, (key, record)) in records {
         assert_eq!(bodies[key], record.body, "{order}'s record verbatim");
         assert_eq!(bucket.body(key).await, record.body);
     }
+}
+
+#[tokio::test]
+async fn records_in_a_bucket_are_purged_with_the_dlq_after_their_archive() {
+    let stack = Stack::deploy(&[("inventory", Wiring::Both)]).await;
+    let seeded = Seeded::on(&stack).await;
+    let (bucket, records) = (&seeded.bucket, &seeded.records);
+    let key = |order: &str| seeded.key(order);
+    let dlq = stack.dlq("inventory");
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let archive = dir.path().join("ord-2.ndjson");

@@ -17,6 +17,7 @@ mod recorder;
 mod stack;
 
 pub(crate) use answers::*;
+pub(crate) use bucket::FailureBucket;
 pub(crate) use ecomm::{Ecomm, Session, assert_session_snapshot, interrupt, snapshot_settings};
 pub(crate) use faults::*;
 pub(crate) use fixtures::*;
