@@ -296,6 +296,15 @@ pub(crate) struct EntryError {
 }
 
 impl EntryError {
+    /// An entry the answer said nothing of: sending it again is the way to find out.
+    pub(crate) fn unanswered() -> Self {
+        Self {
+            message: "no result returned for this entry".to_owned(),
+            retryable: true,
+            throttled: false,
+        }
+    }
+
     /// A failure that sending again cannot fix.
     pub(crate) fn permanent(message: impl Into<String>) -> Self {
         Self {

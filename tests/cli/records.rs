@@ -6,7 +6,6 @@
 //! the bucket and the queue with the SDK.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
 
 use ecomm_events::DlqMessage;
 
@@ -270,33 +269,11 @@ async fn a_redrive_of_records_killed_mid_run_and_run_again_loses_none() {
             .destination_record(&event, "Timeout");
         bucket.seed(&record).await;
     }
-    let delivered_ids = || -> Vec<String> {
-        recorder
-            .delivered_to(&function)
-            .iter()
-            .map(|i| event_id(&i.payload))
-            .collect()
-    };
-
-    let mut run = stack
+    let redrive = stack
         .ecomm_at(recorder.endpoint())
         .args("--output json redrive --target notification --rate 5 --concurrency 1 --wait 1")
-        .process()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start the redrive");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while delivered_ids().len() < 3 {
-        assert!(
-            Instant::now() < deadline,
-            "the redrive delivered nothing in 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    run.kill().expect("SIGKILL the redrive");
-    run.wait().expect("reap the redrive");
-    let first_run: BTreeSet<String> = delivered_ids().into_iter().collect();
+        .process();
+    let first_run = recorder.kill_after(redrive, &function, 3).await;
     let left = bucket.keys().await.len();
     assert!(
         (3..30).contains(&first_run.len()) && left + first_run.len() >= 30,
@@ -311,21 +288,6 @@ async fn a_redrive_of_records_killed_mid_run_and_run_again_loses_none() {
         .code(0)
         .json();
     assert_eq!((report.failed, report.skipped), (0, 0), "{report:?}");
-    let delivered = delivered_ids();
-    assert_eq!(
-        delivered.iter().cloned().collect::<BTreeSet<_>>(),
-        seeded,
-        "every event delivered"
-    );
-    let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
-    for id in &delivered {
-        *counts.entry(id).or_default() += 1;
-    }
-    for (id, count) in counts {
-        assert!(
-            count == 1 || (count == 2 && first_run.contains(id)),
-            "{id} delivered {count} times: duplicates only for what the killed run delivered"
-        );
-    }
+    recorder.assert_each_delivered_once_but_for(&function, &seeded, &first_run);
     assert!(bucket.keys().await.is_empty());
 }

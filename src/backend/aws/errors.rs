@@ -138,12 +138,7 @@ pub(super) fn per_entry<'a>(
             } else if ok.contains(&id.as_str()) {
                 Ok(())
             } else {
-                // Nothing is known of this entry: sending it again is the way to find out.
-                Err(EntryError {
-                    message: "no result returned for this entry".to_owned(),
-                    retryable: true,
-                    throttled: false,
-                })
+                Err(EntryError::unanswered())
             }
         })
         .collect()

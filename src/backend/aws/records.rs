@@ -327,11 +327,7 @@ impl AwsBackend {
                     }
                     Ok(())
                 } else {
-                    Err(EntryError {
-                        message: "no result returned for this entry".to_owned(),
-                        retryable: true,
-                        throttled: false,
-                    })
+                    Err(EntryError::unanswered())
                 });
             }
         }

@@ -91,6 +91,73 @@ impl LambdaRecorder {
         self.log.lock().expect("the log is not poisoned").clone()
     }
 
+    /// The `metadata.eventId` of each accepted invoke of `function`, in order.
+    pub(crate) fn event_ids_delivered_to(&self, function: &str) -> Vec<String> {
+        self.delivered_to(function)
+            .iter()
+            .map(|i| super::event_id(&i.payload))
+            .collect()
+    }
+
+    /// Run `redrive` until it has delivered `n` events to `function`, then `kill -9` it; the
+    /// events it delivered.
+    pub(crate) async fn kill_after(
+        &self,
+        mut redrive: std::process::Command,
+        function: &str,
+        n: usize,
+    ) -> std::collections::BTreeSet<String> {
+        let mut run = redrive
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the redrive");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.event_ids_delivered_to(function).len() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the redrive delivered nothing in 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        run.kill().expect("SIGKILL the redrive");
+        run.wait().expect("reap the redrive");
+        // What was in flight at the kill has landed.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        self.event_ids_delivered_to(function).into_iter().collect()
+    }
+
+    /// Every event of `seeded` was delivered to `function`, once, or twice when the killed
+    /// run had delivered it (`first_run`): the re-run delivers again what it had not deleted.
+    pub(crate) fn assert_each_delivered_once_but_for(
+        &self,
+        function: &str,
+        seeded: &std::collections::BTreeSet<String>,
+        first_run: &std::collections::BTreeSet<String>,
+    ) {
+        let delivered = self.event_ids_delivered_to(function);
+        let mut counts: std::collections::BTreeMap<&String, usize> =
+            std::collections::BTreeMap::new();
+        for id in &delivered {
+            *counts.entry(id).or_default() += 1;
+        }
+        assert_eq!(
+            counts
+                .keys()
+                .copied()
+                .cloned()
+                .collect::<std::collections::BTreeSet<_>>(),
+            *seeded,
+            "every event delivered"
+        );
+        for (id, count) in counts {
+            assert!(
+                count == 1 || (count == 2 && first_run.contains(id)),
+                "{id} delivered {count} times: duplicates only for what the killed run delivered"
+            );
+        }
+    }
+
     /// The accepted invokes of `function`.
     pub(crate) fn delivered_to(&self, function: &str) -> Vec<Invocation> {
         self.invocations()
