@@ -78,13 +78,9 @@ pub(crate) async fn counters(
         };
         let (delivery, function) = wired(consumer);
         let records = stats.as_ref().and_then(|s| s.records);
-        let oldest_sent = match (
-            stats.as_ref().and_then(|s| s.oldest_sent),
-            records.and_then(|r| r.oldest),
-        ) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let oldest_sent = (stats.as_ref().and_then(|s| s.oldest_sent).into_iter())
+            .chain(records.and_then(|r| r.oldest))
+            .min();
         rows.push(DlqRow {
             target: consumer.target.clone(),
             account: None,

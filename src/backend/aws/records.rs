@@ -145,10 +145,7 @@ impl AwsBackend {
             let (listed, next) = self.list_page(at, token).await?;
             for object in listed {
                 stats.objects += 1;
-                stats.oldest = match (stats.oldest, object.written) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
+                stats.oldest = stats.oldest.into_iter().chain(object.written).min();
                 keys.push(object.key);
             }
             token = next;
