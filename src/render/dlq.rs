@@ -130,13 +130,13 @@ pub(super) fn ls(printer: &Printer, banner: &str, list: &DlqList) {
         if let (Some(bucket), Some(objects)) = (&row.failure_bucket, row.failure_objects) {
             let oldest = row
                 .oldest_object
-                .map(|t| format!(", the oldest {} old", age(t)))
+                .map(|t| format!(", oldest {}", age(t)))
                 .unwrap_or_default();
             printer.message(&format!(
-                "{}: {objects} function error record(s) in S3{oldest}, counted in visible:",
+                "{}: {objects} function error record(s) in S3{oldest}:",
                 row.target
             ));
-            printer.message(&format!("  {bucket}"));
+            printer.message(&format!("  {bucket} (counted in visible)"));
         }
         for finding in &row.findings {
             printer.message(&format!("warning: {}: {finding}", row.target));
