@@ -211,11 +211,12 @@ def cmd_setup(args):
 
 
 class RawAws:
-    """A lean client of the AWS JSON protocols: one HTTP/1.1 request per connection (LocalStack
-    with hypercorn closes every connection anyway), no SigV4 (LocalStack does not check
-    signatures; the Authorization header only tells it the access key and region). botocore
-    costs ~8 CPU ms per message here, enough to make the client, not the endpoint, the limit
-    on a 2-core machine; this costs a fraction of that."""
+    """A lean client of the AWS JSON protocols: HTTP/1.1 with one connection per thread, kept
+    open while the endpoint keeps it (the delay proxy does, as AWS does; LocalStack with
+    hypercorn closes every connection, and then each request opens a new one), and no SigV4
+    (LocalStack does not check signatures; the Authorization header only tells it the access
+    key and region). botocore costs ~8 CPU ms per message here, enough to make the client, not
+    the endpoint, the limit on a 2-core machine; this costs a fraction of that."""
 
     AUTH = (
         "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, "
@@ -227,28 +228,37 @@ class RawAws:
 
         u = urlsplit(endpoint)
         self.host, self.port = u.hostname, u.port or 80
+        self.local = threading.local()
 
     def call(self, service, target, version, payload):
         import http.client
 
         body = json.dumps(payload).encode()
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        try:
-            conn.request(
-                "POST",
-                "/",
-                body=body,
-                headers={
-                    "Content-Type": f"application/x-amz-json-{version}",
-                    "X-Amz-Target": target,
-                    "X-Amz-Date": "20260101T000000Z",
-                    "Authorization": self.AUTH.format(service=service),
-                },
-            )
-            r = conn.getresponse()
-            data = r.read()
-        finally:
-            conn.close()
+        headers = {
+            "Content-Type": f"application/x-amz-json-{version}",
+            "X-Amz-Target": target,
+            "X-Amz-Date": "20260101T000000Z",
+            "Authorization": self.AUTH.format(service=service),
+        }
+        for attempt in (1, 2):
+            conn = getattr(self.local, "conn", None)
+            reused = conn is not None
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                conn.request("POST", "/", body=body, headers=headers)
+                r = conn.getresponse()
+                data = r.read()
+            except (http.client.RemoteDisconnected, ConnectionError, BrokenPipeError):
+                conn.close()
+                self.local.conn = None
+                if reused and attempt == 1:
+                    continue  # the endpoint closed a kept connection between two requests
+                raise
+            if r.will_close:
+                conn.close()
+                self.local.conn = None
+            break
         if r.status != 200:
             raise RuntimeError(f"{target}: HTTP {r.status}: {data[:300]!r}")
         return json.loads(data) if data else {}

@@ -124,7 +124,7 @@ ls_start() {
 }
 
 delay_proxy_start() { # delay_proxy_start DELAY_MS
-    echo "==> starting the delay proxy ($1 ms per request)"
+    echo "==> starting the delay proxy ($1 ms per request, client connections kept open as AWS keeps them)"
     local port
     port=$(free_port)
     "$PY" "$ROOT/scripts/bench/delay_proxy.py" --listen-port "$port" --upstream-port "$LS_PORT" --delay-ms "$1" \

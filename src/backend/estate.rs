@@ -122,7 +122,7 @@ impl Backend for Estate<'_> {
 
     async fn put_events(
         &self,
-        _envelopes: &[serde_json::Value],
+        _envelopes: &[&serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
         Err(reads_only())
     }

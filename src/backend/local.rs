@@ -404,10 +404,10 @@ impl Backend for LocalBackend {
 
     async fn put_events(
         &self,
-        envelopes: &[serde_json::Value],
+        envelopes: &[&serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
         for envelope in envelopes {
-            self.put_on(self.bus(), envelope.clone());
+            self.put_on(self.bus(), (*envelope).clone());
         }
         Ok(envelopes.iter().map(|_| Ok(())).collect())
     }

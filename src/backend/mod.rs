@@ -388,7 +388,7 @@ pub(crate) trait Backend {
     /// Put up to 10 events (envelope JSON) on the bus; one outcome per entry, in order.
     async fn put_events(
         &self,
-        envelopes: &[serde_json::Value],
+        envelopes: &[&serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError>;
 
     /// The log groups of the system's functions: every consumer's and the producer's.

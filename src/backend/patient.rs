@@ -419,9 +419,9 @@ impl Backend for Patient<'_> {
 
     async fn put_events(
         &self,
-        envelopes: &[serde_json::Value],
+        envelopes: &[&serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
-        self.batch(envelopes, async |e: &[serde_json::Value]| {
+        self.batch(envelopes, async |e: &[&serde_json::Value]| {
             self.inner.put_events(e).await
         })
         .await
@@ -620,7 +620,7 @@ mod tests {
 
         async fn put_events(
             &self,
-            envelopes: &[serde_json::Value],
+            envelopes: &[&serde_json::Value],
         ) -> Result<Vec<EntryOutcome>, BackendError> {
             let ids: Vec<String> = envelopes.iter().map(|e| e["id"].to_string()).collect();
             self.answer(&ids).await
@@ -718,7 +718,7 @@ mod tests {
         let patience = Patience::new(Duration::from_mins(10));
         let patient = Patient::new(&fake, patience);
         let outcomes = patient
-            .put_events(&[serde_json::json!({"id": "e0"})])
+            .put_events(&[&serde_json::json!({"id": "e0"})])
             .await
             .unwrap();
         assert_eq!(

@@ -407,7 +407,7 @@ impl Run<'_> {
                 && scanned.record.kind() != ecomm_events::DlqKind::EventbridgeTarget;
             let v1_on_bus = self.args.via == Via::Bus
                 && !holds_no_event
-                && scanned.record.event.as_ref().is_some_and(|e| e.pointer("/detail/metadata/eventId").is_none());
+                && scanned.record.event.as_ref().is_some_and(|e| e.get("detail").and_then(|d| d.get("metadata")).and_then(|m| m.get("eventId")).is_none());
             v1_on_bus.then(|| "a v1 event has no metadata.eventId: through the bus it would get a new id and bypass idempotency; use --via target".to_owned())
         });
         let unusable = unusable.or_else(|| self.failing_again(&scanned));
@@ -533,10 +533,10 @@ impl Run<'_> {
                 .await
             }
             Route::Bus => {
-                let envelopes: Vec<Value> = ready
+                let envelopes: Vec<&Value> = ready
                     .iter()
                     .filter_map(|r| match &r.prepared.payload {
-                        Payload::Envelope(e) => Some(e.clone()),
+                        Payload::Envelope(e) => Some(e),
                         Payload::Text(_) => None,
                     })
                     .collect();

@@ -250,15 +250,23 @@ pub struct EventSummary {
 impl EventSummary {
     /// Read what can be read from an event's JSON.
     pub fn of(event: &Value) -> Self {
-        let text = |pointer: &str| event.pointer(pointer).and_then(value_text);
+        // Field by field, not `Value::pointer`, which allocates for each step of its path:
+        // this runs for every message a scan or a redrive reads.
+        let at = |root: Option<&Value>, path: &[&str]| {
+            path.iter()
+                .try_fold(root?, |value, key| value.get(key))
+                .and_then(value_text)
+        };
+        let text = |path: &[&str]| at(Some(event), path);
+        let detail = |path: &[&str]| at(event.get("detail"), path);
         Self {
-            detail_type: text("/detail-type"),
-            source: text("/source"),
-            event_version: text("/detail/eventVersion"),
-            event_id: text("/detail/metadata/eventId").or_else(|| text("/id")),
-            order_id: text("/detail/order/orderId").or_else(|| text("/detail/orderId")),
-            correlation_id: text("/detail/metadata/correlationId"),
-            causation_id: text("/detail/metadata/causationId"),
+            detail_type: text(&["detail-type"]),
+            source: text(&["source"]),
+            event_version: detail(&["eventVersion"]),
+            event_id: detail(&["metadata", "eventId"]).or_else(|| text(&["id"])),
+            order_id: detail(&["order", "orderId"]).or_else(|| detail(&["orderId"])),
+            correlation_id: detail(&["metadata", "correlationId"]),
+            causation_id: detail(&["metadata", "causationId"]),
         }
     }
 }

@@ -45,7 +45,7 @@ impl AwsBackend {
     pub(super) async fn put_on_bus(
         &self,
         bus: &str,
-        envelopes: &[serde_json::Value],
+        envelopes: &[&serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
         let entries = envelopes
             .iter()
@@ -54,7 +54,9 @@ impl AwsBackend {
                     .event_bus_name(bus)
                     .source(e["source"].as_str().unwrap_or_default())
                     .detail_type(e["detail-type"].as_str().unwrap_or_default())
-                    .detail(e["detail"].to_string())
+                    // Straight into a `String` (not through `Display`'s formatter): this runs
+                    // for every message a redrive puts on the bus.
+                    .detail(serde_json::to_string(&e["detail"]).unwrap_or_default())
                     .set_resources(e["resources"].as_array().map(|r| {
                         r.iter()
                             .filter_map(|v| v.as_str().map(str::to_owned))
@@ -128,6 +130,7 @@ impl AwsBackend {
                         )))),
                     }
                 }
+                let envelopes: Vec<&serde_json::Value> = envelopes.iter().collect();
                 let mut put = self.put_on_bus(bus_arn, &envelopes).await?.into_iter();
                 Ok(outcomes
                     .into_iter()

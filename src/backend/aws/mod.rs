@@ -313,7 +313,7 @@ impl Backend for AwsBackend {
 
     async fn put_events(
         &self,
-        envelopes: &[serde_json::Value],
+        envelopes: &[&serde_json::Value],
     ) -> Result<Vec<EntryOutcome>, BackendError> {
         self.put_on_bus(&self.bus, envelopes).await
     }
