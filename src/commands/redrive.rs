@@ -550,7 +550,7 @@ impl Run<'_> {
                         event_id: event_id(&r.scanned),
                         payload: match &r.prepared.payload {
                             Payload::Text(text) => text.clone(),
-                            Payload::Envelope(e) => e.to_string(),
+                            Payload::Envelope(e) => serde_json::to_string(e).unwrap_or_default(),
                         },
                     })
                     .collect();
