@@ -46,8 +46,8 @@ def nodelay(writer):
 
 
 async def read_message(reader, is_response):
-    """One HTTP/1.x message: (head lines, raw bytes, whether it is delimited by EOF), or None
-    at a clean end of stream."""
+    """One HTTP/1.x message as (head lines, headers by lower-case name, raw head, raw body,
+    whether the body is delimited by the end of the stream), or None at a clean end of stream."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as e:
