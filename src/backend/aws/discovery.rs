@@ -4,10 +4,15 @@
 use aws_sdk_eventbridge::operation::describe_event_bus::DescribeEventBusError;
 use aws_sdk_lambda::operation::get_function_event_invoke_config::GetFunctionEventInvokeConfigError;
 
+use futures::{StreamExt as _, TryStreamExt as _};
+
 use super::AwsBackend;
 use super::errors::classify;
 use crate::backend::targets::{TargetArn, TargetInput, TargetKind};
 use crate::backend::{BackendError, Consumer, QueueReader, QueueRef, RecordBucket};
+
+/// Rules, and targets, looked at at once during discovery.
+const DISCOVERY_CONCURRENCY: usize = 8;
 
 /// `my-function` of `arn:aws:lambda:<region>:<account>:function:my-function[:qualifier]`.
 fn function_name(arn: &str) -> String {
@@ -35,100 +40,125 @@ impl AwsBackend {
     }
 
     /// Every target of every rule of the bus, with its DLQ wiring.
+    ///
+    /// Rules and targets are looked at [`DISCOVERY_CONCURRENCY`] at a time, not one after the
+    /// other: each target costs a few calls (its queue, its function's on-failure destination,
+    /// its DLQ), and every command starts with this.
     pub(super) async fn discover(&self) -> Result<Vec<Consumer>, BackendError> {
-        let mut consumers = Vec::new();
-        for (rule, rule_arn) in self.rules().await? {
-            for target in self.targets(&rule).await? {
-                let mut findings = Vec::new();
-                let kind = match TargetKind::of_arn(target.arn()) {
-                    TargetArn::Known(kind) => kind,
-                    TargetArn::Queue => match self.queue_ref(target.arn()).await {
-                        Ok(queue) => TargetKind::Sqs {
-                            queue,
-                            message_group_id: target
-                                .sqs_parameters()
-                                .and_then(|p| p.message_group_id())
-                                .map(str::to_owned),
-                        },
-                        Err(BackendError::QueueNotFound(_)) => {
-                            findings
-                                .push(format!("the target queue {} does not exist", target.arn()));
-                            TargetKind::Other {
-                                service: "sqs".to_owned(),
-                            }
-                        }
-                        Err(e) => return Err(e),
-                    },
-                };
-                let function = match &kind {
-                    TargetKind::Lambda { function, .. } => Some(function.clone()),
-                    _ => None,
-                };
-                let delivery_dlq = target
-                    .dead_letter_config()
-                    .and_then(|d| d.arn())
-                    .map(str::to_owned);
-                let function_dlq = match &kind {
-                    TargetKind::Lambda {
-                        function,
-                        qualifier,
-                    } => {
-                        self.on_failure_destination(function, qualifier.as_deref())
-                            .await?
-                    }
-                    _ => None,
-                };
-                let records = failure_bucket(function_dlq.as_deref(), function.as_deref());
-                wiring_findings(
-                    (delivery_dlq.as_deref(), function_dlq.as_deref()),
-                    function.is_some(),
-                    records.as_ref(),
-                    &mut findings,
-                );
-                let chosen = delivery_dlq
-                    .clone()
-                    .or_else(|| function_dlq.clone().filter(|d| is_sqs(d)));
-                let reader = match &kind {
-                    TargetKind::Sqs { queue, .. } => {
-                        self.queue_reader(queue, &mut findings).await?
-                    }
-                    _ => None,
-                };
-                let failure_bucket = records.as_ref().map(RecordBucket::url);
-                let dlq = match &chosen {
-                    Some(arn) => match self.queue_ref(arn).await {
-                        Ok(queue) => Some(QueueRef { records, ..queue }),
-                        Err(BackendError::QueueNotFound(_)) => {
-                            findings.push(format!("the DLQ {arn} does not exist"));
-                            None
-                        }
-                        Err(e) => return Err(e),
-                    },
-                    None => None,
-                };
-                consumers.push(Consumer {
-                    target: self
-                        .names
-                        .get(target.id())
-                        .cloned()
-                        .unwrap_or_else(|| target.id().to_owned()),
-                    rule: rule.clone(),
-                    rule_arn: rule_arn.clone(),
-                    target_arn: target.arn().to_owned(),
-                    kind,
-                    input: target_input(&target),
-                    function,
-                    delivery_dlq,
-                    function_dlq,
-                    failure_bucket,
-                    dlq,
-                    reader,
-                    findings,
-                });
-            }
-        }
+        let rules = self.rules().await?;
+        let targets: Vec<(&str, &str, aws_sdk_eventbridge::types::Target)> =
+            futures::stream::iter(&rules)
+                .map(|(rule, rule_arn)| async move {
+                    let targets = self.targets(rule).await?;
+                    Ok::<_, BackendError>(
+                        targets
+                            .into_iter()
+                            .map(|t| (rule.as_str(), rule_arn.as_str(), t))
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .buffered(DISCOVERY_CONCURRENCY)
+                .try_concat()
+                .await?;
+        let mut consumers: Vec<Consumer> = futures::stream::iter(&targets)
+            .map(|(rule, rule_arn, target)| self.consumer(rule, rule_arn, target))
+            .buffered(DISCOVERY_CONCURRENCY)
+            .try_collect()
+            .await?;
         consumers.sort_by(|a, b| a.target.cmp(&b.target));
         Ok(consumers)
+    }
+
+    /// One target of a rule, with its DLQ wiring.
+    async fn consumer(
+        &self,
+        rule: &str,
+        rule_arn: &str,
+        target: &aws_sdk_eventbridge::types::Target,
+    ) -> Result<Consumer, BackendError> {
+        let mut findings = Vec::new();
+        let kind = match TargetKind::of_arn(target.arn()) {
+            TargetArn::Known(kind) => kind,
+            TargetArn::Queue => match self.queue_ref(target.arn()).await {
+                Ok(queue) => TargetKind::Sqs {
+                    queue,
+                    message_group_id: target
+                        .sqs_parameters()
+                        .and_then(|p| p.message_group_id())
+                        .map(str::to_owned),
+                },
+                Err(BackendError::QueueNotFound(_)) => {
+                    findings.push(format!("the target queue {} does not exist", target.arn()));
+                    TargetKind::Other {
+                        service: "sqs".to_owned(),
+                    }
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let function = match &kind {
+            TargetKind::Lambda { function, .. } => Some(function.clone()),
+            _ => None,
+        };
+        let delivery_dlq = target
+            .dead_letter_config()
+            .and_then(|d| d.arn())
+            .map(str::to_owned);
+        let function_dlq = match &kind {
+            TargetKind::Lambda {
+                function,
+                qualifier,
+            } => {
+                self.on_failure_destination(function, qualifier.as_deref())
+                    .await?
+            }
+            _ => None,
+        };
+        let records = failure_bucket(function_dlq.as_deref(), function.as_deref());
+        wiring_findings(
+            (delivery_dlq.as_deref(), function_dlq.as_deref()),
+            function.is_some(),
+            records.as_ref(),
+            &mut findings,
+        );
+        let chosen = delivery_dlq
+            .clone()
+            .or_else(|| function_dlq.clone().filter(|d| is_sqs(d)));
+        let reader = match &kind {
+            TargetKind::Sqs { queue, .. } => self.queue_reader(queue, &mut findings).await?,
+            _ => None,
+        };
+        let failure_bucket = records.as_ref().map(RecordBucket::url);
+        let dlq = match &chosen {
+            Some(arn) => match self.queue_ref(arn).await {
+                Ok(queue) => Some(QueueRef { records, ..queue }),
+                Err(BackendError::QueueNotFound(_)) => {
+                    findings.push(format!("the DLQ {arn} does not exist"));
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        Ok(Consumer {
+            target: self
+                .names
+                .get(target.id())
+                .cloned()
+                .unwrap_or_else(|| target.id().to_owned()),
+            rule: rule.to_owned(),
+            rule_arn: rule_arn.to_owned(),
+            target_arn: target.arn().to_owned(),
+            kind,
+            input: target_input(target),
+            function,
+            delivery_dlq,
+            function_dlq,
+            failure_bucket,
+            dlq,
+            reader,
+            findings,
+        })
     }
 
     /// What reads a queue target: the function of its event source mapping (ListEventSourceMappings

@@ -113,28 +113,13 @@ impl AwsBackend {
         aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
             .await
             .map_err(|e| BackendError::Credentials(one_line(&e)))?;
-        let identity = aws_sdk_sts::Client::new(&config)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| {
-                let at = args
-                    .endpoint_url
-                    .as_deref()
-                    .map(|url| format!(" at {url}"))
-                    .unwrap_or_default();
-                classify(
-                    &format!("while checking the credentials (sts:GetCallerIdentity{at})"),
-                    &e,
-                )
-            })?;
         // The SDK retries a failed request a few times at once (standard mode); the patience
         // of a whole run (backoff, the AIMD window, --give-up-after) is `backend::patient`'s.
         // Not the SDK's adaptive mode: its client-side rate limiter starts from the rate it
         // measured so far, and under steady throttling it held a 60-message redrive on moto at
         // ~1.5 requests/s (42 s, against 5 s in standard mode with the same faults).
         let standard = || aws_config::retry::RetryConfig::standard().with_max_attempts(3);
-        let backend = Self {
+        let mut backend = Self {
             // SQS calls are retried by `backend::patient` alone: it must see a receive that
             // failed after SQS may have handed out messages (a 5xx, a dropped connection), to
             // wait for them at the end of a redrive; the SDK would retry it out of sight.
@@ -189,10 +174,29 @@ impl AwsBackend {
             bus: bus.to_owned(),
             names: names.clone(),
             region,
-            account: identity.account().unwrap_or("unknown").to_owned(),
+            account: String::new(),
             profile: args.profile.clone(),
         };
-        backend.check_bus().await?;
+        // Who the credentials are and whether the bus exists, asked at once: an error of the
+        // former (bad credentials) is the one to report when both fail.
+        let sts = aws_sdk_sts::Client::new(&config);
+        let (identity, bus) = futures::join!(sts.get_caller_identity().send(), backend.check_bus());
+        let identity = identity.map_err(|e| {
+            let at = args
+                .endpoint_url
+                .as_deref()
+                .map(|url| format!(" at {url}"))
+                .unwrap_or_default();
+            classify(
+                &format!("while checking the credentials (sts:GetCallerIdentity{at})"),
+                &e,
+            )
+        })?;
+        bus?;
+        identity
+            .account()
+            .unwrap_or("unknown")
+            .clone_into(&mut backend.account);
         Ok(backend)
     }
 }
