@@ -197,15 +197,24 @@ pub(crate) async fn show(
     args: &ShowArgs,
     interaction: &dyn Interaction,
 ) -> anyhow::Result<ShowReport> {
-    let (scan, consumer, coverage) = look(
+    let held = Held::default();
+    let (scan, consumer) = scan_target(
         backend,
         &args.target,
         &args.filters,
         &args.scan,
+        &held,
         interaction,
     )
     .await?;
-    Ok(shown(backend, &scan, &consumer, coverage, args).await)
+    let queue = consumer.require_dlq()?;
+    // What the bus logged is read while the messages are released: neither needs the other.
+    let (unreleased, mut report) = futures::join!(
+        scan::release(backend, queue, &held, args.scan.concurrency),
+        shown(backend, &scan, &consumer, coverage(&scan, 0), args)
+    );
+    report.coverage = coverage(&scan, unreleased);
+    Ok(report)
 }
 
 /// `dlq show` for a view that stays open: what it read stays hidden from other readers, held
