@@ -102,9 +102,30 @@ pub(crate) struct AwsArgs {
         help_heading = "AWS"
     )]
     pub(crate) account_role: Option<String>,
+    /// The longest wait for the first byte of an answer, as the AWS CLI's
+    /// --cli-read-timeout [default: 60s]; a long poll's receive gets its wait on top. A call
+    /// that gets no answer in time is sent again, like a 5xx.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_read_timeout, help_heading = "AWS")]
+    pub(crate) read_timeout: Option<std::time::Duration>,
+}
+
+/// The default of `--read-timeout`, as the AWS CLI's and boto3's.
+pub(crate) const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_mins(1);
+
+fn parse_read_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let timeout = crate::filter::parse_duration(text)?;
+    if timeout.is_zero() {
+        return Err("must be longer than 0s".to_owned());
+    }
+    Ok(timeout)
 }
 
 impl AwsArgs {
+    /// `--read-timeout`, or its default.
+    pub(crate) fn read_timeout(&self) -> std::time::Duration {
+        self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT)
+    }
+
     /// Whether an AWS-only flag was given.
     pub(crate) fn any(&self) -> bool {
         self.profile.is_some()
@@ -113,6 +134,7 @@ impl AwsArgs {
             || !self.accounts.is_empty()
             || self.all_accounts
             || self.account_role.is_some()
+            || self.read_timeout.is_some()
     }
 }
 

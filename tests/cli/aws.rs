@@ -448,6 +448,7 @@ async fn a_redrive_that_meets_throttling_and_partial_batch_failures_still_finish
         FaultMix {
             throttle: 4,
             fail_after: 9,
+            hang_after: u64::MAX,
             fail_entry: 3,
             permanent_entries: false,
         },
@@ -484,6 +485,54 @@ async fn a_redrive_that_meets_throttling_and_partial_batch_failures_still_finish
     assert!(
         duplicates as u64 <= injected.ambiguous_puts,
         "{duplicates} duplicates, {injected:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_redrive_whose_calls_hang_after_taking_effect_times_them_out_and_still_finishes_in_one_run()
+ {
+    let stack = Stack::deploy_unrouted(&[("notification", Wiring::Both)]).await;
+    let tap = stack.tap().await;
+    let dlq = stack.dlq("notification");
+    for i in 0..30 {
+        dlq.seed_target_failure(&order_created(&format!("ord-{i}"), "c"), "THROTTLING")
+            .await;
+    }
+    let proxy = FaultyProxy::start(
+        &stack.endpoint,
+        FaultMix {
+            throttle: u64::MAX,
+            fail_after: u64::MAX,
+            hang_after: 4,
+            fail_entry: u64::MAX,
+            permanent_entries: false,
+        },
+    );
+
+    let report: RedriveReport = stack
+        .ecomm_at(proxy.endpoint())
+        .args("--read-timeout 1s --output json redrive --target notification --via bus --wait 1")
+        .args("--visibility-timeout 3")
+        .code(0)
+        .json();
+
+    let injected = proxy.injected();
+    assert!(injected.hung > 0, "calls hung: {injected:?}");
+    assert_eq!(
+        (report.redriven, report.failed, report.left_in_queue),
+        (30, 0, Some(0)),
+        "{report:?}"
+    );
+    assert!(dlq.ids().await.is_empty(), "the DLQ is drained");
+    let tapped = stack.tapped(&tap).await;
+    let orders: BTreeSet<String> = tapped
+        .iter()
+        .filter_map(|e| e["detail"]["order"]["orderId"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(orders.len(), 30, "{tapped:#?}");
+    assert!(
+        (tapped.len() - 30) as u64 <= injected.ambiguous_puts,
+        "duplicates only of puts that hung: {injected:?}"
     );
 }
 
@@ -939,6 +988,23 @@ async fn errors_say_what_to_fix_with_the_documented_exit_codes() {
     assert!(
         stderr.lines().count() <= 3,
         "short and to the point: {stderr}"
+    );
+
+    // An endpoint that takes the request and never answers: the read timeout ends the wait.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let silent_endpoint = format!("http://{}", silent.local_addr().expect("an address"));
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().collect();
+        drop(held);
+    });
+    let stderr = stack
+        .ecomm_at(&silent_endpoint)
+        .args("--read-timeout 1s dlq ls")
+        .code(1)
+        .stderr();
+    assert!(
+        stderr.contains("no answer in time") && stderr.contains("--read-timeout"),
+        "{stderr}"
     );
 
     for line in ["dlq show nope --wait 1", "redrive --target nope"] {

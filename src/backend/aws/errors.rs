@@ -43,6 +43,12 @@ where
             None => code.to_owned(),
         };
     }
+    if timed_out(err) {
+        return format!(
+            "no answer in time ({})\n  fix: check the network (and any proxy), or raise --read-timeout (default 60s)",
+            one_line(err)
+        );
+    }
     if unreachable(err) {
         let mut cause: &(dyn std::error::Error + 'static) = err;
         while let Some(next) = cause.source() {
@@ -53,6 +59,15 @@ where
         );
     }
     one_line(err)
+}
+
+/// Whether the connection or the answer took longer than its timeout (`--read-timeout`).
+fn timed_out<E, R>(err: &SdkError<E, R>) -> bool {
+    match err {
+        SdkError::DispatchFailure(failure) => failure.is_timeout(),
+        SdkError::TimeoutError(_) => true,
+        _ => false,
+    }
 }
 
 /// Whether the request never got an answer (connection refused, DNS, timeout).

@@ -38,11 +38,47 @@ pub(crate) struct AwsBackend {
     s3: aws_sdk_s3::Client,
     /// What this process holds of the records in S3 (S3 has no visibility timeout).
     records: records::Leases,
+    /// `--read-timeout`: a long poll's receive waits this long on top of its wait.
+    read_timeout: std::time::Duration,
     bus: String,
     names: BTreeMap<String, String>,
     region: String,
     account: String,
     profile: Option<String>,
+}
+
+/// `config` with the credentials of `role`.
+async fn assume(config: SdkConfig, role: &str) -> Result<SdkConfig, BackendError> {
+    let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("ecomm-oncall")
+        .configure(&config)
+        .build()
+        .await;
+    // Assumed once here, to say at once which account refuses; the clients' identity
+    // cache then holds the session for the run and assumes the role again when it
+    // nears its expiry.
+    aws_credential_types::provider::ProvideCredentials::provide_credentials(&assumed)
+        .await
+        .map_err(|e| BackendError::RoleNotAssumed {
+            role: role.to_owned(),
+            reason: one_line(&e),
+        })?;
+    Ok(config
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
+        )
+        .build())
+}
+
+/// The SDK's connect timeout (its default), and `read` for the first byte of every answer.
+/// Without a read timeout, a call whose connection hangs after the request went out would
+/// wait forever: neither the SDK's retries nor `--give-up-after` would get their turn.
+pub(super) fn timeouts(read: std::time::Duration) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_millis(3100))
+        .read_timeout(read)
+        .build()
 }
 
 impl AwsBackend {
@@ -74,7 +110,10 @@ impl AwsBackend {
         if let Some(url) = &args.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        loader.load().await
+        loader
+            .timeout_config(timeouts(args.read_timeout()))
+            .load()
+            .await
     }
 
     async fn connect_with(
@@ -86,26 +125,7 @@ impl AwsBackend {
     ) -> Result<Self, BackendError> {
         let region = config.region().ok_or(BackendError::NoRegion)?.to_string();
         if let Some(role) = role {
-            let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
-                .session_name("ecomm-oncall")
-                .configure(&config)
-                .build()
-                .await;
-            // Assumed once here, to say at once which account refuses; the clients' identity
-            // cache then holds the session for the run and assumes the role again when it
-            // nears its expiry.
-            aws_credential_types::provider::ProvideCredentials::provide_credentials(&assumed)
-                .await
-                .map_err(|e| BackendError::RoleNotAssumed {
-                    role: role.to_owned(),
-                    reason: one_line(&e),
-                })?;
-            config = config
-                .into_builder()
-                .credentials_provider(
-                    aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
-                )
-                .build();
+            config = assume(config, role).await?;
         }
         let provider = config.credentials_provider().ok_or_else(|| {
             BackendError::Credentials("no credentials provider is configured".to_owned())
@@ -171,6 +191,7 @@ impl AwsBackend {
                     .build(),
             ),
             records: records::Leases::default(),
+            read_timeout: args.read_timeout(),
             bus: bus.to_owned(),
             names: names.clone(),
             region,
@@ -181,12 +202,12 @@ impl AwsBackend {
         // former (bad credentials) is the one to report when both fail.
         let sts = aws_sdk_sts::Client::new(&config);
         let (identity, bus) = futures::join!(sts.get_caller_identity().send(), backend.check_bus());
+        let at = args
+            .endpoint_url
+            .as_deref()
+            .map(|url| format!(" at {url}"))
+            .unwrap_or_default();
         let identity = identity.map_err(|e| {
-            let at = args
-                .endpoint_url
-                .as_deref()
-                .map(|url| format!(" at {url}"))
-                .unwrap_or_default();
             classify(
                 &format!("while checking the credentials (sts:GetCallerIdentity{at})"),
                 &e,

@@ -2,6 +2,7 @@
 //! purge, and the age of the oldest message from CloudWatch.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_sqs::error::SdkError;
 use aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError;
@@ -176,7 +177,7 @@ impl AwsBackend {
         visibility_s: u32,
         wait_s: u8,
     ) -> Result<Vec<Message>, BackendError> {
-        let response = self
+        let request = self
             .sqs
             .receive_message()
             .queue_url(&queue.url)
@@ -185,17 +186,27 @@ impl AwsBackend {
             .wait_time_seconds(i32::from(wait_s))
             .message_attribute_names("All")
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
-            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-            .send()
-            .await
-            .map_err(|e| {
-                queue_error(
-                    &format!("while receiving from {}", queue.name),
-                    &queue.name,
-                    &e,
-                    ReceiveMessageError::is_queue_does_not_exist,
-                )
-            })?;
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount);
+        // A long poll answers after its wait: the read timeout starts counting after it.
+        let response = if wait_s == 0 {
+            request.send().await
+        } else {
+            let patient =
+                super::timeouts(self.read_timeout + Duration::from_secs(u64::from(wait_s)));
+            request
+                .customize()
+                .config_override(aws_sdk_sqs::config::Builder::default().timeout_config(patient))
+                .send()
+                .await
+        };
+        let response = response.map_err(|e| {
+            queue_error(
+                &format!("while receiving from {}", queue.name),
+                &queue.name,
+                &e,
+                ReceiveMessageError::is_queue_does_not_exist,
+            )
+        })?;
         // Moved out of the answer, not copied: bodies are kilobytes each.
         Ok(response
             .messages

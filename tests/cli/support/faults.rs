@@ -7,6 +7,8 @@
 //! - every `throttle`-th is refused with `ThrottlingException` (nothing happens);
 //! - every `fail_after`-th is sent on, and then answered with a 500 `InternalFailure`
 //!   (it happened, and the client cannot know);
+//! - every `hang_after`-th is sent on, and then never answered: the connection stays open
+//!   and silent (it happened, and only a read timeout tells the client);
 //! - every `fail_entry`-th batch call has its first entry failed in a 200 answer: that
 //!   entry is not sent on, and comes back `ThrottlingException` / `InternalFailure`
 //!   (`PutEvents`) or `InternalError` with `SenderFault: false` (SQS batches); with
@@ -31,6 +33,8 @@ pub(crate) struct FaultMix {
     pub(crate) throttle: u64,
     /// Send on, then answer 500.
     pub(crate) fail_after: u64,
+    /// Send on, then never answer.
+    pub(crate) hang_after: u64,
     /// Fail the first entry of a batch call in a 200 answer.
     pub(crate) fail_entry: u64,
     /// Fail `SendMessageBatch` entries only, and for good (`SenderFault: true`).
@@ -43,6 +47,7 @@ impl FaultMix {
         Self {
             throttle: 1,
             fail_after: u64::MAX,
+            hang_after: u64::MAX,
             fail_entry: u64::MAX,
             permanent_entries: false,
         }
@@ -53,6 +58,7 @@ impl FaultMix {
         Self {
             throttle: u64::MAX,
             fail_after: u64::MAX,
+            hang_after: u64::MAX,
             fail_entry: 1,
             permanent_entries: true,
         }
@@ -68,8 +74,10 @@ pub(crate) struct Injected {
     pub(crate) throttled: u64,
     /// Answered 500 after taking effect.
     pub(crate) failed_after: u64,
-    /// `PutEvents` entries put whose answer was such a 500: the only duplicates a client
-    /// cannot avoid.
+    /// Sent on and never answered.
+    pub(crate) hung: u64,
+    /// `PutEvents` entries put whose answer was such a 500, or never came: the only
+    /// duplicates a client cannot avoid.
     pub(crate) ambiguous_puts: u64,
     /// Entries failed in a 200 answer.
     pub(crate) failed_entries: u64,
@@ -205,6 +213,19 @@ impl Proxy {
                 "InternalFailure",
                 "injected after the request took effect",
             );
+        }
+        if n % self.mix.hang_after == 0 {
+            let puts = if target == "AWSEvents.PutEvents" {
+                entries(&body).len() as u64
+            } else {
+                0
+            };
+            let _ = self.send(&to, body).await;
+            self.count(|i| {
+                i.hung += 1;
+                i.ambiguous_puts += puts;
+            });
+            return std::future::pending().await;
         }
         let entry_faulted = if self.mix.permanent_entries {
             target == "AmazonSQS.SendMessageBatch"
