@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{
-    Ecomm, FaultMix, FaultyProxy, LambdaRecorder, LsRow, Purged, RedriveReport, Shown, Stack,
-    Wiring, by_event_id, dlq_fixture, event_id, garbage, lambda_dlq, order_created,
+    Ecomm, FaultMix, FaultyProxy, Injected, LambdaRecorder, LsRow, Purged, Queue, RedriveReport,
+    Shown, Stack, Wiring, by_event_id, dlq_fixture, event_id, garbage, lambda_dlq, order_created,
     order_created_v1, out_of_stock, read_archive, unknown_json,
 };
 
@@ -473,15 +473,24 @@ async fn a_redrive_that_meets_throttling_and_partial_batch_failures_still_finish
     );
     assert_eq!(report.left_in_queue, Some(0), "{report:?}");
     assert!(dlq.ids().await.is_empty(), "the DLQ is drained");
-    // Every event is back on the bus; a second copy only where a put took effect and its
-    // answer was a 500 (the one duplicate no client can avoid).
-    let tapped = stack.tapped(&tap).await;
-    let orders: BTreeSet<String> = tapped
+    assert_every_order_back_on_the_bus(&stack, &tap, 60, injected).await;
+}
+
+/// Every one of `orders` events is back on the bus; a second copy only where a put took
+/// effect and its answer was a 500 or never came (the one duplicate no client can avoid).
+async fn assert_every_order_back_on_the_bus(
+    stack: &Stack,
+    tap: &Queue,
+    orders: usize,
+    injected: Injected,
+) {
+    let tapped = stack.tapped(tap).await;
+    let seen: BTreeSet<String> = tapped
         .iter()
         .filter_map(|e| e["detail"]["order"]["orderId"].as_str().map(str::to_owned))
         .collect();
-    assert_eq!(orders.len(), 60, "{tapped:#?}");
-    let duplicates = tapped.len() - 60;
+    assert_eq!(seen.len(), orders, "{tapped:#?}");
+    let duplicates = tapped.len() - orders;
     assert!(
         duplicates as u64 <= injected.ambiguous_puts,
         "{duplicates} duplicates, {injected:?}"
@@ -524,16 +533,7 @@ async fn a_redrive_whose_calls_hang_after_taking_effect_times_them_out_and_still
         "{report:?}"
     );
     assert!(dlq.ids().await.is_empty(), "the DLQ is drained");
-    let tapped = stack.tapped(&tap).await;
-    let orders: BTreeSet<String> = tapped
-        .iter()
-        .filter_map(|e| e["detail"]["order"]["orderId"].as_str().map(str::to_owned))
-        .collect();
-    assert_eq!(orders.len(), 30, "{tapped:#?}");
-    assert!(
-        (tapped.len() - 30) as u64 <= injected.ambiguous_puts,
-        "duplicates only of puts that hung: {injected:?}"
-    );
+    assert_every_order_back_on_the_bus(&stack, &tap, 30, injected).await;
 }
 
 #[tokio::test]
