@@ -45,7 +45,7 @@ where
     }
     if timed_out(err) {
         return format!(
-            "no answer in time ({})\n  fix: check the network (and any proxy), or raise --read-timeout (default 60s)",
+            "no answer in time ({})\n  fix: check the network (and any proxy); if AWS is only slow to answer, raise --read-timeout (default 60s)",
             one_line(err)
         );
     }
@@ -70,13 +70,10 @@ fn timed_out<E, R>(err: &SdkError<E, R>) -> bool {
     }
 }
 
-/// Whether the request never got an answer (connection refused, DNS, timeout).
+/// Whether the request never reached AWS (connection refused, DNS); timeouts are
+/// [`timed_out`]'s.
 fn unreachable<E, R>(err: &SdkError<E, R>) -> bool {
-    match err {
-        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
-        SdkError::TimeoutError(_) => true,
-        _ => false,
-    }
+    matches!(err, SdkError::DispatchFailure(failure) if failure.is_io())
 }
 
 /// Map an SDK error to what the user can act on.
