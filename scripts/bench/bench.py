@@ -674,15 +674,37 @@ def cmd_table(args):
     print(fmt(["-" * w for w in widths]))
     for t in table:
         print(fmt(t))
-    by_label = {r["label"]: r for r in rows}
-    # Each ecomm case against the reference client of the same path and delay, as a ratio.
-    ratios = []
+    print_summary(rows)
+
+
+def print_summary(rows):
+    """What the table means: each ecomm case (but one worker) against each reference of the same
+    route and delay, as ratios (steady msgs/s: higher is better for ecomm; CPU per message:
+    lower is better), the gain of concurrency, correctness, and the notes."""
+
+    def route(r):
+        return "target" if r["label"].startswith("sqs-") else "bus"
+
+    lines = []
     for r in rows:
-        ref = by_label.get(r["label"].rsplit("-", 1)[0] + "-ref")
-        if r["client"] == "ecomm" and ref and r.get("steady_rate") and ref.get("steady_rate"):
-            ratios.append(f"{r['label']} {r['steady_rate'] / ref['steady_rate']:.2f}x {ref['label']}")
-    if ratios:
-        print("steady msgs/s against the reference of the same path and delay: " + ", ".join(ratios) + ".")
+        if r["client"] != "ecomm" or r["label"].endswith("-c1"):
+            continue
+        for ref in rows:
+            if ref["client"] == "ecomm" or ref["delay_ms"] != r["delay_ms"] or route(ref) != route(r):
+                continue
+            parts = []
+            if r.get("steady_rate") and ref.get("steady_rate"):
+                parts.append(f"steady msgs/s {r['steady_rate'] / ref['steady_rate']:.2f}x")
+            if r.get("cpu") and ref.get("cpu"):
+                ours, theirs = r["cpu"] / r["messages"], ref["cpu"] / ref["messages"]
+                parts.append(f"CPU per message {ours / theirs:.2f}x")
+            if parts:
+                lines.append(f"  {r['label']} against {ref['label']} ({ref['client']}): " + ", ".join(parts))
+    if lines:
+        print()
+        print("ecomm against the references of the same route and delay, in this run:")
+        print("\n".join(lines))
+    by_label = {r["label"]: r for r in rows}
     one, default = by_label.get("delay-c1"), by_label.get("delay-default")
     if one and default and one.get("steady_rate") and default.get("steady_rate"):
         print(
