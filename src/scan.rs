@@ -20,7 +20,7 @@ use std::time::Duration;
 use ecomm_events::DlqRecord;
 use futures::StreamExt as _;
 
-use crate::backend::{Backend, BackendError, Message, QueueRef};
+use crate::backend::{Attributes, Backend, BackendError, Message, QueueRef};
 use crate::cli::{Filters, ScanArgs};
 use crate::interaction::{Interaction, Progress, Unwatched};
 
@@ -464,7 +464,13 @@ impl Readers<'_> {
             };
             let batch = match self
                 .backend
-                .receive(self.queue, 10, self.args.visibility_timeout, wait)
+                .receive(
+                    self.queue,
+                    10,
+                    self.args.visibility_timeout,
+                    wait,
+                    Attributes::All,
+                )
                 .await
             {
                 Ok(batch) => batch,

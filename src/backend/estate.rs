@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 
 use super::targets::TargetKind;
 use super::{
-    Backend, BackendError, Consumer, DirectEntry, EntryOutcome, LogRequest, LogSearch, Message,
-    QueueRef, QueueStats,
+    Attributes, Backend, BackendError, Consumer, DirectEntry, EntryOutcome, LogRequest, LogSearch,
+    Message, QueueRef, QueueStats,
 };
 
 /// The accounts, by id, each with its backend.
@@ -78,9 +78,10 @@ impl Backend for Estate<'_> {
         max: u8,
         visibility_s: u32,
         wait_s: u8,
+        attributes: Attributes,
     ) -> Result<Vec<Message>, BackendError> {
         self.of_queue(queue)?
-            .receive(queue, max, visibility_s, wait_s)
+            .receive(queue, max, visibility_s, wait_s, attributes)
             .await
     }
 

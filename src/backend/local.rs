@@ -16,8 +16,8 @@ use ecomm_ports::IdGenerator as _;
 
 use super::targets::TargetKind;
 use super::{
-    Backend, BackendError, Consumer, DirectEntry, EntryError, EntryOutcome, LogLine, LogRequest,
-    LogSearch, Message, QueueReader, QueueRef, QueueStats,
+    Attributes, Backend, BackendError, Consumer, DirectEntry, EntryError, EntryOutcome, LogLine,
+    LogRequest, LogSearch, Message, QueueReader, QueueRef, QueueStats,
 };
 
 /// The local stack as a backend, in one of its accounts.
@@ -271,6 +271,7 @@ impl Backend for LocalBackend {
         max: u8,
         visibility_s: u32,
         _wait_s: u8,
+        attributes: Attributes,
     ) -> Result<Vec<Message>, BackendError> {
         let ids = self.stack.ids();
         let received = self
@@ -290,7 +291,12 @@ impl Backend for LocalBackend {
                 message_id: m.message_id,
                 receipt_handle: m.receipt_handle,
                 body: m.body,
-                attributes: m.attributes,
+                // As SQS answers: only the attributes asked for.
+                attributes: m
+                    .attributes
+                    .into_iter()
+                    .filter(|(name, _)| attributes.includes(name))
+                    .collect(),
                 sent: Some(ecomm_local::clock::from_ms(m.sent_ms)),
                 receive_count: m.receive_count,
             })

@@ -227,6 +227,27 @@ pub(crate) struct RecordStats {
     pub(crate) oldest: Option<DateTime<Utc>>,
 }
 
+/// Which message attributes a receive asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attributes {
+    /// Every one: what `dlq show` and `export` present.
+    All,
+    /// Only those that say each record's format, error code and rule
+    /// ([`ecomm_events::dlq::IDENTIFYING_ATTRIBUTES`]): a redrive reads no others, and each
+    /// answer is smaller to send and to read.
+    Identifying,
+}
+
+impl Attributes {
+    /// Whether an attribute of this name is asked for.
+    pub(crate) fn includes(self, name: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Identifying => ecomm_events::dlq::IDENTIFYING_ATTRIBUTES.contains(&name),
+        }
+    }
+}
+
 /// A received message.
 #[allow(clippy::struct_field_names, reason = "SQS's own name, `MessageId`")]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,13 +367,15 @@ pub(crate) trait Backend {
         None
     }
 
-    /// Receive up to 10 messages, hidden for `visibility_s`; waits up to `wait_s` for one.
+    /// Receive up to 10 messages, hidden for `visibility_s`, with the message attributes
+    /// `attributes` names; waits up to `wait_s` for one.
     async fn receive(
         &self,
         queue: &QueueRef,
         max: u8,
         visibility_s: u32,
         wait_s: u8,
+        attributes: Attributes,
     ) -> Result<Vec<Message>, BackendError>;
 
     /// Delete up to 10 messages by receipt handle; one outcome per entry, in order.

@@ -27,8 +27,8 @@ use tokio::time::Instant;
 
 use super::targets::TargetKind;
 use super::{
-    Backend, BackendError, Consumer, DirectEntry, EntryError, EntryOutcome, LogRequest, LogSearch,
-    Message, QueueRef, QueueStats,
+    Attributes, Backend, BackendError, Consumer, DirectEntry, EntryError, EntryOutcome, LogRequest,
+    LogSearch, Message, QueueRef, QueueStats,
 };
 
 /// How patient to be.
@@ -362,9 +362,13 @@ impl Backend for Patient<'_> {
         max: u8,
         visibility_s: u32,
         wait_s: u8,
+        attributes: Attributes,
     ) -> Result<Vec<Message>, BackendError> {
         self.call(async || {
-            let answer = self.inner.receive(queue, max, visibility_s, wait_s).await;
+            let answer = self
+                .inner
+                .receive(queue, max, visibility_s, wait_s, attributes)
+                .await;
             // Throttling is refused before anything happens; a 5xx or a lost answer may not be.
             if matches!(answer, Err(BackendError::Unavailable(_))) {
                 self.lost_receives.set(self.lost_receives.get() + 1);
@@ -585,6 +589,7 @@ mod tests {
             _max: u8,
             _visibility_s: u32,
             _wait_s: u8,
+            _attributes: Attributes,
         ) -> Result<Vec<Message>, BackendError> {
             self.answer(&[]).await.map(|_| Vec::new())
         }
@@ -770,7 +775,10 @@ mod tests {
             "{error}"
         );
         let sent = fake.sent.borrow().len();
-        let later = patient.receive(&queue(), 10, 30, 0).await.unwrap_err();
+        let later = patient
+            .receive(&queue(), 10, 30, 0, Attributes::All)
+            .await
+            .unwrap_err();
         assert!(matches!(later, BackendError::GaveUp { .. }), "{later}");
         assert_eq!(
             fake.sent.borrow().len(),

@@ -19,7 +19,9 @@ use tokio::time::Instant;
 use futures::StreamExt as _;
 
 use crate::UsageError;
-use crate::backend::{self, Backend, BackendError, Consumer, DirectEntry, EntryError, QueueRef};
+use crate::backend::{
+    self, Attributes, Backend, BackendError, Consumer, DirectEntry, EntryError, QueueRef,
+};
 use crate::cli::{RedriveArgs, Via};
 use crate::commands::dlq::view;
 use crate::delivery::mend::Mend;
@@ -232,6 +234,16 @@ impl Run<'_> {
         cap.is_some_and(|cap| self.selected.get() >= cap)
     }
 
+    /// The message attributes a receive asks for: a dry run shows each failure whole; a redrive
+    /// reads only what says each record's format, error code and rule.
+    fn attributes(&self) -> Attributes {
+        if self.args.dry_run {
+            Attributes::All
+        } else {
+            Attributes::Identifying
+        }
+    }
+
     /// What the progress bar says in fair weather.
     fn status(&self) -> String {
         let r = self.report.borrow();
@@ -312,9 +324,13 @@ impl Run<'_> {
             let Some(wait) = self.polls.next(fed, self.args.scan.wait, &self.done).await else {
                 break;
             };
-            let receive =
-                self.backend
-                    .receive(&self.queue, 10, self.args.scan.visibility_timeout, wait);
+            let receive = self.backend.receive(
+                &self.queue,
+                10,
+                self.args.scan.visibility_timeout,
+                wait,
+                self.attributes(),
+            );
             let batch = match deleting.take() {
                 Some(batch) => futures::join!(self.delete(batch), receive).1,
                 None => receive.await,

@@ -433,6 +433,71 @@ async fn redrive_via_invoke_delivers_exactly_the_selected_events_to_that_functio
 }
 
 #[tokio::test]
+async fn a_redrive_tells_each_record_s_format_and_error_code_from_the_attributes_it_asks_sqs_for() {
+    // A redrive asks SQS only for the attributes that say a record's format, error code and
+    // rule: a legacy function DLQ message and a target failure must still be told apart and
+    // selected by their codes.
+    let seeded = OneOfEach::seed().await;
+    let stack = &seeded.stack;
+    let recorder = LambdaRecorder::start(&stack.endpoint);
+    let function = stack.consumer_of("inventory").function.clone();
+    let redrive = |code: &str| -> RedriveReport {
+        stack
+            .ecomm_at(recorder.endpoint())
+            .each([
+                "redrive",
+                "--target",
+                "inventory",
+                "--wait",
+                "1",
+                "--error-code",
+                code,
+            ])
+            .code(0)
+            .json()
+    };
+
+    let legacy = redrive("UnsupportedEventVersion");
+    let throttled = redrive("throttling");
+    assert_eq!(
+        [
+            legacy.redriven,
+            legacy.not_selected,
+            throttled.redriven,
+            throttled.not_selected
+        ],
+        [1, 5, 1, 4],
+        "{legacy:?} {throttled:?}"
+    );
+    let delivered: Vec<(String, String)> = recorder
+        .delivered_to(&function)
+        .into_iter()
+        .map(|i| {
+            let detail = &i.payload["detail"];
+            (
+                detail["order"]["orderId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                detail["metadata"]["correlationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        delivered,
+        [("ord-3", "corr-c"), ("ord-1", "corr-a")].map(|(o, c)| (o.to_owned(), c.to_owned())),
+        "the legacy message's event, then the throttled one's, once each"
+    );
+    let mut left = seeded.all();
+    left.remove(&seeded.legacy);
+    left.remove(&seeded.throttled);
+    assert_eq!(stack.dlq("inventory").ids().await, left);
+}
+
+#[tokio::test]
 async fn a_redrive_that_meets_throttling_and_partial_batch_failures_still_finishes_in_one_run() {
     let stack = Stack::deploy_unrouted(&[("notification", Wiring::Both)]).await;
     let tap = stack.tap().await;

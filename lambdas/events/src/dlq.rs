@@ -301,6 +301,11 @@ const EB_ATTRIBUTES: [&str; 6] = [
 ];
 const LAMBDA_DLQ_ATTRIBUTES: [&str; 3] = ["RequestID", "ErrorCode", "ErrorMessage"];
 
+/// The message attributes that say a record's format, its error code and the rule whose target
+/// failed: all that a reader which does not show the failure needs (a redrive). The others, the
+/// error message, the target's ARN and the attempts, are there to be shown.
+pub const IDENTIFYING_ATTRIBUTES: [&str; 4] = ["RULE_ARN", "ERROR_CODE", "RequestID", "ErrorCode"];
+
 impl DlqRecord {
     /// Read a DLQ message in any of the three formats. Never fails.
     pub fn parse(body: &str, attributes: &MessageAttributes) -> Self {

@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ecomm_events::dlq::InvocationRecord;
+use ecomm_events::dlq::{IDENTIFYING_ATTRIBUTES, InvocationRecord, MessageAttributes};
 use ecomm_events::{
-    DlqKind, DlqMessage, DlqRecord, DomainEvent, EventEnvelope, OrderCreated, PaymentStatus,
+    DlqKind, DlqMessage, DlqRecord, DlqSource, DomainEvent, EventEnvelope, OrderCreated,
+    PaymentStatus,
 };
 use pretty_assertions::assert_eq;
 use serde_json::Value;
@@ -177,6 +178,43 @@ fn legacy_function_dlq_messages_are_read_and_written_back_exactly() {
     );
     assert_eq!(record.summary.order_id.as_deref(), Some("ord-123"));
     assert_same_message(&record.to_message().unwrap(), &message);
+}
+
+#[test]
+fn the_identifying_attributes_alone_keep_each_record_s_format_error_code_rule_and_event() {
+    // What a redrive asks SQS for instead of every attribute: it must read each record as it
+    // would have with all of them.
+    for name in [
+        "eventbridge_target.json",
+        "eventbridge_target_number_attributes.json",
+        "lambda_dlq.json",
+        "lambda_destination.json",
+    ] {
+        let message = dlq_fixture(name);
+        let identifying: MessageAttributes = message
+            .attributes
+            .iter()
+            .filter(|(n, _)| IDENTIFYING_ATTRIBUTES.contains(&n.as_str()))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        if name.starts_with("eventbridge_target") {
+            assert!(
+                identifying.len() < message.attributes.len(),
+                "{name}: nothing left out"
+            );
+        }
+        let whole = DlqRecord::parse(&message.body, &message.attributes);
+        let narrow = DlqRecord::parse(&message.body, &identifying);
+        assert_eq!(narrow.kind(), whole.kind(), "{name}");
+        assert_eq!(narrow.error_code(), whole.error_code(), "{name}");
+        let rule = |r: &DlqRecord| match &r.source {
+            DlqSource::EventbridgeTarget(f) => f.rule_arn.clone(),
+            _ => None,
+        };
+        assert_eq!(rule(&narrow), rule(&whole), "{name}");
+        assert_eq!(narrow.event, whole.event, "{name}");
+        assert_eq!(narrow.summary, whole.summary, "{name}");
+    }
 }
 
 #[test]

@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use self::errors::{classify, one_line};
 use super::targets::TargetKind;
 use super::{
-    Backend, BackendError, Consumer, DirectEntry, EntryOutcome, LogRequest, LogSearch, Message,
-    QueueRef, QueueStats,
+    Attributes, Backend, BackendError, Consumer, DirectEntry, EntryOutcome, LogRequest, LogSearch,
+    Message, QueueRef, QueueStats,
 };
 use crate::cli::AwsArgs;
 
@@ -262,6 +262,7 @@ impl Backend for AwsBackend {
         max: u8,
         visibility_s: u32,
         wait_s: u8,
+        attributes: Attributes,
     ) -> Result<Vec<Message>, BackendError> {
         if let Some(at) = &queue.records {
             let records = self.receive_records(at, max, visibility_s).await?;
@@ -269,7 +270,7 @@ impl Backend for AwsBackend {
                 return Ok(records);
             }
         }
-        self.receive_messages(queue, max, visibility_s, wait_s)
+        self.receive_messages(queue, max, visibility_s, wait_s, attributes)
             .await
     }
 

@@ -20,7 +20,7 @@ use ecomm_events::{AttributeValue, MessageAttributes};
 
 use super::AwsBackend;
 use super::errors::{BatchFailure, classify, per_entry};
-use crate::backend::{BackendError, EntryOutcome, Message, QueueRef, QueueStats};
+use crate::backend::{Attributes, BackendError, EntryOutcome, Message, QueueRef, QueueStats};
 
 /// `QueueNotFound` when the SDK's typed error says the queue does not exist, else classified.
 fn queue_error<E>(
@@ -176,7 +176,14 @@ impl AwsBackend {
         max: u8,
         visibility_s: u32,
         wait_s: u8,
+        asked: Attributes,
     ) -> Result<Vec<Message>, BackendError> {
+        let names = match asked {
+            Attributes::All => vec!["All".to_owned()],
+            Attributes::Identifying => ecomm_events::dlq::IDENTIFYING_ATTRIBUTES
+                .map(str::to_owned)
+                .to_vec(),
+        };
         let request = self
             .sqs
             .receive_message()
@@ -184,7 +191,7 @@ impl AwsBackend {
             .max_number_of_messages(i32::from(max))
             .visibility_timeout(i32::try_from(visibility_s).unwrap_or(i32::MAX))
             .wait_time_seconds(i32::from(wait_s))
-            .message_attribute_names("All")
+            .set_message_attribute_names(Some(names))
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount);
         // A long poll answers after its wait: the read timeout starts counting after it.
